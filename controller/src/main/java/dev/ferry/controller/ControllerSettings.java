@@ -1,0 +1,60 @@
+package dev.ferry.controller;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How the controller core behaves; the process's flags feed it, and it is checked once, here.
+ *
+ * @param clusterName names this cluster in every cloud resource's tags
+ * @param loadBalancerClass the {@code spec.loadBalancerClass} Ferry answers to
+ * @param handleDefaultClass whether Services without a class are Ferry's too
+ * @param nodePortRange the range Ferry allocates missing NodePorts from
+ * @param workers how many Services are reconciled at once
+ * @param nodeSyncDelay how long node changes are gathered before backends are updated
+ */
+public record ControllerSettings(
+    String clusterName,
+    String loadBalancerClass,
+    boolean handleDefaultClass,
+    PortRange nodePortRange,
+    int workers,
+    Duration nodeSyncDelay) {
+
+  public static final String DEFAULT_CLASS = "ferry.dev/lb";
+
+  public ControllerSettings {
+    if (clusterName == null || !clusterName.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+      throw new IllegalArgumentException(
+          "cluster name '"
+              + clusterName
+              + "' must be a DNS label: lower-case letters, digits, '-'; at most 63");
+    }
+    if (loadBalancerClass == null || loadBalancerClass.isBlank()) {
+      throw new IllegalArgumentException("load balancer class must not be blank");
+    }
+    Objects.requireNonNull(nodePortRange, "nodePortRange");
+    if (workers < 1 || workers > 64) {
+      throw new IllegalArgumentException("workers must be from 1 to 64, not " + workers);
+    }
+    if (nodeSyncDelay == null || nodeSyncDelay.isNegative()) {
+      throw new IllegalArgumentException("node sync delay must not be negative");
+    }
+  }
+
+  /** The settings an operator gets without flags, for {@code clusterName}. */
+  public static ControllerSettings defaults(String clusterName) {
+    return new ControllerSettings(
+        clusterName, DEFAULT_CLASS, true, PortRange.DEFAULT, 2, Duration.ofSeconds(1));
+  }
+
+  public ControllerSettings withWorkers(int n) {
+    return new ControllerSettings(
+        clusterName, loadBalancerClass, handleDefaultClass, nodePortRange, n, nodeSyncDelay);
+  }
+
+  public ControllerSettings withNodeSyncDelay(Duration d) {
+    return new ControllerSettings(
+        clusterName, loadBalancerClass, handleDefaultClass, nodePortRange, workers, d);
+  }
+}

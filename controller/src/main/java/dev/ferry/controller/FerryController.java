@@ -1,0 +1,223 @@
+package dev.ferry.controller;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.LoadBalancerProvider;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The controller process's core: informers on Services and Nodes whose handlers only filter and
+ * enqueue, a work queue, and the reconciler. Workers start after both caches have synced and the
+ * NodePort allocator has been rebuilt from every Service.
+ */
+public final class FerryController implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(FerryController.class);
+
+  private final KubernetesClient client;
+  private final ControllerSettings settings;
+  private final MeterRegistry registry;
+  private final ServiceClassifier classifier;
+  private final NodePortAssigner ports;
+  private final ServiceReconciler reconciler;
+  private final WorkQueue queue;
+  private final LoadBalancerProvider provider;
+  private final AtomicReference<List<Backend>> lastBackends = new AtomicReference<>();
+  private final AtomicBoolean nodeSyncPending = new AtomicBoolean();
+  private final ScheduledExecutorService nodeSyncTimer =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("ferry-node-sync").daemon().factory());
+  private volatile SharedIndexInformer<Service> serviceInformer;
+  private volatile SharedIndexInformer<Node> nodeInformer;
+  private volatile boolean ready;
+
+  public FerryController(
+      KubernetesClient client,
+      LoadBalancerProvider provider,
+      ControllerSettings settings,
+      MeterRegistry registry) {
+    this.client = Objects.requireNonNull(client);
+    this.settings = Objects.requireNonNull(settings);
+    this.registry = Objects.requireNonNull(registry);
+    this.provider = new InstrumentedProvider(provider, registry);
+    this.classifier =
+        new ServiceClassifier(settings.loadBalancerClass(), settings.handleDefaultClass());
+    this.ports = new NodePortAssigner(client, new NodePortAllocator(settings.nodePortRange()));
+    this.reconciler =
+        new ServiceReconciler(
+            client,
+            this::cachedService,
+            this::eligibleBackends,
+            this.provider,
+            classifier,
+            ports,
+            new ServiceEvents(client, "ferry"),
+            new Planner.Settings(settings.clusterName()));
+    Timer reconcileTimer =
+        Timer.builder("ferry.reconcile.duration")
+            .description("Time to reconcile one Service")
+            .publishPercentileHistogram()
+            .register(registry);
+    this.queue =
+        new WorkQueue(
+            key -> reconcileTimer.record(() -> reconciler.reconcile(key)),
+            settings.workers(),
+            WorkQueue.defaultBackoff());
+    Gauge.builder("ferry.queue.depth", queue, WorkQueue::depth)
+        .description("Services waiting to be reconciled")
+        .register(registry);
+    Gauge.builder("ferry.nodeports.allocated", ports.allocator(), NodePortAllocator::allocatedCount)
+        .description("NodePorts in use in Ferry's range")
+        .register(registry);
+    Gauge.builder("ferry.nodeports.capacity", ports.allocator(), a -> a.range().size())
+        .description("Size of Ferry's NodePort range")
+        .register(registry);
+  }
+
+  /** Starts informers, waits for their caches, rebuilds the allocator, then starts the workers. */
+  public void start() {
+    serviceInformer = client.services().inAnyNamespace().runnableInformer(0);
+    nodeInformer = client.nodes().runnableInformer(0);
+    serviceInformer.addEventHandler(new ServiceHandler());
+    nodeInformer.addEventHandler(new NodeHandler());
+    CompletableFuture.allOf(
+            serviceInformer.start().toCompletableFuture(),
+            nodeInformer.start().toCompletableFuture())
+        .join();
+    serviceInformer.getStore().list().forEach(ports::observe);
+    lastBackends.set(eligibleBackends());
+    log.info(
+        "caches synced: {} services, {} nodes ({} eligible), {} NodePorts in use",
+        serviceInformer.getStore().list().size(),
+        nodeInformer.getStore().list().size(),
+        lastBackends.get().size(),
+        ports.allocator().allocatedCount());
+    queue.start();
+    serviceInformer.getStore().list().stream()
+        .filter(classifier::isRelevant)
+        .map(Cache::metaNamespaceKeyFunc)
+        .forEach(queue::add);
+    ready = true;
+  }
+
+  /** True once the caches have synced and the workers run. */
+  public boolean isReady() {
+    return ready;
+  }
+
+  private Service cachedService(String key) {
+    return serviceInformer.getIndexer().getByKey(key);
+  }
+
+  private List<Backend> eligibleBackends() {
+    return NodeEligibility.eligibleBackends(nodeInformer.getStore().list());
+  }
+
+  /** Gathers node changes for a moment, then re-queues every handled Service once. */
+  private void nodesChanged() {
+    if (!ready || !nodeSyncPending.compareAndSet(false, true)) {
+      return;
+    }
+    nodeSyncTimer.schedule(
+        () -> {
+          nodeSyncPending.set(false);
+          List<Backend> now = eligibleBackends();
+          if (now.equals(lastBackends.getAndSet(now))) {
+            return;
+          }
+          log.info("eligible nodes changed: {}", now.stream().map(Backend::nodeName).toList());
+          serviceInformer.getStore().list().stream()
+              .filter(classifier::isRelevant)
+              .map(Cache::metaNamespaceKeyFunc)
+              .forEach(queue::add);
+        },
+        settings.nodeSyncDelay().toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  private final class ServiceHandler implements ResourceEventHandler<Service> {
+    @Override
+    public void onAdd(Service service) {
+      ports.observe(service);
+      if (classifier.isRelevant(service)) {
+        queue.add(Cache.metaNamespaceKeyFunc(service));
+      }
+    }
+
+    @Override
+    public void onUpdate(Service old, Service service) {
+      ports.observe(service);
+      if (!classifier.isRelevant(service) && !classifier.isRelevant(old)) {
+        return;
+      }
+      if (Objects.equals(old.getSpec(), service.getSpec())
+          && Objects.equals(
+              old.getMetadata().getAnnotations(), service.getMetadata().getAnnotations())
+          && Objects.equals(
+              old.getMetadata().getFinalizers(), service.getMetadata().getFinalizers())
+          && Objects.equals(
+              old.getMetadata().getDeletionTimestamp(),
+              service.getMetadata().getDeletionTimestamp())) {
+        return; // status or resync only
+      }
+      queue.add(Cache.metaNamespaceKeyFunc(service));
+    }
+
+    @Override
+    public void onDelete(Service service, boolean finalStateUnknown) {
+      ports.forget(service, true);
+      queue.add(Cache.metaNamespaceKeyFunc(service));
+    }
+  }
+
+  private final class NodeHandler implements ResourceEventHandler<Node> {
+    @Override
+    public void onAdd(Node node) {
+      nodesChanged();
+    }
+
+    @Override
+    public void onUpdate(Node old, Node node) {
+      if (NodeEligibility.isEligible(old) != NodeEligibility.isEligible(node)
+          || !NodeEligibility.toBackend(old).equals(NodeEligibility.toBackend(node))) {
+        nodesChanged();
+      }
+    }
+
+    @Override
+    public void onDelete(Node node, boolean finalStateUnknown) {
+      nodesChanged();
+    }
+  }
+
+  @Override
+  public void close() {
+    ready = false;
+    queue.close();
+    nodeSyncTimer.shutdownNow();
+    if (serviceInformer != null) {
+      serviceInformer.close();
+    }
+    if (nodeInformer != null) {
+      nodeInformer.close();
+    }
+    provider.close();
+  }
+}

@@ -1,0 +1,73 @@
+package dev.ferry.controller;
+
+import dev.ferry.spi.Backend;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeAddress;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Which nodes carry load-balancer traffic, as upstream Kubernetes decides since 1.30: not being
+ * deleted, no {@code ToBeDeletedByClusterAutoscaler} taint, and the label {@code
+ * node.kubernetes.io/exclude-from-external-load-balancers} absent (any value but {@code false},
+ * including an empty one, excludes). Readiness does not count; health checks handle it.
+ */
+final class NodeEligibility {
+
+  static final String EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
+  static final String AUTOSCALER_TAINT = "ToBeDeletedByClusterAutoscaler";
+  static final String ZONE_LABEL = "topology.kubernetes.io/zone";
+
+  private NodeEligibility() {}
+
+  static boolean isEligible(Node node) {
+    if (node.getMetadata().getDeletionTimestamp() != null) {
+      return false;
+    }
+    Map<String, String> labels = node.getMetadata().getLabels();
+    if (labels != null
+        && labels.containsKey(EXCLUDE_LABEL)
+        && !"false".equalsIgnoreCase(labels.get(EXCLUDE_LABEL).trim())) {
+      return false;
+    }
+    if (node.getSpec() != null && node.getSpec().getTaints() != null) {
+      return node.getSpec().getTaints().stream()
+          .noneMatch(t -> AUTOSCALER_TAINT.equals(t.getKey()));
+    }
+    return true;
+  }
+
+  static Backend toBackend(Node node) {
+    Map<String, String> labels = node.getMetadata().getLabels();
+    String zone = labels == null ? "" : labels.getOrDefault(ZONE_LABEL, "");
+    String providerId = node.getSpec() == null ? "" : node.getSpec().getProviderID();
+    return new Backend(node.getMetadata().getName(), providerId, address(node), zone);
+  }
+
+  /** The backends for the eligible nodes among {@code nodes}, sorted by node name. */
+  static List<Backend> eligibleBackends(Collection<Node> nodes) {
+    return nodes.stream()
+        .filter(NodeEligibility::isEligible)
+        .map(NodeEligibility::toBackend)
+        .sorted(Comparator.comparing(Backend::nodeName))
+        .toList();
+  }
+
+  /** The InternalIP, else the ExternalIP, else empty. */
+  private static String address(Node node) {
+    if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
+      return "";
+    }
+    List<NodeAddress> addresses = node.getStatus().getAddresses();
+    for (String type : List.of("InternalIP", "ExternalIP")) {
+      for (NodeAddress a : addresses) {
+        if (type.equals(a.getType())) {
+          return a.getAddress();
+        }
+      }
+    }
+    return "";
+  }
+}

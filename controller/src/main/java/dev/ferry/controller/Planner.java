@@ -1,0 +1,314 @@
+package dev.ferry.controller;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.Listener;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.PlanViolation;
+import dev.ferry.spi.Protocol;
+import dev.ferry.spi.Scheme;
+import dev.ferry.spi.SessionAffinity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.ServiceSpec;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Computes the desired load balancer for a Service. Pure: reads its arguments, touches nothing, and
+ * answers either a plan or every reason the Service cannot have one, each naming the field to fix.
+ */
+final class Planner {
+
+  static final String ANNOTATION_PREFIX = "ferry.dev/";
+  static final String SCHEME = ANNOTATION_PREFIX + "load-balancer-scheme";
+  static final String HC_INTERVAL = ANNOTATION_PREFIX + "health-check-interval";
+  static final String HC_TIMEOUT = ANNOTATION_PREFIX + "health-check-timeout";
+  static final String HC_HEALTHY = ANNOTATION_PREFIX + "health-check-healthy-threshold";
+  static final String HC_UNHEALTHY = ANNOTATION_PREFIX + "health-check-unhealthy-threshold";
+  static final String SOURCE_RANGES_ANNOTATION =
+      "service.beta.kubernetes.io/load-balancer-source-ranges";
+
+  static final String TAG_CLUSTER = "ferry.dev/cluster";
+  static final String TAG_SERVICE = "ferry.dev/service";
+  static final String TAG_UID = "ferry.dev/service-uid";
+
+  static final Duration DEFAULT_AFFINITY_TIMEOUT = Duration.ofSeconds(10800);
+
+  private static final Pattern IPV4 =
+      Pattern.compile(
+          "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9a-fA-F:.]+");
+
+  /** What the planner needs besides the Service and nodes. */
+  record Settings(String clusterName) {}
+
+  /** The planner's answer. */
+  sealed interface Result permits Planned, Rejected {}
+
+  record Planned(LoadBalancerPlan plan) implements Result {}
+
+  record Rejected(List<PlanViolation> violations) implements Result {
+    Rejected {
+      violations = List.copyOf(violations);
+    }
+  }
+
+  private Planner() {}
+
+  static Result plan(Service service, List<Backend> backends, Settings settings) {
+    List<PlanViolation> violations = new ArrayList<>();
+    ServiceSpec spec = service.getSpec();
+    Map<String, String> annotations =
+        service.getMetadata().getAnnotations() == null
+            ? Map.of()
+            : service.getMetadata().getAnnotations();
+
+    List<Listener> listeners = listeners(spec, violations);
+    boolean local = "Local".equals(spec.getExternalTrafficPolicy());
+    HealthCheck healthCheck = healthCheck(spec, local, annotations, violations);
+    List<String> sourceRanges = sourceRanges(spec, annotations, violations);
+    Optional<String> requestedIp = requestedIp(spec, violations);
+    SessionAffinity affinity = affinity(spec);
+    Scheme scheme = scheme(annotations, violations);
+
+    if (!violations.isEmpty() || healthCheck == null) {
+      return new Rejected(violations);
+    }
+    LoadBalancerRef ref =
+        new LoadBalancerRef(
+            settings.clusterName(),
+            service.getMetadata().getNamespace(),
+            service.getMetadata().getName(),
+            service.getMetadata().getUid());
+    Map<String, String> tags =
+        Map.of(
+            TAG_CLUSTER, settings.clusterName(),
+            TAG_SERVICE, ref.serviceKey(),
+            TAG_UID, ref.uid());
+    return new Planned(
+        new LoadBalancerPlan(
+            ref,
+            scheme,
+            listeners,
+            backends,
+            healthCheck,
+            sourceRanges,
+            requestedIp,
+            affinity,
+            annotations,
+            tags));
+  }
+
+  private static List<Listener> listeners(ServiceSpec spec, List<PlanViolation> violations) {
+    List<ServicePort> ports = spec.getPorts() == null ? List.of() : spec.getPorts();
+    if (ports.isEmpty()) {
+      violations.add(
+          new PlanViolation("spec.ports", "a LoadBalancer Service needs at least one port"));
+    }
+    List<Listener> listeners = new ArrayList<>();
+    for (int i = 0; i < ports.size(); i++) {
+      ServicePort p = ports.get(i);
+      String at = "spec.ports[" + i + "]";
+      Protocol protocol = protocol(p.getProtocol());
+      if (protocol == null) {
+        violations.add(
+            new PlanViolation(
+                at + ".protocol",
+                "'" + p.getProtocol() + "' is not a protocol; use TCP, UDP or SCTP"));
+      }
+      int port = p.getPort() == null ? 0 : p.getPort();
+      if (port < 1 || port > 65535) {
+        violations.add(new PlanViolation(at + ".port", port + " is outside 1-65535"));
+      }
+      int nodePort = p.getNodePort() == null ? 0 : p.getNodePort();
+      if (nodePort < 1 || nodePort > 65535) {
+        violations.add(
+            new PlanViolation(at + ".nodePort", "no NodePort is allocated for this port yet"));
+      }
+      if (violations.isEmpty()) {
+        listeners.add(new Listener(p.getName(), protocol, port, nodePort));
+      }
+    }
+    return listeners;
+  }
+
+  private static Protocol protocol(String text) {
+    if (text == null || text.isEmpty()) {
+      return Protocol.TCP;
+    }
+    return Arrays.stream(Protocol.values())
+        .filter(p -> p.name().equals(text))
+        .findFirst()
+        .orElse(null);
+  }
+
+  private static HealthCheck healthCheck(
+      ServiceSpec spec,
+      boolean local,
+      Map<String, String> annotations,
+      List<PlanViolation> violations) {
+    int interval = positiveInt(annotations, HC_INTERVAL, 10, 300, violations);
+    int timeout = positiveInt(annotations, HC_TIMEOUT, 5, 120, violations);
+    int healthy = positiveInt(annotations, HC_HEALTHY, 2, 10, violations);
+    int unhealthy = positiveInt(annotations, HC_UNHEALTHY, local ? 2 : 3, 10, violations);
+    if (timeout > interval) {
+      violations.add(
+          new PlanViolation(
+              "metadata.annotations[" + HC_TIMEOUT + "]",
+              "timeout " + timeout + "s exceeds the interval " + interval + "s; make it shorter"));
+    }
+    int port = HealthCheck.TRAFFIC_PORT;
+    if (local) {
+      Integer hcnp = spec.getHealthCheckNodePort();
+      if (hcnp == null || hcnp < 1 || hcnp > 65535) {
+        violations.add(
+            new PlanViolation(
+                "spec.healthCheckNodePort",
+                "externalTrafficPolicy Local needs a healthCheckNodePort"));
+        return null;
+      }
+      port = hcnp;
+    }
+    if (!violations.isEmpty()) {
+      return null;
+    }
+    return new HealthCheck(
+        local ? HealthCheck.Type.HTTP : HealthCheck.Type.TCP,
+        port,
+        local ? "/healthz" : "",
+        Duration.ofSeconds(interval),
+        Duration.ofSeconds(timeout),
+        healthy,
+        unhealthy);
+  }
+
+  private static int positiveInt(
+      Map<String, String> annotations,
+      String key,
+      int fallback,
+      int max,
+      List<PlanViolation> violations) {
+    String text = annotations.get(key);
+    if (text == null) {
+      return fallback;
+    }
+    try {
+      int value = Integer.parseInt(text.trim());
+      if (value >= 1 && value <= max) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    violations.add(
+        new PlanViolation(
+            "metadata.annotations[" + key + "]",
+            "'" + text + "' is not a whole number from 1 to " + max));
+    return fallback;
+  }
+
+  private static List<String> sourceRanges(
+      ServiceSpec spec, Map<String, String> annotations, List<PlanViolation> violations) {
+    List<String> ranges;
+    String field;
+    if (spec.getLoadBalancerSourceRanges() != null
+        && !spec.getLoadBalancerSourceRanges().isEmpty()) {
+      ranges = spec.getLoadBalancerSourceRanges().stream().map(String::trim).toList();
+      field = "spec.loadBalancerSourceRanges";
+    } else if (annotations.containsKey(SOURCE_RANGES_ANNOTATION)) {
+      ranges =
+          Arrays.stream(annotations.get(SOURCE_RANGES_ANNOTATION).split(","))
+              .map(String::trim)
+              .filter(s -> !s.isEmpty())
+              .toList();
+      field = "metadata.annotations[" + SOURCE_RANGES_ANNOTATION + "]";
+    } else {
+      return List.of("0.0.0.0/0");
+    }
+    for (String range : ranges) {
+      if (!isCidr(range)) {
+        violations.add(
+            new PlanViolation(field, "'" + range + "' is not a CIDR such as 203.0.113.0/24"));
+      }
+    }
+    return ranges.isEmpty() ? List.of("0.0.0.0/0") : ranges;
+  }
+
+  private static Optional<String> requestedIp(ServiceSpec spec, List<PlanViolation> violations) {
+    String ip = spec.getLoadBalancerIP();
+    if (ip == null || ip.isBlank()) {
+      return Optional.empty();
+    }
+    if (!isIpLiteral(ip.trim())) {
+      violations.add(new PlanViolation("spec.loadBalancerIP", "'" + ip + "' is not an IP address"));
+    }
+    return Optional.of(ip.trim());
+  }
+
+  private static SessionAffinity affinity(ServiceSpec spec) {
+    if (!"ClientIP".equals(spec.getSessionAffinity())) {
+      return SessionAffinity.NONE;
+    }
+    Integer seconds = null;
+    if (spec.getSessionAffinityConfig() != null
+        && spec.getSessionAffinityConfig().getClientIP() != null) {
+      seconds = spec.getSessionAffinityConfig().getClientIP().getTimeoutSeconds();
+    }
+    return SessionAffinity.clientIp(
+        seconds == null ? DEFAULT_AFFINITY_TIMEOUT : Duration.ofSeconds(seconds));
+  }
+
+  private static Scheme scheme(Map<String, String> annotations, List<PlanViolation> violations) {
+    String value = annotations.get(SCHEME);
+    if (value == null || value.equalsIgnoreCase("external")) {
+      return Scheme.EXTERNAL;
+    }
+    if (value.equalsIgnoreCase("internal")) {
+      return Scheme.INTERNAL;
+    }
+    violations.add(
+        new PlanViolation(
+            "metadata.annotations[" + SCHEME + "]",
+            "'" + value + "' is neither external nor internal"));
+    return Scheme.EXTERNAL;
+  }
+
+  static boolean isCidr(String text) {
+    int slash = text.indexOf('/');
+    if (slash < 0) {
+      return false;
+    }
+    String address = text.substring(0, slash);
+    int max = address.contains(":") ? 128 : 32;
+    try {
+      int prefix = Integer.parseInt(text.substring(slash + 1));
+      return prefix >= 0 && prefix <= max && isIpLiteral(address);
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  static boolean isIpLiteral(String text) {
+    if (IPV4.matcher(text).matches()) {
+      return true;
+    }
+    if (!text.contains(":") || !IPV6_CHARS.matcher(text).matches()) {
+      return false; // never let a host name reach the resolver
+    }
+    try {
+      InetAddress.getByName(text);
+      return true;
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+}

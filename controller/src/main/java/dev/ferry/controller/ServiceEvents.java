@@ -1,0 +1,126 @@
+package dev.ferry.controller;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records Kubernetes Events on Services with the upstream reasons. A repeat of the same event on
+ * the same Service bumps the count of the one already recorded instead of creating another, as
+ * client-go's recorder does. Failing to record an event is logged, never fatal.
+ */
+class ServiceEvents {
+
+  static final String ENSURING = "EnsuringLoadBalancer";
+  static final String ENSURED = "EnsuredLoadBalancer";
+  static final String SYNC_FAILED = "SyncLoadBalancerFailed";
+  static final String DELETING = "DeletingLoadBalancer";
+  static final String DELETED = "DeletedLoadBalancer";
+  static final String DELETE_FAILED = "DeleteLoadBalancerFailed";
+  static final String UPDATED = "UpdatedLoadBalancer";
+  static final String UPDATE_FAILED = "UpdateLoadBalancerFailed";
+
+  private static final Logger log = LoggerFactory.getLogger(ServiceEvents.class);
+  private static final int REMEMBERED = 4096;
+
+  private final KubernetesClient client;
+  private final String component;
+  private final Map<String, Recorded> recent =
+      new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Recorded> eldest) {
+          return size() > REMEMBERED;
+        }
+      };
+
+  private record Recorded(String name, int count) {}
+
+  ServiceEvents(KubernetesClient client, String component) {
+    this.client = client;
+    this.component = component;
+  }
+
+  void normal(Service service, String reason, String message) {
+    record(service, "Normal", reason, message);
+  }
+
+  void warning(Service service, String reason, String message) {
+    log.warn("{}: {}", reason, message);
+    record(service, "Warning", reason, message);
+  }
+
+  private void record(Service service, String type, String reason, String message) {
+    String namespace = service.getMetadata().getNamespace();
+    String dedupKey = service.getMetadata().getUid() + "|" + type + "|" + reason + "|" + message;
+    String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    Recorded previous;
+    synchronized (recent) {
+      previous = recent.get(dedupKey);
+    }
+    try {
+      if (previous != null) {
+        int count = previous.count() + 1;
+        client
+            .v1()
+            .events()
+            .inNamespace(namespace)
+            .withName(previous.name())
+            .edit(e -> new EventBuilder(e).withCount(count).withLastTimestamp(now).build());
+        remember(dedupKey, new Recorded(previous.name(), count));
+        return;
+      }
+    } catch (KubernetesClientException e) {
+      // the earlier event expired or was deleted: record a new one
+    }
+    String name =
+        service.getMetadata().getName()
+            + "."
+            + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+    Event event =
+        new EventBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withNamespace(namespace)
+            .endMetadata()
+            .withNewInvolvedObject()
+            .withApiVersion("v1")
+            .withKind("Service")
+            .withNamespace(namespace)
+            .withName(service.getMetadata().getName())
+            .withUid(service.getMetadata().getUid())
+            .withResourceVersion(service.getMetadata().getResourceVersion())
+            .endInvolvedObject()
+            .withType(type)
+            .withReason(reason)
+            .withMessage(message.length() > 1024 ? message.substring(0, 1024) : message)
+            .withCount(1)
+            .withFirstTimestamp(now)
+            .withLastTimestamp(now)
+            .withNewSource()
+            .withComponent(component)
+            .endSource()
+            .withReportingComponent(component)
+            .build();
+    try {
+      client.v1().events().inNamespace(namespace).resource(event).create();
+      remember(dedupKey, new Recorded(name, 1));
+    } catch (KubernetesClientException e) {
+      log.warn("could not record event {} {}: {}", reason, message, e.getMessage());
+    }
+  }
+
+  private void remember(String key, Recorded recorded) {
+    synchronized (recent) {
+      recent.put(key, recorded);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package dev.ferry.controller;
+
+import io.github.resilience4j.core.IntervalFunction;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A queue of keys with the guarantees a controller needs: a key waiting is queued once however
+ * often it is added; one key is reconciled by at most one worker at a time (a key added while in
+ * flight runs again right after); failures back off per key, exponentially with jitter; a success
+ * forgets the key's failures.
+ */
+final class WorkQueue implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(WorkQueue.class);
+
+  private final Function<String, Outcome> reconcile;
+  private final IntervalFunction backoff;
+  private final int workers;
+  private final BlockingQueue<String> ready = new LinkedBlockingQueue<>();
+  private final Set<String> queued = new HashSet<>();
+  private final Set<String> inFlight = new HashSet<>();
+  private final Set<String> dirty = new HashSet<>();
+  private final Map<String, Integer> failures = new HashMap<>();
+  private final ScheduledExecutorService timer;
+  private ExecutorService pool;
+  private volatile boolean closed;
+
+  /**
+   * @param backoff the delay for the n-th consecutive failure of a key (n from 1)
+   */
+  WorkQueue(Function<String, Outcome> reconcile, int workers, IntervalFunction backoff) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("workers must be at least 1");
+    }
+    this.reconcile = reconcile;
+    this.workers = workers;
+    this.backoff = backoff;
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("ferry-queue-timer").daemon().factory());
+  }
+
+  /** Upstream's per-item backoff: 5 s doubling to 300 s, with ±20 % jitter. */
+  static IntervalFunction defaultBackoff() {
+    return IntervalFunction.ofExponentialRandomBackoff(
+        Duration.ofSeconds(5), 2.0, 0.2, Duration.ofSeconds(300));
+  }
+
+  synchronized void start() {
+    if (pool != null) {
+      return;
+    }
+    pool =
+        Executors.newFixedThreadPool(
+            workers, Thread.ofPlatform().name("ferry-worker-", 0).daemon().factory());
+    for (int i = 0; i < workers; i++) {
+      pool.execute(this::work);
+    }
+  }
+
+  /** Queues {@code key} now. */
+  void add(String key) {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      if (inFlight.contains(key)) {
+        dirty.add(key);
+        return;
+      }
+      if (!queued.add(key)) {
+        return;
+      }
+    }
+    ready.add(key);
+  }
+
+  /** Queues {@code key} after {@code delay}. */
+  void addAfter(String key, Duration delay) {
+    if (delay.isZero() || delay.isNegative()) {
+      add(key);
+    } else if (!closed) {
+      timer.schedule(() -> add(key), delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  int depth() {
+    return ready.size();
+  }
+
+  private void work() {
+    while (!closed) {
+      String key;
+      try {
+        key = ready.take();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      synchronized (this) {
+        queued.remove(key);
+        inFlight.add(key);
+      }
+      Outcome outcome;
+      try {
+        outcome = reconcile.apply(key);
+      } catch (RuntimeException e) {
+        log.error("reconcile of {} failed unexpectedly", key, e);
+        outcome = new Outcome.Failed(e.toString());
+      }
+      boolean again;
+      synchronized (this) {
+        inFlight.remove(key);
+        again = dirty.remove(key);
+      }
+      settle(key, outcome);
+      if (again) {
+        add(key);
+      }
+    }
+  }
+
+  private void settle(String key, Outcome outcome) {
+    switch (outcome) {
+      case Outcome.Done d -> forget(key);
+      case Outcome.RequeueAfter r -> {
+        forget(key);
+        addAfter(key, r.delay());
+      }
+      case Outcome.Failed f -> {
+        int attempt;
+        synchronized (this) {
+          attempt = failures.merge(key, 1, Integer::sum);
+        }
+        Duration delay = Duration.ofMillis(backoff.apply(attempt));
+        log.info("{} failed (attempt {}), retrying in {}: {}", key, attempt, delay, f.reason());
+        addAfter(key, delay);
+      }
+    }
+  }
+
+  private synchronized void forget(String key) {
+    failures.remove(key);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    timer.shutdownNow();
+    ExecutorService p;
+    synchronized (this) {
+      p = pool;
+    }
+    if (p != null) {
+      p.shutdownNow();
+      try {
+        p.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package dev.ferry.spi;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A cloud adapter that makes, updates and deletes external load balancers. See the package
+ * documentation for the rules every method follows: idempotent, inputs read-only, crash-safe,
+ * deleting the absent succeeds, and nothing unowned is touched.
+ */
+public interface LoadBalancerProvider extends AutoCloseable {
+
+  /** What this provider can build; the controller rejects plans outside it before any call. */
+  Capabilities capabilities();
+
+  /** The status of the load balancer for {@code ref}, or empty when none exists. */
+  Optional<LoadBalancerStatus> find(LoadBalancerRef ref) throws ProviderException;
+
+  /**
+   * Creates the load balancer, or brings an existing one in line with {@code plan}: listeners,
+   * backends, health check, source ranges. Returns the status to publish on the Service.
+   *
+   * @throws ProviderException.InvalidPlan if the plan is outside {@link #capabilities()} or the
+   *     cloud rejects it for a reason the user must fix; nothing was changed in that case
+   */
+  LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException;
+
+  /**
+   * Makes the backend set of an existing load balancer exactly {@code backends}, changing only the
+   * difference. Connections to backends that stay are not disturbed.
+   *
+   * @throws ProviderException.Transient if no load balancer exists for {@code ref}
+   */
+  void updateBackends(LoadBalancerRef ref, List<Backend> backends) throws ProviderException;
+
+  /** Deletes everything this provider made for {@code ref}; succeeds when nothing is there. */
+  void ensureDeleted(LoadBalancerRef ref) throws ProviderException;
+
+  /** The load balancers this provider owns for {@code clusterName}, and nothing else. */
+  List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException;
+
+  /** Releases local resources (clients, sockets). Cloud resources stay as they are. */
+  @Override
+  default void close() {}
+}

@@ -1,0 +1,69 @@
+package dev.ferry.spi;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What the controller publishes in {@code status.loadBalancer}.
+ *
+ * @param ingress the addresses clients use; empty while the cloud has not assigned one
+ */
+public record LoadBalancerStatus(List<Ingress> ingress) {
+
+  public LoadBalancerStatus {
+    ingress = List.copyOf(ingress);
+  }
+
+  public static LoadBalancerStatus ofIp(String ip, IpMode mode) {
+    return new LoadBalancerStatus(
+        List.of(new Ingress(Optional.of(ip), Optional.empty(), mode, List.of())));
+  }
+
+  public static LoadBalancerStatus ofHostname(String hostname) {
+    return new LoadBalancerStatus(
+        List.of(new Ingress(Optional.empty(), Optional.of(hostname), IpMode.VIP, List.of())));
+  }
+
+  /**
+   * How traffic reaches the nodes: {@code VIP} keeps the destination, {@code Proxy} rewrites it.
+   */
+  public enum IpMode {
+    VIP,
+    Proxy
+  }
+
+  /**
+   * One address, with an error per port where a listener could not be made.
+   *
+   * @param ip the IP address, when the load balancer has one
+   * @param hostname the DNS name, when the load balancer has one
+   */
+  public record Ingress(
+      Optional<String> ip, Optional<String> hostname, IpMode ipMode, List<PortStatus> ports) {
+    public Ingress {
+      Objects.requireNonNull(ip, "ip");
+      Objects.requireNonNull(hostname, "hostname");
+      Objects.requireNonNull(ipMode, "ipMode");
+      ports = List.copyOf(ports);
+      if (ip.isEmpty() == hostname.isEmpty()) {
+        throw new IllegalArgumentException(
+            "an ingress has an IP or a hostname, not both or neither");
+      }
+    }
+  }
+
+  /**
+   * A port's state. {@code error} is CamelCase (or {@code domain/CamelCase}), at most 316
+   * characters, and empty when the port works.
+   */
+  public record PortStatus(int port, Protocol protocol, String error) {
+    public PortStatus {
+      Objects.requireNonNull(protocol, "protocol");
+      error = error == null ? "" : error;
+      if (error.length() > 316) {
+        throw new IllegalArgumentException("a port error is at most 316 characters");
+      }
+    }
+  }
+}
