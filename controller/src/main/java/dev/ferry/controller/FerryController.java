@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.github.resilience4j.core.IntervalFunction;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -33,7 +34,6 @@ public final class FerryController implements AutoCloseable {
 
   private final KubernetesClient client;
   private final ControllerSettings settings;
-  private final MeterRegistry registry;
   private final ServiceClassifier classifier;
   private final NodePortAssigner ports;
   private final ServiceReconciler reconciler;
@@ -53,9 +53,19 @@ public final class FerryController implements AutoCloseable {
       LoadBalancerProvider provider,
       ControllerSettings settings,
       MeterRegistry registry) {
+    this(client, provider, settings, registry, WorkQueue.defaultBackoff());
+  }
+
+  /** With another retry backoff; tests use a short one. */
+  FerryController(
+      KubernetesClient client,
+      LoadBalancerProvider provider,
+      ControllerSettings settings,
+      MeterRegistry registry,
+      IntervalFunction backoff) {
     this.client = Objects.requireNonNull(client);
     this.settings = Objects.requireNonNull(settings);
-    this.registry = Objects.requireNonNull(registry);
+    Objects.requireNonNull(registry);
     this.provider = new InstrumentedProvider(provider, registry);
     this.classifier =
         new ServiceClassifier(settings.loadBalancerClass(), settings.handleDefaultClass());
@@ -79,7 +89,7 @@ public final class FerryController implements AutoCloseable {
         new WorkQueue(
             key -> reconcileTimer.record(() -> reconciler.reconcile(key)),
             settings.workers(),
-            WorkQueue.defaultBackoff());
+            backoff);
     Gauge.builder("ferry.queue.depth", queue, WorkQueue::depth)
         .description("Services waiting to be reconciled")
         .register(registry);

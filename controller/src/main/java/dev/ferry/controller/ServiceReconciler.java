@@ -49,6 +49,7 @@ final class ServiceReconciler {
   private final ServiceEvents events;
   private final Planner.Settings plannerSettings;
   private final Map<String, LoadBalancerPlan> applied = new ConcurrentHashMap<>();
+  private final Map<String, String> rejections = new ConcurrentHashMap<>();
 
   ServiceReconciler(
       KubernetesClient client,
@@ -73,6 +74,7 @@ final class ServiceReconciler {
     Service service = services.apply(key);
     if (service == null) {
       applied.remove(key);
+      rejections.remove(key);
       return Outcome.DONE;
     }
     MDC.put("service.namespace", service.getMetadata().getNamespace());
@@ -128,6 +130,7 @@ final class ServiceReconciler {
       return rejected(withPorts, unsupported);
     }
 
+    rejections.remove(key);
     LoadBalancerPlan last = applied.get(key);
     if (plan.equals(last)) {
       return Outcome.DONE;
@@ -193,8 +196,18 @@ final class ServiceReconciler {
     String message =
         "Invalid Service: "
             + violations.stream().map(PlanViolation::toString).collect(Collectors.joining("; "));
-    events.warning(service, ServiceEvents.SYNC_FAILED, message);
+    // Ferry's own writes (finalizer, NodePorts) bring the Service back once more: warn once per
+    // content of the Service, not once per reconcile
+    String seen =
+        service.getSpec().hashCode() + "|" + service.getMetadata().getAnnotations() + "|" + message;
+    if (!seen.equals(rejections.put(cacheKey(service), seen))) {
+      events.warning(service, ServiceEvents.SYNC_FAILED, message);
+    }
     return Outcome.DONE; // the user must change the Service; its update event brings it back
+  }
+
+  private static String cacheKey(Service service) {
+    return service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
   }
 
   private Outcome providerFailed(Service service, String reason, String what, ProviderException e) {

@@ -1,0 +1,253 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.Listener;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.PlanViolation;
+import dev.ferry.spi.Protocol;
+import dev.ferry.spi.Scheme;
+import dev.ferry.spi.SessionAffinity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class PlannerTest {
+
+  private static final Planner.Settings SETTINGS = new Planner.Settings("prod");
+  private static final List<Backend> NODES =
+      List.of(new Backend("n1", "aws:///eu-west-1a/i-1", "10.0.0.1", "eu-west-1a"));
+
+  private static ServiceBuilder base() {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withNamespace("shop")
+        .withName("web")
+        .withUid("u-1")
+        .endMetadata()
+        .withNewSpec()
+        .withType("LoadBalancer")
+        .addNewPort()
+        .withName("http")
+        .withPort(80)
+        .withProtocol("TCP")
+        .withNodePort(30080)
+        .endPort()
+        .addNewPort()
+        .withName("dns")
+        .withPort(53)
+        .withProtocol("UDP")
+        .withNodePort(30053)
+        .endPort()
+        .endSpec();
+  }
+
+  private static LoadBalancerPlan planned(Service s) {
+    Planner.Result r = Planner.plan(s, NODES, SETTINGS);
+    assertThat(r).isInstanceOf(Planner.Planned.class);
+    return ((Planner.Planned) r).plan();
+  }
+
+  private static List<PlanViolation> rejected(Service s) {
+    Planner.Result r = Planner.plan(s, NODES, SETTINGS);
+    assertThat(r).isInstanceOf(Planner.Rejected.class);
+    return ((Planner.Rejected) r).violations();
+  }
+
+  @Test
+  @DisplayName(
+      "a plain Service becomes listeners per port, TCP health check on the traffic port, open to all")
+  void plainService() {
+    LoadBalancerPlan expected =
+        new LoadBalancerPlan(
+            new LoadBalancerRef("prod", "shop", "web", "u-1"),
+            Scheme.EXTERNAL,
+            List.of(
+                new Listener("http", Protocol.TCP, 80, 30080),
+                new Listener("dns", Protocol.UDP, 53, 30053)),
+            NODES,
+            new HealthCheck(
+                HealthCheck.Type.TCP,
+                HealthCheck.TRAFFIC_PORT,
+                "",
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(5),
+                2,
+                3),
+            List.of("0.0.0.0/0"),
+            Optional.empty(),
+            SessionAffinity.NONE,
+            Map.of(),
+            Map.of(
+                "ferry.dev/cluster",
+                "prod",
+                "ferry.dev/service",
+                "shop/web",
+                "ferry.dev/service-uid",
+                "u-1"));
+    assertThat(planned(base().build())).isEqualTo(expected);
+  }
+
+  @Test
+  @DisplayName("externalTrafficPolicy Local probes HTTP /healthz on the healthCheckNodePort")
+  void localPolicy() {
+    Service s =
+        base()
+            .editSpec()
+            .withExternalTrafficPolicy("Local")
+            .withHealthCheckNodePort(32000)
+            .endSpec()
+            .build();
+    assertThat(planned(s).healthCheck())
+        .isEqualTo(
+            new HealthCheck(
+                HealthCheck.Type.HTTP,
+                32000,
+                "/healthz",
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(5),
+                2,
+                2));
+  }
+
+  @Test
+  @DisplayName("Local without a healthCheckNodePort is rejected naming the field")
+  void localWithoutHealthPort() {
+    Service s = base().editSpec().withExternalTrafficPolicy("Local").endSpec().build();
+    assertThat(rejected(s))
+        .extracting(PlanViolation::field)
+        .containsExactly("spec.healthCheckNodePort");
+  }
+
+  @Test
+  @DisplayName("health-check annotations are honoured")
+  void healthAnnotations() {
+    Service s =
+        base()
+            .editMetadata()
+            .withAnnotations(
+                Map.of(
+                    Planner.HC_INTERVAL, "2", Planner.HC_TIMEOUT, "1", Planner.HC_UNHEALTHY, "2"))
+            .endMetadata()
+            .build();
+    HealthCheck hc = planned(s).healthCheck();
+    assertThat(hc.interval()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(hc.timeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(hc.unhealthyThreshold()).isEqualTo(2);
+  }
+
+  @Test
+  @DisplayName("a malformed annotation is rejected naming the annotation")
+  void badAnnotation() {
+    Service s =
+        base()
+            .editMetadata()
+            .withAnnotations(Map.of(Planner.HC_INTERVAL, "soon"))
+            .endMetadata()
+            .build();
+    assertThat(rejected(s))
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.field())
+                  .isEqualTo("metadata.annotations[ferry.dev/health-check-interval]");
+              assertThat(v.problem()).contains("'soon'");
+            });
+  }
+
+  @Test
+  @DisplayName("an unknown protocol and a port out of range are both named")
+  void badPorts() {
+    Service s =
+        base()
+            .editSpec()
+            .editFirstPort()
+            .withProtocol("QUIC")
+            .withPort(70000)
+            .endPort()
+            .endSpec()
+            .build();
+    assertThat(rejected(s))
+        .extracting(PlanViolation::field)
+        .containsExactly("spec.ports[0].protocol", "spec.ports[0].port");
+  }
+
+  @Test
+  @DisplayName("source ranges come from the spec, else the annotation; a bad CIDR is named")
+  void sourceRanges() {
+    Service spec =
+        base()
+            .editSpec()
+            .withLoadBalancerSourceRanges("10.0.0.0/8", "2001:db8::/32")
+            .endSpec()
+            .build();
+    assertThat(planned(spec).sourceRanges()).containsExactly("10.0.0.0/8", "2001:db8::/32");
+    Service annotated =
+        base()
+            .editMetadata()
+            .withAnnotations(
+                Map.of(Planner.SOURCE_RANGES_ANNOTATION, "192.168.0.0/16, 172.16.0.0/12"))
+            .endMetadata()
+            .build();
+    assertThat(planned(annotated).sourceRanges())
+        .containsExactly("192.168.0.0/16", "172.16.0.0/12");
+    Service bad =
+        base()
+            .editSpec()
+            .withLoadBalancerSourceRanges("10.0.0.0/33", "example.com/8")
+            .endSpec()
+            .build();
+    assertThat(rejected(bad))
+        .hasSize(2)
+        .allMatch(v -> v.field().equals("spec.loadBalancerSourceRanges"));
+  }
+
+  @Test
+  @DisplayName("ClientIP affinity carries its timeout, 10800 s by default")
+  void affinity() {
+    Service s = base().editSpec().withSessionAffinity("ClientIP").endSpec().build();
+    assertThat(planned(s).affinity())
+        .isEqualTo(SessionAffinity.clientIp(Duration.ofSeconds(10800)));
+  }
+
+  @Test
+  @DisplayName("the scheme annotation chooses internal; another value is rejected")
+  void scheme() {
+    Service internal =
+        base()
+            .editMetadata()
+            .withAnnotations(Map.of(Planner.SCHEME, "internal"))
+            .endMetadata()
+            .build();
+    assertThat(planned(internal).scheme()).isEqualTo(Scheme.INTERNAL);
+    Service odd =
+        base()
+            .editMetadata()
+            .withAnnotations(Map.of(Planner.SCHEME, "private"))
+            .endMetadata()
+            .build();
+    assertThat(rejected(odd))
+        .extracting(PlanViolation::field)
+        .containsExactly("metadata.annotations[ferry.dev/load-balancer-scheme]");
+  }
+
+  @Test
+  @DisplayName("a bad loadBalancerIP is rejected, a good one carried")
+  void requestedIp() {
+    assertThat(
+            planned(base().editSpec().withLoadBalancerIP("203.0.113.7").endSpec().build())
+                .requestedIp())
+        .contains("203.0.113.7");
+    assertThat(rejected(base().editSpec().withLoadBalancerIP("300.1.1.1").endSpec().build()))
+        .extracting(PlanViolation::field)
+        .containsExactly("spec.loadBalancerIP");
+  }
+}

@@ -1,0 +1,112 @@
+package dev.ferry.controller;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerProvider;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.LoadBalancerStatus;
+import dev.ferry.spi.Protocol;
+import dev.ferry.spi.ProviderException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A stateful in-memory provider for component tests: it keeps the load balancers it "made" and the
+ * calls it got, and can be told to fail the next calls. Tests assert the end state.
+ */
+final class RecordingProvider implements LoadBalancerProvider {
+
+  record Call(String operation, String service) {}
+
+  private final Map<String, LoadBalancerPlan> balancers = new LinkedHashMap<>();
+  private final List<Call> calls = new ArrayList<>();
+  private final AtomicInteger failuresLeft = new AtomicInteger();
+  private final AtomicInteger nextIp = new AtomicInteger(1);
+  private final Map<String, String> ips = new LinkedHashMap<>();
+
+  static final Capabilities CAPABILITIES =
+      new Capabilities(Set.of(Protocol.TCP, Protocol.UDP), true, 10, true, false, false, true);
+
+  /** The next {@code n} ensure/updateBackends/ensureDeleted calls fail as transient. */
+  void failNext(int n) {
+    failuresLeft.set(n);
+  }
+
+  synchronized List<Call> calls() {
+    return List.copyOf(calls);
+  }
+
+  synchronized List<Call> calls(String operation) {
+    return calls.stream().filter(c -> c.operation().equals(operation)).toList();
+  }
+
+  synchronized Optional<LoadBalancerPlan> balancer(String serviceKey) {
+    return balancers.values().stream()
+        .filter(p -> p.ref().serviceKey().equals(serviceKey))
+        .findFirst();
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public synchronized Optional<LoadBalancerStatus> find(LoadBalancerRef ref) {
+    calls.add(new Call("find", ref.serviceKey()));
+    return balancers.containsKey(ref.uid()) ? Optional.of(status(ref)) : Optional.empty();
+  }
+
+  @Override
+  public synchronized LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
+    calls.add(new Call("ensure", plan.ref().serviceKey()));
+    CAPABILITIES.requireSupported(plan);
+    maybeFail();
+    balancers.put(plan.ref().uid(), plan);
+    return status(plan.ref());
+  }
+
+  @Override
+  public synchronized void updateBackends(LoadBalancerRef ref, List<Backend> backends)
+      throws ProviderException {
+    calls.add(new Call("updateBackends", ref.serviceKey()));
+    maybeFail();
+    LoadBalancerPlan plan = balancers.get(ref.uid());
+    if (plan == null) {
+      throw new ProviderException.Transient("no load balancer for " + ref.serviceKey(), null);
+    }
+    balancers.put(ref.uid(), plan.withBackends(backends));
+  }
+
+  @Override
+  public synchronized void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
+    calls.add(new Call("ensureDeleted", ref.serviceKey()));
+    maybeFail();
+    balancers.remove(ref.uid());
+  }
+
+  @Override
+  public synchronized List<LoadBalancerRef> listOwned(String clusterName) {
+    return balancers.values().stream()
+        .map(LoadBalancerPlan::ref)
+        .filter(r -> r.cluster().equals(clusterName))
+        .toList();
+  }
+
+  private void maybeFail() throws ProviderException {
+    if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new ProviderException.Transient("simulated cloud outage", null);
+    }
+  }
+
+  private LoadBalancerStatus status(LoadBalancerRef ref) {
+    String ip = ips.computeIfAbsent(ref.uid(), u -> "192.0.2." + nextIp.getAndIncrement());
+    return LoadBalancerStatus.ofIp(ip, LoadBalancerStatus.IpMode.VIP);
+  }
+}
