@@ -1,0 +1,177 @@
+package dev.ferry.provider.local;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.Listener;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.LoadBalancerStatus;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One live load balancer: an address, a bound port per listener, the backends with their health
+ * checks, source ranges and affinity. {@link #apply} changes it in place: listeners that stay keep
+ * their connections.
+ */
+final class LocalBalancer implements PortListener.Balancer, AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(LocalBalancer.class);
+
+  private final LoadBalancerRef ref;
+  private final InetAddress address;
+  private final LocalSettings settings;
+  private final BackendPool pool = new BackendPool();
+  private final HealthChecker health;
+  private final Map<Listener, PortListener> listeners = new LinkedHashMap<>();
+  private final Map<Listener, String> portErrors = new LinkedHashMap<>();
+  private final ScheduledFuture<?> flowReaper;
+  private volatile List<Cidr> sourceRanges = List.of();
+  private volatile LoadBalancerPlan plan;
+
+  LocalBalancer(
+      LoadBalancerRef ref,
+      InetAddress address,
+      LocalSettings settings,
+      ScheduledExecutorService timer) {
+    this.ref = ref;
+    this.address = address;
+    this.settings = settings;
+    this.health = new HealthChecker(ref.serviceKey(), pool, () -> plan.listeners(), timer);
+    long reap = Math.max(1, settings.udpIdleTimeout().toMillis() / 2);
+    this.flowReaper =
+        timer.scheduleWithFixedDelay(this::expireFlows, reap, reap, TimeUnit.MILLISECONDS);
+  }
+
+  LoadBalancerRef ref() {
+    return ref;
+  }
+
+  @Override
+  public InetAddress address() {
+    return address;
+  }
+
+  LoadBalancerPlan plan() {
+    return plan;
+  }
+
+  List<Backend> backends() {
+    return pool.members().stream().map(BackendPool.Member::backend).toList();
+  }
+
+  /** Brings this load balancer in line with {@code next}. */
+  synchronized void apply(LoadBalancerPlan next) {
+    sourceRanges = next.sourceRanges().stream().map(Cidr::parse).toList();
+    pool.affinity(next.affinity());
+    pool.replace(next.backends());
+    plan = next;
+    health.configure(next.healthCheck());
+    // close listeners no longer wanted, then open the missing ones
+    listeners
+        .entrySet()
+        .removeIf(
+            e -> {
+              if (!next.listeners().contains(e.getKey())) {
+                e.getValue().close();
+                return true;
+              }
+              return false;
+            });
+    portErrors.keySet().retainAll(next.listeners());
+    for (Listener l : next.listeners()) {
+      if (listeners.containsKey(l)) {
+        continue;
+      }
+      try {
+        listeners.put(l, PortListener.open(address, l, this, settings));
+        portErrors.remove(l);
+      } catch (IOException e) {
+        log.warn(
+            "{}: cannot listen on {}:{}/{}: {}",
+            ref.serviceKey(),
+            address.getHostAddress(),
+            l.port(),
+            l.protocol(),
+            e.getMessage());
+        portErrors.put(l, "ferry.dev/BindFailed");
+      }
+    }
+  }
+
+  void updateBackends(List<Backend> backends) {
+    pool.replace(backends);
+    plan = plan.withBackends(backends);
+  }
+
+  synchronized LoadBalancerStatus status() {
+    List<LoadBalancerStatus.PortStatus> ports = new ArrayList<>();
+    for (Listener l : plan.listeners()) {
+      String error = portErrors.get(l);
+      if (error != null) {
+        ports.add(new LoadBalancerStatus.PortStatus(l.port(), l.protocol(), error));
+      }
+    }
+    return new LoadBalancerStatus(
+        List.of(
+            new LoadBalancerStatus.Ingress(
+                Optional.of(address.getHostAddress()),
+                Optional.empty(),
+                LoadBalancerStatus.IpMode.Proxy,
+                ports)));
+  }
+
+  /** Backends the health checks currently pass, by node name. */
+  List<String> healthyBackends() {
+    return pool.members().stream()
+        .filter(m -> m.health().isHealthy())
+        .map(m -> m.backend().nodeName())
+        .toList();
+  }
+
+  @Override
+  public boolean admits(InetAddress client) {
+    for (Cidr c : sourceRanges) {
+      if (c.contains(client)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public Optional<Backend> pick(InetAddress client, Set<String> tried) {
+    return pool.pick(client, tried);
+  }
+
+  private void expireFlows() {
+    List<PortListener> current;
+    synchronized (this) {
+      current = List.copyOf(listeners.values());
+    }
+    current.forEach(
+        l -> {
+          if (l instanceof UdpListener u) {
+            u.expireIdle();
+          }
+        });
+  }
+
+  @Override
+  public synchronized void close() {
+    flowReaper.cancel(false);
+    health.close();
+    listeners.values().forEach(PortListener::close);
+    listeners.clear();
+  }
+}

@@ -1,0 +1,113 @@
+package dev.ferry.provider.local;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerProvider;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.LoadBalancerStatus;
+import dev.ferry.spi.Protocol;
+import dev.ferry.spi.ProviderException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An in-process L4 load balancer: real TCP and UDP proxies on addresses from a pool (127.0.0.0/8 by
+ * default, which any Linux host routes to itself), active health checks, round-robin, ClientIP
+ * affinity and source ranges. Status reports ipMode {@code Proxy}: clients' packets end here and
+ * new connections go to the nodes.
+ */
+public final class LocalProvider implements LoadBalancerProvider {
+
+  static final Capabilities CAPABILITIES =
+      new Capabilities(Set.of(Protocol.TCP, Protocol.UDP), true, 100, true, true, true, true);
+
+  private final LocalCloud cloud;
+  private final LocalSettings settings;
+
+  LocalProvider(LocalCloud cloud, LocalSettings settings) {
+    this.cloud = cloud;
+    this.settings = settings;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public Optional<LoadBalancerStatus> find(LoadBalancerRef ref) {
+    return cloud.get(ref).map(LocalBalancer::status);
+  }
+
+  @Override
+  public LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
+    CAPABILITIES.requireSupported(plan);
+    Optional<InetAddress> requested = Optional.empty();
+    if (plan.requestedIp().isPresent()) {
+      requested = Optional.of(requestedAddress(plan.requestedIp().get()));
+    }
+    try {
+      return cloud.apply(plan, requested, settings).status();
+    } catch (IllegalArgumentException e) {
+      throw new ProviderException.InvalidPlan(
+          "spec.loadBalancerIP",
+          e.getMessage()
+              + " is taken or outside the local address pool "
+              + cloud.pool()
+              + "; choose a free address in it");
+    } catch (IllegalStateException e) {
+      throw new ProviderException.QuotaExceeded(e.getMessage(), e);
+    }
+  }
+
+  private InetAddress requestedAddress(String ip) throws ProviderException.InvalidPlan {
+    try {
+      InetAddress address = InetAddress.getByName(ip); // a literal: the planner checked it
+      if (!cloud.pool().contains(address)) {
+        throw new ProviderException.InvalidPlan(
+            "spec.loadBalancerIP",
+            ip
+                + " is outside the local address pool "
+                + cloud.pool()
+                + "; choose an address in it");
+      }
+      return address;
+    } catch (UnknownHostException e) {
+      throw new ProviderException.InvalidPlan(
+          "spec.loadBalancerIP", "'" + ip + "' is not an IP address");
+    }
+  }
+
+  @Override
+  public void updateBackends(LoadBalancerRef ref, List<Backend> backends) throws ProviderException {
+    LocalBalancer balancer =
+        cloud
+            .get(ref)
+            .orElseThrow(
+                () ->
+                    new ProviderException.Transient(
+                        "no load balancer for " + ref.serviceKey(), null));
+    balancer.updateBackends(backends);
+  }
+
+  @Override
+  public void ensureDeleted(LoadBalancerRef ref) {
+    cloud.remove(ref);
+  }
+
+  @Override
+  public List<LoadBalancerRef> listOwned(String clusterName) {
+    return cloud.refs().stream().filter(r -> r.cluster().equals(clusterName)).toList();
+  }
+
+  /**
+   * The backends of {@code ref}'s load balancer that pass their health checks (for tests, tools).
+   */
+  public List<String> healthyBackends(LoadBalancerRef ref) {
+    return cloud.get(ref).map(LocalBalancer::healthyBackends).orElse(List.of());
+  }
+}
