@@ -7,7 +7,9 @@ import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * checks, source ranges and affinity. {@link #apply} changes it in place: listeners that stay keep
  * their connections.
  */
-final class LocalBalancer implements PortListener.Balancer, AutoCloseable {
+final class LocalBalancer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(LocalBalancer.class);
 
@@ -33,7 +35,7 @@ final class LocalBalancer implements PortListener.Balancer, AutoCloseable {
   private final LocalSettings settings;
   private final BackendPool pool = new BackendPool();
   private final HealthChecker health;
-  private final Map<Listener, PortListener> listeners = new LinkedHashMap<>();
+  private final Map<Listener, L4Proxy> listeners = new LinkedHashMap<>();
   private final Map<Listener, String> portErrors = new LinkedHashMap<>();
   private final ScheduledFuture<?> flowReaper;
   private volatile List<Cidr> sourceRanges = List.of();
@@ -57,8 +59,7 @@ final class LocalBalancer implements PortListener.Balancer, AutoCloseable {
     return ref;
   }
 
-  @Override
-  public InetAddress address() {
+  InetAddress address() {
     return address;
   }
 
@@ -94,7 +95,7 @@ final class LocalBalancer implements PortListener.Balancer, AutoCloseable {
         continue;
       }
       try {
-        listeners.put(l, PortListener.open(address, l, this, settings));
+        listeners.put(l, open(l));
         portErrors.remove(l);
       } catch (IOException e) {
         log.warn(
@@ -106,6 +107,48 @@ final class LocalBalancer implements PortListener.Balancer, AutoCloseable {
             e.getMessage());
         portErrors.put(l, "ferry.dev/BindFailed");
       }
+    }
+  }
+
+  private L4Proxy open(Listener l) throws IOException {
+    InetSocketAddress bind = new InetSocketAddress(address, l.port());
+    Router router = new BackendRouter(l.nodePort());
+    return switch (l.protocol()) {
+      case TCP -> TcpProxy.open(bind, router, settings.connectTimeout());
+      case UDP -> UdpProxy.open(bind, router, address, settings.udpIdleTimeout());
+      case SCTP -> throw new IOException("SCTP is not supported by the local provider");
+    };
+  }
+
+  /** Routes one listener's connections to the NodePort of a healthy backend. */
+  private final class BackendRouter implements Router {
+    private final int nodePort;
+
+    BackendRouter(int nodePort) {
+      this.nodePort = nodePort;
+    }
+
+    @Override
+    public boolean admits(InetAddress client) {
+      for (Cidr c : sourceRanges) {
+        if (c.contains(client)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    public Optional<InetSocketAddress> route(InetAddress client, Set<InetSocketAddress> tried) {
+      Set<String> triedNodes = new HashSet<>();
+      pool.members()
+          .forEach(
+              m -> {
+                if (tried.contains(new InetSocketAddress(m.backend().address(), nodePort))) {
+                  triedNodes.add(m.backend().nodeName());
+                }
+              });
+      return pool.pick(client, triedNodes).map(b -> new InetSocketAddress(b.address(), nodePort));
     }
   }
 
@@ -139,29 +182,14 @@ final class LocalBalancer implements PortListener.Balancer, AutoCloseable {
         .toList();
   }
 
-  @Override
-  public boolean admits(InetAddress client) {
-    for (Cidr c : sourceRanges) {
-      if (c.contains(client)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  @Override
-  public Optional<Backend> pick(InetAddress client, Set<String> tried) {
-    return pool.pick(client, tried);
-  }
-
   private void expireFlows() {
-    List<PortListener> current;
+    List<L4Proxy> current;
     synchronized (this) {
       current = List.copyOf(listeners.values());
     }
     current.forEach(
         l -> {
-          if (l instanceof UdpListener u) {
+          if (l instanceof UdpProxy u) {
             u.expireIdle();
           }
         });
@@ -171,7 +199,7 @@ final class LocalBalancer implements PortListener.Balancer, AutoCloseable {
   public synchronized void close() {
     flowReaper.cancel(false);
     health.close();
-    listeners.values().forEach(PortListener::close);
+    listeners.values().forEach(L4Proxy::close);
     listeners.clear();
   }
 }

@@ -1,13 +1,12 @@
 package dev.ferry.provider.local;
 
-import dev.ferry.spi.Backend;
-import dev.ferry.spi.Listener;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -16,18 +15,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A UDP front end with a flow table: the first datagram from a client picks a backend and opens a
- * flow (a socket from the load balancer's address to the backend's NodePort); replies return to the
- * client from the front-end port. A flow ends after the idle timeout.
+ * A UDP proxy port with a flow table: the first datagram from a client asks the {@link Router} for
+ * a target and opens a flow (a socket from {@code flowSource} to the target); replies return to the
+ * client from the proxy's port. {@link #expireIdle} ends flows idle longer than the idle timeout.
  */
-final class UdpListener implements PortListener {
+public final class UdpProxy implements L4Proxy {
 
-  private static final Logger log = LoggerFactory.getLogger(UdpListener.class);
+  private static final Logger log = LoggerFactory.getLogger(UdpProxy.class);
   private static final int MAX_DATAGRAM = 65535;
 
-  private final Listener spec;
-  private final Balancer balancer;
-  private final LocalSettings settings;
+  private final InetSocketAddress bound;
+  private final Router router;
+  private final InetAddress flowSource;
+  private final Duration idleTimeout;
   private final DatagramChannel front;
   private final Map<SocketAddress, Flow> flows = new ConcurrentHashMap<>();
   private final Thread receiver;
@@ -38,11 +38,11 @@ final class UdpListener implements PortListener {
     final SocketAddress client;
     volatile long lastActive = System.nanoTime();
 
-    Flow(SocketAddress client, Backend backend) throws IOException {
+    Flow(SocketAddress client, InetSocketAddress target) throws IOException {
       this.client = client;
       this.channel = DatagramChannel.open();
-      channel.bind(new InetSocketAddress(balancer.address(), 0));
-      channel.connect(new InetSocketAddress(backend.address(), spec.nodePort()));
+      channel.bind(new InetSocketAddress(flowSource, 0));
+      channel.connect(target);
       Thread.ofVirtual().start(this::relayReplies);
     }
 
@@ -56,10 +56,7 @@ final class UdpListener implements PortListener {
           lastActive = System.nanoTime();
           front.send(buffer, client);
         } catch (IOException e) {
-          // ICMP unreachable or closed: the flow ends at idle or close
-          if (!channel.isOpen()) {
-            return;
-          }
+          // ICMP unreachable, or closed: the flow ends at idle or close
         }
       }
     }
@@ -73,22 +70,23 @@ final class UdpListener implements PortListener {
     }
   }
 
-  UdpListener(InetAddress address, Listener spec, Balancer balancer, LocalSettings settings)
+  private UdpProxy(
+      InetSocketAddress bind, Router router, InetAddress flowSource, Duration idleTimeout)
       throws IOException {
-    this.spec = spec;
-    this.balancer = balancer;
-    this.settings = settings;
+    this.bound = bind;
+    this.router = router;
+    this.flowSource = flowSource;
+    this.idleTimeout = idleTimeout;
     this.front = DatagramChannel.open();
-    front.bind(new InetSocketAddress(address, spec.port()));
-    receiver =
-        Thread.ofVirtual()
-            .name("udp-" + address.getHostAddress() + ":" + spec.port())
-            .start(this::receiveLoop);
+    front.bind(bind);
+    receiver = Thread.ofVirtual().name("udp-proxy-" + bind).start(this::receiveLoop);
   }
 
-  @Override
-  public Listener spec() {
-    return spec;
+  /** Binds {@code bind}; flows to targets leave from {@code flowSource}. */
+  public static UdpProxy open(
+      InetSocketAddress bind, Router router, InetAddress flowSource, Duration idleTimeout)
+      throws IOException {
+    return new UdpProxy(bind, router, flowSource, idleTimeout);
   }
 
   private void receiveLoop() {
@@ -99,31 +97,31 @@ final class UdpListener implements PortListener {
         SocketAddress client = front.receive(buffer);
         buffer.flip();
         InetAddress from = ((InetSocketAddress) client).getAddress();
-        if (!balancer.admits(from)) {
+        if (!router.admits(from)) {
           continue;
         }
         Flow flow = flows.get(client);
         if (flow == null) {
-          Optional<Backend> backend = balancer.pick(from, Set.of());
-          if (backend.isEmpty()) {
+          Optional<InetSocketAddress> target = router.route(from, Set.of());
+          if (target.isEmpty()) {
             continue;
           }
-          flow = new Flow(client, backend.get());
+          flow = new Flow(client, target.get());
           flows.put(client, flow);
         }
         flow.lastActive = System.nanoTime();
         flow.channel.write(buffer);
       } catch (IOException e) {
         if (!closed) {
-          log.debug("udp port {}: {}", spec.port(), e.getMessage());
+          log.debug("udp {}: {}", bound, e.getMessage());
         }
       }
     }
   }
 
-  /** Ends flows idle longer than the idle timeout; called periodically by the balancer. */
-  void expireIdle() {
-    long limit = System.nanoTime() - settings.udpIdleTimeout().toNanos();
+  /** Ends flows idle longer than the idle timeout. */
+  public void expireIdle() {
+    long limit = System.nanoTime() - idleTimeout.toNanos();
     flows
         .values()
         .removeIf(
@@ -134,10 +132,6 @@ final class UdpListener implements PortListener {
               }
               return false;
             });
-  }
-
-  int flowCount() {
-    return flows.size();
   }
 
   @Override

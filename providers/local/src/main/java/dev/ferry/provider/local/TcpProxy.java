@@ -1,7 +1,5 @@
 package dev.ferry.provider.local;
 
-import dev.ferry.spi.Backend;
-import dev.ferry.spi.Listener;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -17,41 +16,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A TCP front end: accepts on the load balancer's address and port and splices each connection to a
- * backend's NodePort. One virtual thread per direction; established connections live on when the
- * backend set changes. A client outside the source ranges is reset at once.
+ * A TCP proxy port: accepts on one address and port and splices each connection to the target its
+ * {@link Router} names, trying up to three targets when a connect fails. One virtual thread per
+ * direction; established connections live on when the routing changes. A client the router does not
+ * admit is reset at once.
  */
-final class TcpListener implements PortListener {
+public final class TcpProxy implements L4Proxy {
 
-  private static final Logger log = LoggerFactory.getLogger(TcpListener.class);
+  private static final Logger log = LoggerFactory.getLogger(TcpProxy.class);
   private static final int ATTEMPTS = 3;
   private static final int BUFFER = 16 * 1024;
 
-  private final Listener spec;
-  private final Balancer balancer;
-  private final LocalSettings settings;
+  private final InetSocketAddress bound;
+  private final Router router;
+  private final int connectTimeoutMs;
   private final ServerSocket server;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
   private volatile boolean closed;
 
-  TcpListener(InetAddress address, Listener spec, Balancer balancer, LocalSettings settings)
+  private TcpProxy(InetSocketAddress bind, Router router, Duration connectTimeout)
       throws IOException {
-    this.spec = spec;
-    this.balancer = balancer;
-    this.settings = settings;
+    this.bound = bind;
+    this.router = router;
+    this.connectTimeoutMs = (int) connectTimeout.toMillis();
     this.server = new ServerSocket();
     server.setReuseAddress(true);
-    server.bind(new InetSocketAddress(address, spec.port()), 1024);
-    acceptor =
-        Thread.ofVirtual()
-            .name("tcp-accept-" + address.getHostAddress() + ":" + spec.port())
-            .start(this::acceptLoop);
+    server.bind(bind, 1024);
+    acceptor = Thread.ofVirtual().name("tcp-proxy-" + bind).start(this::acceptLoop);
   }
 
-  @Override
-  public Listener spec() {
-    return spec;
+  /** Binds {@code bind} and starts accepting. */
+  public static TcpProxy open(InetSocketAddress bind, Router router, Duration connectTimeout)
+      throws IOException {
+    return new TcpProxy(bind, router, connectTimeout);
   }
 
   private void acceptLoop() {
@@ -61,7 +59,7 @@ final class TcpListener implements PortListener {
         Thread.ofVirtual().start(() -> serve(client));
       } catch (IOException e) {
         if (!closed) {
-          log.warn("accept on port {} failed: {}", spec.port(), e.getMessage());
+          log.warn("accept on {} failed: {}", bound, e.getMessage());
         }
       }
     }
@@ -69,11 +67,7 @@ final class TcpListener implements PortListener {
 
   private void serve(Socket client) {
     InetAddress from = client.getInetAddress();
-    if (!balancer.admits(from)) {
-      reset(client);
-      return;
-    }
-    Socket upstream = connect(from);
+    Socket upstream = router.admits(from) ? connect(from) : null;
     if (upstream == null) {
       reset(client);
       return;
@@ -97,18 +91,16 @@ final class TcpListener implements PortListener {
   }
 
   private Socket connect(InetAddress from) {
-    Set<String> tried = new HashSet<>();
+    Set<InetSocketAddress> tried = new HashSet<>();
     for (int i = 0; i < ATTEMPTS; i++) {
-      Optional<Backend> backend = balancer.pick(from, tried);
-      if (backend.isEmpty()) {
+      Optional<InetSocketAddress> target = router.route(from, tried);
+      if (target.isEmpty()) {
         return null;
       }
-      tried.add(backend.get().nodeName());
+      tried.add(target.get());
       Socket s = new Socket();
       try {
-        s.connect(
-            new InetSocketAddress(backend.get().address(), spec.nodePort()),
-            (int) settings.connectTimeout().toMillis());
+        s.connect(target.get(), connectTimeoutMs);
         return s;
       } catch (IOException e) {
         closeQuietly(s);
@@ -160,7 +152,7 @@ final class TcpListener implements PortListener {
     } catch (IOException e) {
       // already closed
     }
-    open.forEach(TcpListener::closeQuietly);
+    open.forEach(TcpProxy::closeQuietly);
     // the socket is released only when the accepting thread has left accept(): wait for it, so
     // the port is free again when close returns
     Threads.joinQuietly(acceptor);

@@ -1,0 +1,83 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class MainTest {
+
+  @Test
+  @DisplayName("ferry run --provider nosuch exits non-zero and names the providers found")
+  void unknownProvider() {
+    PrintStream original = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code =
+          new CommandLine(new Main()).execute("run", "--provider", "nosuch", "--metrics-port", "0");
+    } finally {
+      System.setErr(original);
+    }
+    assertThat(code).isNotZero();
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("unknown provider 'nosuch'", "providers found: local");
+  }
+
+  @Test
+  @DisplayName("a bad NodePort range is refused with the flag's value")
+  void badRange() {
+    PrintStream original = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = new CommandLine(new Main()).execute("run", "--node-port-range", "32000-31000");
+    } finally {
+      System.setErr(original);
+    }
+    assertThat(code).isNotZero();
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("32000-31000");
+  }
+
+  @Test
+  @DisplayName("the in-tree local provider is found on the class path")
+  void registryFindsLocal() {
+    assertThat(ProviderRegistry.load(getClass().getClassLoader()).names()).contains("local");
+  }
+
+  /** A second factory that claims the name "local". */
+  public static final class DuplicateLocal implements dev.ferry.spi.LoadBalancerProviderFactory {
+    @Override
+    public String name() {
+      return "local";
+    }
+
+    @Override
+    public dev.ferry.spi.LoadBalancerProvider create(dev.ferry.spi.ProviderContext context) {
+      throw new UnsupportedOperationException();
+    }
+  }
+
+  @Test
+  @DisplayName("two providers with one name fail at start-up naming both classes")
+  void duplicateNames(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path services =
+        dir.resolve("META-INF/services/dev.ferry.spi.LoadBalancerProviderFactory");
+    java.nio.file.Files.createDirectories(services.getParent());
+    java.nio.file.Files.writeString(services, DuplicateLocal.class.getName() + "\n");
+    try (java.net.URLClassLoader loader =
+        new java.net.URLClassLoader(
+            new java.net.URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> ProviderRegistry.load(loader))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("two providers are named 'local'")
+          .hasMessageContaining("DuplicateLocal");
+    }
+  }
+}

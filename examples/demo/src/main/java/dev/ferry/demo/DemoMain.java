@@ -1,0 +1,127 @@
+package dev.ferry.demo;
+
+import dev.ferry.controller.Main;
+import dev.ferry.controller.RunOptions;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ferry demo} and {@code ferry run --embedded-api}: the controller's command line plus the
+ * embedded API server. This module is scaffolding for trying Ferry; it never ships in the image.
+ */
+@Command(
+    name = "ferry",
+    mixinStandardHelpOptions = true,
+    version = "ferry 0.1.0",
+    description = "Makes type: LoadBalancer Services real.",
+    subcommands = {DemoMain.Demo.class, DemoMain.Run.class})
+public final class DemoMain {
+
+  static Path home() {
+    return Path.of(System.getProperty("ferry.home", ".")).toAbsolutePath().normalize();
+  }
+
+  /** {@code ferry demo}. */
+  @Command(
+      name = "demo",
+      mixinStandardHelpOptions = true,
+      description = "Run Ferry on an embedded API server with simulated nodes and real traffic.")
+  static final class Demo implements Callable<Integer> {
+    @Option(names = "--once", description = "Run the tour and exit: 0 when every step worked.")
+    boolean once;
+
+    @Option(
+        names = "--kubeconfig-out",
+        description = "Where to write the kubeconfig (default: .ferry/demo.kubeconfig).")
+    Path kubeconfigOut;
+
+    @Option(
+        names = "--nodes",
+        defaultValue = "3",
+        description = "Simulated nodes (default: ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Override
+    public Integer call() throws Exception {
+      Path kubeconfig =
+          kubeconfigOut != null ? kubeconfigOut : home().resolve(".ferry/demo.kubeconfig");
+      Tour tour = new Tour(home(), kubeconfig, Math.max(3, nodes));
+      Runtime.getRuntime().addShutdownHook(new Thread(tour::close, "demo-shutdown"));
+      String failed = tour.run();
+      if (failed != null) {
+        System.out.printf("%nThe demo failed at step: %s%n", failed);
+        tour.close();
+        return 1;
+      }
+      System.out.printf("%nEvery step worked.%n");
+      if (once) {
+        tour.close();
+        return 0;
+      }
+      tour.keepRunning();
+      return 0;
+    }
+  }
+
+  /** {@code ferry run}, with {@code --embedded-api} to start an API server in the process. */
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      description = "Run the controller; --embedded-api starts a local API server for it.")
+  static final class Run implements Callable<Integer> {
+    @Mixin RunOptions options;
+
+    @Option(
+        names = "--embedded-api",
+        description = "Start an embedded API server and run against it.")
+    boolean embeddedApi;
+
+    @Option(
+        names = "--embedded-api-port",
+        defaultValue = "0",
+        description = "Port of the embedded API server (default: any free port).")
+    int embeddedApiPort;
+
+    @Option(
+        names = "--kubeconfig-out",
+        description =
+            "Where to write the embedded API's kubeconfig (default: .ferry/embedded.kubeconfig).")
+    Path kubeconfigOut;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!embeddedApi) {
+        return Main.runUntilStopped(options);
+      }
+      EmbeddedApiServer api = EmbeddedApiServer.start(embeddedApiPort);
+      Path path =
+          api.writeKubeconfig(
+              kubeconfigOut != null ? kubeconfigOut : home().resolve(".ferry/embedded.kubeconfig"));
+      System.out.printf("Embedded API server: %s%nkubeconfig: %s%n", api.url(), path);
+      options.kubeconfig = path;
+      try {
+        return Main.runUntilStopped(options);
+      } finally {
+        api.close();
+      }
+    }
+  }
+
+  public static void main(String[] args) {
+    if (System.getenv("FERRY_LOG_LEVEL") == null && System.getProperty("FERRY_LOG_LEVEL") == null) {
+      System.setProperty(
+          "FERRY_LOG_LEVEL", args.length > 0 && args[0].equals("demo") ? "WARN" : "INFO");
+    }
+    LogManager.getLogManager().getLogger("").setLevel(Level.WARNING);
+    for (var h : LogManager.getLogManager().getLogger("").getHandlers()) {
+      h.setLevel(Level.WARNING);
+    }
+    System.exit(new CommandLine(new DemoMain()).execute(args));
+  }
+}
