@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "ferry 0.1.0",
     description = "Makes type: LoadBalancer Services real.",
-    subcommands = {DemoMain.Demo.class, DemoMain.Run.class})
+    subcommands = {DemoMain.Demo.class, DemoMain.Run.class, ProxyBenchmark.class})
 public final class DemoMain {
 
   static Path home() {

@@ -25,7 +25,7 @@ public final class TcpProxy implements L4Proxy {
 
   private static final Logger log = LoggerFactory.getLogger(TcpProxy.class);
   private static final int ATTEMPTS = 3;
-  private static final int BUFFER = 16 * 1024;
+  private static final int BUFFER = 32 * 1024;
 
   private final InetSocketAddress bound;
   private final Router router;
