@@ -147,6 +147,7 @@ final class ServiceReconciler {
     }
     writeStatus(withPorts, status);
     applied.put(key, plan);
+    log.info("ensured load balancer: {}", describe(status));
     events.normal(withPorts, ServiceEvents.ENSURED, "Ensured load balancer");
     return Outcome.DONE;
   }
@@ -182,6 +183,7 @@ final class ServiceReconciler {
           service, ServiceEvents.DELETE_FAILED, "Error deleting load balancer", e);
     }
     applied.remove(key);
+    log.info("deleted load balancer");
     boolean deleting = service.getMetadata().getDeletionTimestamp() != null;
     ports.forget(service, deleting);
     if (!deleting && hasIngress(service)) {
@@ -279,6 +281,12 @@ final class ServiceReconciler {
         && service.getStatus().getLoadBalancer() != null
         && service.getStatus().getLoadBalancer().getIngress() != null
         && !service.getStatus().getLoadBalancer().getIngress().isEmpty();
+  }
+
+  private static String describe(LoadBalancerStatus status) {
+    return status.ingress().stream()
+        .map(i -> i.ip().or(i::hostname).orElse("?"))
+        .collect(Collectors.joining(", "));
   }
 
   static List<LoadBalancerIngress> toIngress(LoadBalancerStatus status) {

@@ -1,0 +1,137 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Whole controller processes (ops server, leader election) against the mock API server. */
+@EnableKubernetesMockClient(crud = true)
+class ControllerProcessTest {
+
+  KubernetesClient client;
+  @TempDir Path dir;
+  private final List<ControllerProcess> processes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @AfterEach
+  void stop() {
+    processes.forEach(ControllerProcess::close);
+  }
+
+  private ControllerProcess start(String... extra) throws IOException {
+    Path kubeconfig = dir.resolve("kubeconfig");
+    Files.writeString(
+        kubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: mock, cluster: {server: "%s", insecure-skip-tls-verify: true}}]
+        users: [{name: mock, user: {}}]
+        contexts: [{name: mock, context: {cluster: mock, user: mock, namespace: default}}]
+        current-context: mock
+        """
+            .formatted(client.getConfiguration().getMasterUrl()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--kubeconfig",
+                kubeconfig.toString(),
+                "--metrics-port",
+                "0",
+                "--metrics-address",
+                "127.0.0.1",
+                "--provider-setting",
+                "local.address-pool=127.0.105.0/24"));
+    args.addAll(List.of(extra));
+    RunOptions options = new RunOptions();
+    new CommandLine(options).parseArgs(args.toArray(String[]::new));
+    ControllerProcess p = ControllerProcess.start(options);
+    processes.add(p);
+    return p;
+  }
+
+  private HttpResponse<String> get(ControllerProcess p, String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.metricsPort() + path))
+            .timeout(Duration.ofSeconds(5))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  @DisplayName("/healthz, /readyz and /metrics answer with the controller's figures")
+  void opsEndpoints() throws Exception {
+    ControllerProcess p = start("--no-leader-elect");
+    assertThat(get(p, "/healthz").statusCode()).isEqualTo(200);
+    await().atMost(Duration.ofSeconds(10)).until(() -> get(p, "/readyz").statusCode() == 200);
+    client
+        .services()
+        .inNamespace("default")
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName("m")
+                .endMetadata()
+                .withNewSpec()
+                .withType("LoadBalancer")
+                .addNewPort()
+                .withPort(18090)
+                .withProtocol("TCP")
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> get(p, "/metrics").body().contains("operation=\"ensure\",result=\"ok\""));
+    String metrics = get(p, "/metrics").body();
+    assertThat(metrics)
+        .contains("ferry_reconcile_duration_seconds_bucket")
+        .contains("ferry_queue_depth")
+        .contains("ferry_nodeports_allocated 1.0")
+        .contains("ferry_nodeports_capacity 2768.0")
+        .contains("ferry_provider_calls_seconds_count{operation=\"ensure\",result=\"ok\"} 1");
+  }
+
+  @Test
+  @DisplayName(
+      "with leader election only one of two controllers reconciles; when it stops the other takes over")
+  void leaderElection() throws Exception {
+    ControllerProcess a = start("--lease-namespace", "default", "--lease-duration", "3s");
+    ControllerProcess b = start("--lease-namespace", "default", "--lease-duration", "3s");
+    await().atMost(Duration.ofSeconds(15)).until(() -> a.isReady() || b.isReady());
+    ControllerProcess leader = a.isReady() ? a : b;
+    ControllerProcess follower = leader == a ? b : a;
+    assertThat(follower.isReady()).isFalse();
+    assertThat(get(follower, "/readyz").statusCode()).isEqualTo(503);
+    leader.close();
+    await().atMost(Duration.ofSeconds(15)).until(follower::isReady);
+    assertThat(
+            client
+                .leases()
+                .inNamespace("default")
+                .withName("ferry-controller")
+                .get()
+                .getSpec()
+                .getHolderIdentity())
+        .isNotBlank();
+  }
+}
