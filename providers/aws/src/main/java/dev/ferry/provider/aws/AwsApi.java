@@ -1,0 +1,205 @@
+package dev.ferry.provider.aws;
+
+import dev.ferry.spi.ProviderException;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.micrometer.core.instrument.Metrics;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+
+/**
+ * Every AWS call goes through here: rate limiters sized to AWS's published token buckets (per
+ * account and region), a retry with exponential backoff for throttling and server errors, a circuit
+ * breaker so a broken region fails fast, a counter per operation and result ({@code
+ * ferry_aws_calls_total}), and the translation of AWS errors into {@link ProviderException}s.
+ */
+final class AwsApi {
+
+  /** Which AWS bucket a call draws from. */
+  enum Bucket {
+    ELB_READ,
+    ELB_CREATE_LOAD_BALANCER,
+    ELB_TARGETS,
+    ELB_MUTATE,
+    EC2_READ,
+    EC2_MUTATE
+  }
+
+  /** Observes every call; the crash-safety tests use it to stop the provider after call N. */
+  interface CallObserver {
+    void after(String operation);
+  }
+
+  private static final Set<String> QUOTA_CODES =
+      Set.of(
+          "TooManyLoadBalancers",
+          "TooManyTargetGroups",
+          "TooManyListeners",
+          "TooManyTargets",
+          "TooManyTags",
+          "RulesPerSecurityGroupLimitExceeded",
+          "AddressLimitExceeded");
+  private static final Set<String> USER_CODES =
+      Set.of(
+          "InvalidSubnet",
+          "SubnetNotFound",
+          "InvalidSubnetID.NotFound",
+          "AllocationIdNotFound",
+          "InvalidAllocationID.NotFound",
+          "InvalidConfigurationRequest",
+          "ValidationError",
+          "InvalidScheme");
+
+  private final RateLimiter elb = limiter("elb", 10, Duration.ofSeconds(1));
+  private final RateLimiter elbCreate = limiter("elb-create-lb", 1, Duration.ofSeconds(5));
+  private final RateLimiter elbTargets = limiter("elb-targets", 4, Duration.ofSeconds(1));
+  private final RateLimiter elbMutate = limiter("elb-mutate", 3, Duration.ofSeconds(1));
+  private final RateLimiter ec2Read = limiter("ec2-read", 20, Duration.ofSeconds(1));
+  private final RateLimiter ec2Mutate = limiter("ec2-mutate", 5, Duration.ofSeconds(1));
+  private final Retry retry;
+  private final CircuitBreaker breaker;
+  private volatile CallObserver observer = op -> {};
+
+  AwsApi(Duration firstBackoff, int attempts) {
+    this.retry =
+        Retry.of(
+            "aws",
+            RetryConfig.custom()
+                .maxAttempts(attempts)
+                .intervalFunction(
+                    IntervalFunction.ofExponentialRandomBackoff(
+                        firstBackoff, 2.0, 0.3, Duration.ofSeconds(20)))
+                .retryOnException(AwsApi::retryable)
+                .build());
+    this.breaker =
+        CircuitBreaker.of(
+            "aws",
+            CircuitBreakerConfig.custom()
+                .slidingWindowSize(20)
+                .minimumNumberOfCalls(10)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(Duration.ofSeconds(30))
+                .recordException(AwsApi::retryable)
+                .build());
+  }
+
+  void observer(CallObserver observer) {
+    this.observer = observer;
+  }
+
+  private static RateLimiter limiter(String name, int permits, Duration period) {
+    return RateLimiter.of(
+        name,
+        RateLimiterConfig.custom()
+            .limitForPeriod(permits)
+            .limitRefreshPeriod(period)
+            .timeoutDuration(Duration.ofSeconds(30))
+            .build());
+  }
+
+  private List<RateLimiter> limiters(Bucket bucket) {
+    return switch (bucket) {
+      case ELB_READ -> List.of(elb);
+      case ELB_CREATE_LOAD_BALANCER -> List.of(elb, elbCreate);
+      case ELB_TARGETS -> List.of(elb, elbTargets);
+      case ELB_MUTATE -> List.of(elb, elbMutate);
+      case EC2_READ -> List.of(ec2Read);
+      case EC2_MUTATE -> List.of(ec2Mutate);
+    };
+  }
+
+  static boolean retryable(Throwable t) {
+    if (t instanceof AwsServiceException e) {
+      return e.isThrottlingException() || e.statusCode() >= 500;
+    }
+    return t instanceof SdkClientException;
+  }
+
+  /** Runs one AWS call with limits, retry and breaker; counts it; maps failures. */
+  <T> T call(Bucket bucket, String operation, Supplier<T> call) throws ProviderException {
+    Supplier<T> limited =
+        () -> {
+          for (RateLimiter l : limiters(bucket)) {
+            RateLimiter.waitForPermission(l);
+          }
+          return call.get();
+        };
+    String result = "ok";
+    try {
+      T value =
+          Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, limited)).get();
+      observer.after(operation);
+      return value;
+    } catch (AwsServiceException e) {
+      result = e.isThrottlingException() ? "throttled" : "error";
+      throw translate(operation, e);
+    } catch (SdkException e) {
+      result = "error";
+      throw new ProviderException.Transient(operation + ": " + e.getMessage(), e);
+    } catch (CallNotPermittedException e) {
+      result = "circuit_open";
+      throw new ProviderException.Transient(
+          "AWS calls are failing; the circuit breaker is open for a while", e);
+    } catch (RequestNotPermitted e) {
+      result = "rate_limited";
+      throw new ProviderException.Throttled(
+          "AWS API budget exhausted locally", Duration.ofSeconds(10), e);
+    } finally {
+      Metrics.counter("ferry.aws.calls", "operation", operation, "result", result).increment();
+    }
+  }
+
+  /** A call whose only interest is its side effect. */
+  void run(Bucket bucket, String operation, Runnable call) throws ProviderException {
+    call(
+        bucket,
+        operation,
+        () -> {
+          call.run();
+          return null;
+        });
+  }
+
+  static boolean isCode(AwsServiceException e, String... codes) {
+    String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    for (String c : codes) {
+      if (c.equals(code)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static ProviderException translate(String operation, AwsServiceException e) {
+    String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+    String message =
+        operation
+            + ": "
+            + code
+            + ": "
+            + (e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage());
+    if (e.isThrottlingException()) {
+      return new ProviderException.Throttled(message, Duration.ofSeconds(10), e);
+    }
+    if (QUOTA_CODES.contains(code)) {
+      return new ProviderException.QuotaExceeded(message, e);
+    }
+    if (USER_CODES.contains(code)) {
+      return new ProviderException.InvalidPlan(
+          "metadata.annotations", message + "; check the aws-load-balancer annotations");
+    }
+    return new ProviderException.Transient(message, e);
+  }
+}

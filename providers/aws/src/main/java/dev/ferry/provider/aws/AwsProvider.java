@@ -1,0 +1,753 @@
+package dev.ferry.provider.aws;
+
+import dev.ferry.provider.aws.AwsApi.Bucket;
+import dev.ferry.provider.aws.AwsShape.Rule;
+import dev.ferry.provider.aws.AwsShape.TargetGroupSpec;
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerProvider;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.LoadBalancerStatus;
+import dev.ferry.spi.Protocol;
+import dev.ferry.spi.ProviderException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Filter;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
+import software.amazon.awssdk.services.ec2.model.IpRange;
+import software.amazon.awssdk.services.ec2.model.SecurityGroup;
+import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.Action;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.ActionTypeEnum;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancerSchemeEnum;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancerTypeEnum;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.ProtocolEnum;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.SubnetMapping;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.Tag;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TagDescription;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetDescription;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetTypeEnum;
+
+/**
+ * Network Load Balancers through ELBv2 and EC2. Each call describes what exists (by deterministic
+ * name, checked against ownership tags), diffs it against the desired {@link AwsShape}, and makes
+ * only the difference, in a safe order: load balancer, target groups, targets, listeners, stale
+ * target groups, security-group rules; the reverse on delete. Nothing untagged is ever changed.
+ */
+final class AwsProvider implements LoadBalancerProvider {
+
+  private static final Logger log = LoggerFactory.getLogger(AwsProvider.class);
+
+  static final Capabilities CAPABILITIES =
+      new Capabilities(Set.of(Protocol.TCP, Protocol.UDP), true, 50, true, false, true, false);
+
+  private final ElasticLoadBalancingV2Client elb;
+  private final Ec2Client ec2;
+  private final AwsApi api;
+
+  AwsProvider(ElasticLoadBalancingV2Client elb, Ec2Client ec2, AwsApi api) {
+    this.elb = elb;
+    this.ec2 = ec2;
+    this.api = api;
+  }
+
+  AwsApi api() {
+    return api;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public Optional<LoadBalancerStatus> find(LoadBalancerRef ref) throws ProviderException {
+    return findLoadBalancer(ref).map(lb -> LoadBalancerStatus.ofHostname(lb.dnsName()));
+  }
+
+  @Override
+  public LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
+    CAPABILITIES.requireSupported(plan);
+    AwsOptions options = AwsOptions.from(plan);
+    LoadBalancerRef ref = plan.ref();
+    List<Subnet> subnets = subnets(options, ref.cluster());
+    String vpcId = subnets.get(0).vpcId();
+    String vpcCidr =
+        api.call(
+            Bucket.EC2_READ,
+            "DescribeVpcs",
+            () -> ec2.describeVpcs(r -> r.vpcIds(vpcId)).vpcs().get(0).cidrBlock());
+    AwsShape shape = AwsShape.of(plan, options, vpcCidr);
+    if (!shape.skippedNodes().isEmpty()) {
+      log.warn(
+          "{}: nodes without an aws:///zone/instance-id providerID are not registered: {}",
+          ref.serviceKey(),
+          shape.skippedNodes());
+    }
+
+    LoadBalancer lb = findLoadBalancer(ref).orElse(null);
+    if (lb == null) {
+      lb = createLoadBalancer(shape, options, subnets);
+    }
+    Map<String, TargetGroup> groups = ensureTargetGroups(ref, lb, shape, options, vpcId);
+    for (TargetGroupSpec spec : shape.targetGroups()) {
+      syncTargets(groups.get(spec.name()).targetGroupArn(), shape.instanceIds());
+    }
+    syncListeners(lb, shape, groups);
+    deleteStaleTargetGroups(ref, lb, shape);
+    syncRules(ref, shape.instanceIds(), shape.rules());
+    return LoadBalancerStatus.ofHostname(lb.dnsName());
+  }
+
+  @Override
+  public void updateBackends(LoadBalancerRef ref, List<Backend> backends) throws ProviderException {
+    LoadBalancer lb =
+        findLoadBalancer(ref)
+            .orElseThrow(
+                () ->
+                    new ProviderException.Transient(
+                        "no load balancer for " + ref.serviceKey(), null));
+    Set<String> instances = new TreeSet<>();
+    for (Backend b : backends) {
+      String id = b.providerId().replaceFirst("^aws:///[^/]*/", "");
+      if (id.startsWith("i-")) {
+        instances.add(id);
+      }
+    }
+    for (TargetGroup tg : ownedTargetGroups(ref, attachedTargetGroups(lb)).values()) {
+      syncTargets(tg.targetGroupArn(), instances);
+    }
+  }
+
+  @Override
+  public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
+    Optional<LoadBalancer> lb = findLoadBalancer(ref);
+    if (lb.isPresent()) {
+      String arn = lb.get().loadBalancerArn();
+      api.run(
+          Bucket.ELB_MUTATE,
+          "DeleteLoadBalancer",
+          () -> elb.deleteLoadBalancer(r -> r.loadBalancerArn(arn)));
+    }
+    for (TargetGroup tg :
+        ownedTargetGroups(ref, targetGroupsByPrefix(AwsNames.targetGroupPrefix(ref))).values()) {
+      deleteTargetGroup(tg);
+    }
+    revokeAllRules(ref);
+  }
+
+  @Override
+  public List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException {
+    List<LoadBalancer> all = new ArrayList<>();
+    String marker = null;
+    do {
+      String m = marker;
+      var page =
+          api.call(
+              Bucket.ELB_READ,
+              "DescribeLoadBalancers",
+              () -> elb.describeLoadBalancers(r -> r.marker(m).pageSize(400)));
+      all.addAll(page.loadBalancers());
+      marker = page.nextMarker();
+    } while (marker != null);
+    List<String> arns =
+        all.stream()
+            .filter(lb -> lb.loadBalancerName().startsWith("ferry-"))
+            .map(LoadBalancer::loadBalancerArn)
+            .toList();
+    List<LoadBalancerRef> owned = new ArrayList<>();
+    for (Map.Entry<String, Map<String, String>> e : tags(arns).entrySet()) {
+      Map<String, String> t = e.getValue();
+      String service = t.getOrDefault(AwsShape.TAG_SERVICE_NAME, "");
+      if (clusterName.equals(t.get(AwsShape.TAG_CLUSTER))
+          && "owned".equals(t.get(AwsShape.TAG_CLUSTER_PREFIX + clusterName))
+          && service.contains("/")
+          && t.containsKey(AwsShape.TAG_UID)) {
+        String[] ns = service.split("/", 2);
+        owned.add(new LoadBalancerRef(clusterName, ns[0], ns[1], t.get(AwsShape.TAG_UID)));
+      }
+    }
+    return owned;
+  }
+
+  // --- load balancer ---
+
+  private Optional<LoadBalancer> findLoadBalancer(LoadBalancerRef ref) throws ProviderException {
+    String name = AwsNames.loadBalancer(ref);
+    List<LoadBalancer> found;
+    try {
+      found =
+          api.call(
+              Bucket.ELB_READ,
+              "DescribeLoadBalancers",
+              () -> elb.describeLoadBalancers(r -> r.names(name)).loadBalancers());
+    } catch (ProviderException.Transient e) {
+      if (e.getCause() instanceof AwsServiceException a
+          && AwsApi.isCode(a, "LoadBalancerNotFound")) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    // AWS keeps names unique; should an emulator hold two, the first owned one is the one
+    Map<String, Map<String, String>> tags =
+        tags(found.stream().map(LoadBalancer::loadBalancerArn).toList());
+    for (LoadBalancer lb : found) {
+      if (AwsShape.owns(ref, tags.getOrDefault(lb.loadBalancerArn(), Map.of()))) {
+        return Optional.of(lb);
+      }
+    }
+    throw new ProviderException.Transient(
+        "a load balancer named "
+            + name
+            + " exists but is not tagged as this Service's; Ferry will not touch it",
+        null);
+  }
+
+  private LoadBalancer createLoadBalancer(AwsShape shape, AwsOptions options, List<Subnet> subnets)
+      throws ProviderException {
+    List<SubnetMapping> mappings = new ArrayList<>();
+    for (int i = 0; i < subnets.size(); i++) {
+      SubnetMapping.Builder m = SubnetMapping.builder().subnetId(subnets.get(i).subnetId());
+      if (i < options.eipAllocations().size()) {
+        m.allocationId(options.eipAllocations().get(i));
+      }
+      mappings.add(m.build());
+    }
+    LoadBalancer lb =
+        api.call(
+            Bucket.ELB_CREATE_LOAD_BALANCER,
+            "CreateLoadBalancer",
+            () ->
+                elb.createLoadBalancer(
+                        r ->
+                            r.name(shape.loadBalancerName())
+                                .type(LoadBalancerTypeEnum.NETWORK)
+                                .scheme(
+                                    options.internal()
+                                        ? LoadBalancerSchemeEnum.INTERNAL
+                                        : LoadBalancerSchemeEnum.INTERNET_FACING)
+                                .subnetMappings(mappings)
+                                .tags(elbTags(shape.tags())))
+                    .loadBalancers()
+                    .get(0));
+    log.info("created load balancer {} ({})", shape.loadBalancerName(), lb.dnsName());
+    return lb;
+  }
+
+  // --- target groups and targets ---
+
+  private Map<String, TargetGroup> ensureTargetGroups(
+      LoadBalancerRef ref, LoadBalancer lb, AwsShape shape, AwsOptions options, String vpcId)
+      throws ProviderException {
+    Map<String, TargetGroup> byName =
+        new HashMap<>(ownedTargetGroups(ref, attachedTargetGroups(lb)));
+    for (TargetGroupSpec spec : shape.targetGroups()) {
+      TargetGroup existing = byName.get(spec.name());
+      if (existing == null) {
+        existing = describeTargetGroupByName(ref, spec.name()).orElse(null);
+      }
+      if (existing == null) {
+        existing = createTargetGroup(spec, options.healthCheck(), vpcId, shape.tags());
+      } else if (!healthCheckMatches(existing, options.healthCheck())) {
+        String arn = existing.targetGroupArn();
+        AwsOptions.NlbHealthCheck hc = options.healthCheck();
+        api.run(
+            Bucket.ELB_MUTATE,
+            "ModifyTargetGroup",
+            () ->
+                elb.modifyTargetGroup(
+                    r -> {
+                      r.targetGroupArn(arn)
+                          .healthCheckProtocol(ProtocolEnum.fromValue(hc.protocol()))
+                          .healthCheckPort(hc.port())
+                          .healthCheckIntervalSeconds(hc.intervalSeconds())
+                          .healthCheckTimeoutSeconds(hc.timeoutSeconds())
+                          .healthyThresholdCount(hc.healthyThreshold())
+                          .unhealthyThresholdCount(hc.unhealthyThreshold());
+                      if (!hc.path().isEmpty()) {
+                        r.healthCheckPath(hc.path());
+                      }
+                    }));
+      }
+      byName.put(spec.name(), existing);
+    }
+    return byName;
+  }
+
+  private static boolean healthCheckMatches(TargetGroup tg, AwsOptions.NlbHealthCheck hc) {
+    return hc.protocol().equals(tg.healthCheckProtocolAsString())
+        && hc.port().equals(tg.healthCheckPort())
+        && (hc.path().isEmpty() || hc.path().equals(tg.healthCheckPath()))
+        && tg.healthCheckIntervalSeconds() != null
+        && tg.healthCheckIntervalSeconds() == hc.intervalSeconds()
+        && tg.healthCheckTimeoutSeconds() != null
+        && tg.healthCheckTimeoutSeconds() == hc.timeoutSeconds()
+        && tg.healthyThresholdCount() != null
+        && tg.healthyThresholdCount() == hc.healthyThreshold()
+        && tg.unhealthyThresholdCount() != null
+        && tg.unhealthyThresholdCount() == hc.unhealthyThreshold();
+  }
+
+  private TargetGroup createTargetGroup(
+      TargetGroupSpec spec, AwsOptions.NlbHealthCheck hc, String vpcId, Map<String, String> tags)
+      throws ProviderException {
+    return api.call(
+        Bucket.ELB_MUTATE,
+        "CreateTargetGroup",
+        () ->
+            elb.createTargetGroup(
+                    r -> {
+                      r.name(spec.name())
+                          .protocol(ProtocolEnum.fromValue(spec.protocol()))
+                          .port(spec.nodePort())
+                          .vpcId(vpcId)
+                          .targetType(TargetTypeEnum.INSTANCE)
+                          .healthCheckProtocol(ProtocolEnum.fromValue(hc.protocol()))
+                          .healthCheckPort(hc.port())
+                          .healthCheckIntervalSeconds(hc.intervalSeconds())
+                          .healthCheckTimeoutSeconds(hc.timeoutSeconds())
+                          .healthyThresholdCount(hc.healthyThreshold())
+                          .unhealthyThresholdCount(hc.unhealthyThreshold())
+                          .tags(elbTags(tags));
+                      if (!hc.path().isEmpty()) {
+                        r.healthCheckPath(hc.path());
+                      }
+                    })
+                .targetGroups()
+                .get(0));
+  }
+
+  private List<TargetGroup> attachedTargetGroups(LoadBalancer lb) throws ProviderException {
+    try {
+      return api.call(
+          Bucket.ELB_READ,
+          "DescribeTargetGroups",
+          () ->
+              elb.describeTargetGroups(r -> r.loadBalancerArn(lb.loadBalancerArn()))
+                  .targetGroups());
+    } catch (ProviderException.Transient e) {
+      // AWS answers an empty list; some emulators answer TargetGroupNotFound
+      if (e.getCause() instanceof AwsServiceException a
+          && AwsApi.isCode(a, "TargetGroupNotFound")) {
+        return List.of();
+      }
+      throw e;
+    }
+  }
+
+  private Optional<TargetGroup> describeTargetGroupByName(LoadBalancerRef ref, String name)
+      throws ProviderException {
+    try {
+      List<TargetGroup> found =
+          api.call(
+              Bucket.ELB_READ,
+              "DescribeTargetGroups",
+              () -> elb.describeTargetGroups(r -> r.names(name)).targetGroups());
+      return ownedTargetGroups(ref, found).values().stream().findFirst();
+    } catch (ProviderException.Transient e) {
+      if (e.getCause() instanceof AwsServiceException a
+          && AwsApi.isCode(a, "TargetGroupNotFound")) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  private List<TargetGroup> targetGroupsByPrefix(String prefix) throws ProviderException {
+    List<TargetGroup> out = new ArrayList<>();
+    String marker = null;
+    do {
+      String m = marker;
+      var page =
+          api.call(
+              Bucket.ELB_READ,
+              "DescribeTargetGroups",
+              () -> elb.describeTargetGroups(r -> r.marker(m).pageSize(400)));
+      page.targetGroups().stream()
+          .filter(tg -> tg.targetGroupName().startsWith(prefix))
+          .forEach(out::add);
+      marker = page.nextMarker();
+    } while (marker != null);
+    return out;
+  }
+
+  /** The target groups among {@code groups} tagged as {@code ref}'s, by name. */
+  private Map<String, TargetGroup> ownedTargetGroups(
+      LoadBalancerRef ref, Collection<TargetGroup> groups) throws ProviderException {
+    if (groups.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, Map<String, String>> tags =
+        tags(groups.stream().map(TargetGroup::targetGroupArn).toList());
+    Map<String, TargetGroup> owned = new TreeMap<>();
+    for (TargetGroup tg : groups) {
+      if (AwsShape.owns(ref, tags.getOrDefault(tg.targetGroupArn(), Map.of()))) {
+        owned.put(tg.targetGroupName(), tg);
+      }
+    }
+    return owned;
+  }
+
+  private void syncTargets(String targetGroupArn, Set<String> desired) throws ProviderException {
+    Set<String> actual =
+        api.call(
+            Bucket.ELB_READ,
+            "DescribeTargetHealth",
+            () ->
+                elb
+                    .describeTargetHealth(r -> r.targetGroupArn(targetGroupArn))
+                    .targetHealthDescriptions()
+                    .stream()
+                    .map(d -> d.target().id())
+                    .collect(Collectors.toCollection(TreeSet::new)));
+    SetDiff<String> diff = SetDiff.of(new TreeSet<>(desired), actual);
+    if (!diff.add().isEmpty()) {
+      List<TargetDescription> add =
+          diff.add().stream().map(id -> TargetDescription.builder().id(id).build()).toList();
+      api.run(
+          Bucket.ELB_TARGETS,
+          "RegisterTargets",
+          () -> elb.registerTargets(r -> r.targetGroupArn(targetGroupArn).targets(add)));
+    }
+    if (!diff.remove().isEmpty()) {
+      List<TargetDescription> remove =
+          diff.remove().stream().map(id -> TargetDescription.builder().id(id).build()).toList();
+      api.run(
+          Bucket.ELB_TARGETS,
+          "DeregisterTargets",
+          () -> elb.deregisterTargets(r -> r.targetGroupArn(targetGroupArn).targets(remove)));
+    }
+  }
+
+  private void deleteStaleTargetGroups(LoadBalancerRef ref, LoadBalancer lb, AwsShape shape)
+      throws ProviderException {
+    Set<String> wanted =
+        shape.targetGroups().stream().map(TargetGroupSpec::name).collect(Collectors.toSet());
+    for (TargetGroup tg : ownedTargetGroups(ref, attachedTargetGroups(lb)).values()) {
+      if (!wanted.contains(tg.targetGroupName())) {
+        deleteTargetGroup(tg);
+      }
+    }
+  }
+
+  private void deleteTargetGroup(TargetGroup tg) throws ProviderException {
+    try {
+      api.run(
+          Bucket.ELB_MUTATE,
+          "DeleteTargetGroup",
+          () -> elb.deleteTargetGroup(r -> r.targetGroupArn(tg.targetGroupArn())));
+    } catch (ProviderException.Transient e) {
+      if (!(e.getCause() instanceof AwsServiceException a
+          && AwsApi.isCode(a, "TargetGroupNotFound"))) {
+        throw e;
+      }
+    }
+  }
+
+  // --- listeners ---
+
+  private void syncListeners(LoadBalancer lb, AwsShape shape, Map<String, TargetGroup> groups)
+      throws ProviderException {
+    var actual =
+        api.call(
+            Bucket.ELB_READ,
+            "DescribeListeners",
+            () -> elb.describeListeners(r -> r.loadBalancerArn(lb.loadBalancerArn())).listeners());
+    Map<Integer, software.amazon.awssdk.services.elasticloadbalancingv2.model.Listener> byPort =
+        new HashMap<>();
+    actual.forEach(l -> byPort.put(l.port(), l));
+    for (TargetGroupSpec spec : shape.targetGroups()) {
+      String tgArn = groups.get(spec.name()).targetGroupArn();
+      Action forward = Action.builder().type(ActionTypeEnum.FORWARD).targetGroupArn(tgArn).build();
+      var existing = byPort.remove(spec.port());
+      if (existing == null) {
+        api.run(
+            Bucket.ELB_MUTATE,
+            "CreateListener",
+            () ->
+                elb.createListener(
+                    r ->
+                        r.loadBalancerArn(lb.loadBalancerArn())
+                            .protocol(ProtocolEnum.fromValue(spec.protocol()))
+                            .port(spec.port())
+                            .defaultActions(forward)));
+      } else if (!spec.protocol().equals(existing.protocolAsString())
+          || existing.defaultActions().size() != 1
+          || !tgArn.equals(existing.defaultActions().get(0).targetGroupArn())) {
+        api.run(
+            Bucket.ELB_MUTATE,
+            "ModifyListener",
+            () ->
+                elb.modifyListener(
+                    r ->
+                        r.listenerArn(existing.listenerArn())
+                            .protocol(ProtocolEnum.fromValue(spec.protocol()))
+                            .port(spec.port())
+                            .defaultActions(forward)));
+      }
+    }
+    for (var stale : byPort.values()) {
+      api.run(
+          Bucket.ELB_MUTATE,
+          "DeleteListener",
+          () -> elb.deleteListener(r -> r.listenerArn(stale.listenerArn())));
+    }
+  }
+
+  // --- subnets ---
+
+  private List<Subnet> subnets(AwsOptions options, String cluster) throws ProviderException {
+    List<Subnet> found;
+    if (!options.subnets().isEmpty()) {
+      List<String> ids = options.subnets().stream().filter(s -> s.startsWith("subnet-")).toList();
+      List<String> names =
+          options.subnets().stream().filter(s -> !s.startsWith("subnet-")).toList();
+      found = new ArrayList<>();
+      if (!ids.isEmpty()) {
+        found.addAll(
+            api.call(
+                Bucket.EC2_READ,
+                "DescribeSubnets",
+                () -> ec2.describeSubnets(r -> r.subnetIds(ids)).subnets()));
+      }
+      if (!names.isEmpty()) {
+        found.addAll(
+            api.call(
+                Bucket.EC2_READ,
+                "DescribeSubnets",
+                () ->
+                    ec2.describeSubnets(
+                            r -> r.filters(Filter.builder().name("tag:Name").values(names).build()))
+                        .subnets()));
+      }
+      if (found.size() < options.subnets().size()) {
+        throw new ProviderException.InvalidPlan(
+            "metadata.annotations[" + AwsOptions.SUBNETS + "]",
+            "found "
+                + found.size()
+                + " of the subnets "
+                + options.subnets()
+                + "; name existing subnet IDs or Name tags");
+      }
+    } else {
+      String role =
+          options.internal() ? "kubernetes.io/role/internal-elb" : "kubernetes.io/role/elb";
+      List<Subnet> tagged =
+          api.call(
+              Bucket.EC2_READ,
+              "DescribeSubnets",
+              () ->
+                  ec2.describeSubnets(
+                          r -> r.filters(Filter.builder().name("tag-key").values(role).build()))
+                      .subnets());
+      // one per zone, preferring subnets tagged for this cluster, never those of another cluster
+      Map<String, Subnet> perZone = new TreeMap<>();
+      for (Subnet s :
+          tagged.stream().sorted((a, b) -> a.subnetId().compareTo(b.subnetId())).toList()) {
+        Set<String> clusters =
+            s.tags().stream()
+                .map(t -> t.key())
+                .filter(k -> k.startsWith(AwsShape.TAG_CLUSTER_PREFIX))
+                .collect(Collectors.toSet());
+        if (!clusters.isEmpty() && !clusters.contains(AwsShape.TAG_CLUSTER_PREFIX + cluster)) {
+          continue;
+        }
+        Subnet current = perZone.get(s.availabilityZone());
+        if (current == null
+            || (!clusters.isEmpty()
+                && current.tags().stream()
+                    .noneMatch(t -> t.key().startsWith(AwsShape.TAG_CLUSTER_PREFIX)))) {
+          perZone.put(s.availabilityZone(), s);
+        }
+      }
+      found = List.copyOf(perZone.values());
+      if (found.isEmpty()) {
+        throw new ProviderException.InvalidPlan(
+            "metadata.annotations[" + AwsOptions.SUBNETS + "]",
+            "no subnet is tagged "
+                + role
+                + " for this cluster; tag subnets or name them in the annotation");
+      }
+    }
+    if (found.stream().map(Subnet::vpcId).distinct().count() > 1) {
+      throw new ProviderException.InvalidPlan(
+          "metadata.annotations[" + AwsOptions.SUBNETS + "]",
+          "the subnets lie in more than one VPC");
+    }
+    return found;
+  }
+
+  // --- security groups ---
+
+  /** The node security group: the one tagged for the cluster, else the instances' first. */
+  private Optional<SecurityGroup> nodeSecurityGroup(Set<String> instanceIds, String cluster)
+      throws ProviderException {
+    if (instanceIds.isEmpty()) {
+      return Optional.empty();
+    }
+    List<Instance> instances =
+        api.call(
+            Bucket.EC2_READ,
+            "DescribeInstances",
+            () ->
+                ec2.describeInstances(r -> r.instanceIds(instanceIds)).reservations().stream()
+                    .flatMap(res -> res.instances().stream())
+                    .toList());
+    Set<String> groupIds = new TreeSet<>();
+    instances.forEach(i -> i.securityGroups().forEach(g -> groupIds.add(g.groupId())));
+    if (groupIds.isEmpty()) {
+      return Optional.empty();
+    }
+    List<SecurityGroup> groups =
+        api.call(
+            Bucket.EC2_READ,
+            "DescribeSecurityGroups",
+            () -> ec2.describeSecurityGroups(r -> r.groupIds(groupIds)).securityGroups());
+    return groups.stream()
+        .filter(
+            g ->
+                g.tags().stream()
+                    .anyMatch(t -> t.key().equals(AwsShape.TAG_CLUSTER_PREFIX + cluster)))
+        .findFirst()
+        .or(() -> groups.stream().min((a, b) -> a.groupId().compareTo(b.groupId())));
+  }
+
+  private void syncRules(LoadBalancerRef ref, Set<String> instanceIds, Set<Rule> desired)
+      throws ProviderException {
+    Optional<SecurityGroup> group = nodeSecurityGroup(instanceIds, ref.cluster());
+    if (group.isEmpty()) {
+      return;
+    }
+    String description = AwsNames.ruleDescription(ref);
+    SetDiff<Rule> diff = SetDiff.of(new TreeSet<>(desired), ours(group.get(), description));
+    String groupId = group.get().groupId();
+    if (!diff.add().isEmpty()) {
+      List<IpPermission> add = permissions(diff.add(), description);
+      api.run(
+          Bucket.EC2_MUTATE,
+          "AuthorizeSecurityGroupIngress",
+          () -> ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(add)));
+    }
+    if (!diff.remove().isEmpty()) {
+      List<IpPermission> remove = permissions(diff.remove(), description);
+      api.run(
+          Bucket.EC2_MUTATE,
+          "RevokeSecurityGroupIngress",
+          () -> ec2.revokeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(remove)));
+    }
+  }
+
+  private void revokeAllRules(LoadBalancerRef ref) throws ProviderException {
+    String description = AwsNames.ruleDescription(ref);
+    List<SecurityGroup> groups = new ArrayList<>();
+    String token = null;
+    do {
+      String t = token;
+      var page =
+          api.call(
+              Bucket.EC2_READ,
+              "DescribeSecurityGroups",
+              () -> ec2.describeSecurityGroups(r -> r.nextToken(t).maxResults(1000)));
+      groups.addAll(page.securityGroups());
+      token = page.nextToken();
+    } while (token != null);
+    for (SecurityGroup g : groups) {
+      Set<Rule> ours = ours(g, description);
+      if (!ours.isEmpty()) {
+        List<IpPermission> remove = permissions(ours, description);
+        api.run(
+            Bucket.EC2_MUTATE,
+            "RevokeSecurityGroupIngress",
+            () ->
+                ec2.revokeSecurityGroupIngress(r -> r.groupId(g.groupId()).ipPermissions(remove)));
+      }
+    }
+  }
+
+  private static Set<Rule> ours(SecurityGroup group, String description) {
+    Set<Rule> rules = new TreeSet<>();
+    for (IpPermission p : group.ipPermissions()) {
+      for (IpRange range : p.ipRanges()) {
+        if (description.equals(range.description()) && p.fromPort() != null) {
+          rules.add(new Rule(p.ipProtocol(), p.fromPort(), range.cidrIp()));
+        }
+      }
+    }
+    return rules;
+  }
+
+  private static List<IpPermission> permissions(Set<Rule> rules, String description) {
+    Map<String, List<Rule>> byPort = new LinkedHashMap<>();
+    rules.forEach(
+        r -> byPort.computeIfAbsent(r.protocol() + "/" + r.port(), k -> new ArrayList<>()).add(r));
+    List<IpPermission> out = new ArrayList<>();
+    for (List<Rule> group : byPort.values()) {
+      Rule first = group.get(0);
+      out.add(
+          IpPermission.builder()
+              .ipProtocol(first.protocol())
+              .fromPort(first.port())
+              .toPort(first.port())
+              .ipRanges(
+                  group.stream()
+                      .map(r -> IpRange.builder().cidrIp(r.cidr()).description(description).build())
+                      .toList())
+              .build());
+    }
+    return out;
+  }
+
+  // --- tags ---
+
+  /** Tags by resource ARN, read 20 ARNs per call (the API's limit). */
+  private Map<String, Map<String, String>> tags(List<String> arns) throws ProviderException {
+    Map<String, Map<String, String>> out = new HashMap<>();
+    for (int i = 0; i < arns.size(); i += 20) {
+      List<String> batch = arns.subList(i, Math.min(arns.size(), i + 20));
+      List<TagDescription> found =
+          api.call(
+              Bucket.ELB_READ,
+              "DescribeTags",
+              () -> elb.describeTags(r -> r.resourceArns(batch)).tagDescriptions());
+      for (TagDescription d : found) {
+        out.put(
+            d.resourceArn(),
+            d.tags().stream().collect(Collectors.toMap(Tag::key, Tag::value, (a, b) -> b)));
+      }
+    }
+    return out;
+  }
+
+  private static List<Tag> elbTags(Map<String, String> tags) {
+    return tags.entrySet().stream()
+        .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+        .toList();
+  }
+
+  @Override
+  public void close() {
+    elb.close();
+    ec2.close();
+  }
+}

@@ -1,0 +1,179 @@
+package dev.ferry.provider.aws;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.LoadBalancerRef;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.IpPermission;
+import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
+
+/**
+ * The test's own view of the emulated AWS account, through the SDK directly (never through the
+ * provider): set-up (tagged subnets, a node security group, instances) and inspection.
+ */
+public final class MotoCloud implements AutoCloseable {
+
+  public static final String REGION = "us-east-1";
+  public final ElasticLoadBalancingV2Client elb;
+  public final Ec2Client ec2;
+  public final String endpoint;
+
+  private MotoCloud(String endpoint) {
+    this.endpoint = endpoint;
+    // the provider reads credentials from the SDK's default chain; system properties are part of it
+    System.setProperty("aws.accessKeyId", "testing");
+    System.setProperty("aws.secretAccessKey", "testing");
+    var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing"));
+    this.elb =
+        ElasticLoadBalancingV2Client.builder()
+            .endpointOverride(URI.create(endpoint))
+            .region(Region.of(REGION))
+            .credentialsProvider(creds)
+            .build();
+    this.ec2 =
+        Ec2Client.builder()
+            .endpointOverride(URI.create(endpoint))
+            .region(Region.of(REGION))
+            .credentialsProvider(creds)
+            .build();
+  }
+
+  /** The JVM's moto server, started if needed. */
+  public static MotoCloud connect() {
+    return new MotoCloud(MotoServer.endpoint());
+  }
+
+  /** Provider settings that point the aws provider at this cloud. */
+  public Map<String, String> providerSettings() {
+    return Map.of("aws.region", REGION, "aws.endpoint", endpoint);
+  }
+
+  /** Tags two default subnets for internet-facing NLBs of {@code cluster}; returns them. */
+  public List<Subnet> tagSubnets(String cluster) {
+    List<Subnet> subnets =
+        ec2.describeSubnets().subnets().stream()
+            .filter(Subnet::defaultForAz)
+            .sorted((a, b) -> a.availabilityZone().compareTo(b.availabilityZone()))
+            .limit(2)
+            .toList();
+    ec2.createTags(
+        r ->
+            r.resources(subnets.stream().map(Subnet::subnetId).toList())
+                .tags(
+                    software.amazon.awssdk.services.ec2.model.Tag.builder()
+                        .key("kubernetes.io/role/elb")
+                        .value("1")
+                        .build(),
+                    software.amazon.awssdk.services.ec2.model.Tag.builder()
+                        .key("kubernetes.io/cluster/" + cluster)
+                        .value("shared")
+                        .build()));
+    return subnets;
+  }
+
+  /** A security group for the nodes, tagged for {@code cluster}. */
+  public String nodeSecurityGroup(String cluster, String vpcId) {
+    String id =
+        ec2.createSecurityGroup(
+                r -> r.groupName("nodes-" + cluster).description("nodes").vpcId(vpcId))
+            .groupId();
+    ec2.createTags(
+        r ->
+            r.resources(id)
+                .tags(
+                    software.amazon.awssdk.services.ec2.model.Tag.builder()
+                        .key("kubernetes.io/cluster/" + cluster)
+                        .value("owned")
+                        .build()));
+    return id;
+  }
+
+  /** {@code count} running instances in {@code subnet} with {@code securityGroup}. */
+  public List<Instance> launch(int count, Subnet subnet, String securityGroup) {
+    return ec2.runInstances(
+            r ->
+                r.imageId("ami-12c6146b")
+                    .instanceType("t3.small")
+                    .minCount(count)
+                    .maxCount(count)
+                    .subnetId(subnet.subnetId())
+                    .securityGroupIds(securityGroup))
+        .instances();
+  }
+
+  /** Backends as Ferry's planner makes them from Nodes with aws providerIDs. */
+  public static List<Backend> backends(List<Instance> instances) {
+    List<Backend> out = new ArrayList<>();
+    for (Instance i : instances) {
+      String zone = i.placement().availabilityZone();
+      out.add(
+          new Backend(
+              "node-" + i.instanceId(),
+              "aws:///" + zone + "/" + i.instanceId(),
+              i.privateIpAddress(),
+              zone));
+    }
+    return out;
+  }
+
+  public List<LoadBalancer> loadBalancers() {
+    return elb.describeLoadBalancers().loadBalancers();
+  }
+
+  public List<LoadBalancer> loadBalancersFor(LoadBalancerRef ref) {
+    return loadBalancers().stream()
+        .filter(lb -> lb.loadBalancerName().equals(AwsNames.loadBalancer(ref)))
+        .toList();
+  }
+
+  public List<TargetGroup> targetGroups() {
+    return elb.describeTargetGroups().targetGroups();
+  }
+
+  public List<software.amazon.awssdk.services.elasticloadbalancingv2.model.Listener> listeners(
+      LoadBalancer lb) {
+    return elb.describeListeners(r -> r.loadBalancerArn(lb.loadBalancerArn())).listeners();
+  }
+
+  public Set<String> registeredInstances(TargetGroup tg) {
+    Set<String> ids = new HashSet<>();
+    elb.describeTargetHealth(r -> r.targetGroupArn(tg.targetGroupArn()))
+        .targetHealthDescriptions()
+        .forEach(d -> ids.add(d.target().id()));
+    return ids;
+  }
+
+  /** Ingress rules in {@code groupId} carrying the description Ferry gives {@code ref}'s rules. */
+  public List<String> rulesOf(String groupId, LoadBalancerRef ref) {
+    List<String> out = new ArrayList<>();
+    for (IpPermission p :
+        ec2.describeSecurityGroups(r -> r.groupIds(groupId))
+            .securityGroups()
+            .get(0)
+            .ipPermissions()) {
+      p.ipRanges().stream()
+          .filter(range -> AwsNames.ruleDescription(ref).equals(range.description()))
+          .forEach(
+              range -> out.add(p.ipProtocol() + "/" + p.fromPort() + " from " + range.cidrIp()));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    elb.close();
+    ec2.close();
+  }
+}
