@@ -37,7 +37,10 @@ final class AwsApi {
     EC2_MUTATE
   }
 
-  /** Observes every call; the crash-safety tests use it to stop the provider after call N. */
+  /**
+   * Observes every call once it was answered or failed; the crash-safety tests use it to stop the
+   * provider right after call N.
+   */
   interface CallObserver {
     void after(String operation);
   }
@@ -140,7 +143,6 @@ final class AwsApi {
     try {
       T value =
           Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, limited)).get();
-      observer.after(operation);
       return value;
     } catch (AwsServiceException e) {
       result = e.isThrottlingException() ? "throttled" : "error";
@@ -158,6 +160,7 @@ final class AwsApi {
           "AWS API budget exhausted locally", Duration.ofSeconds(10), e);
     } finally {
       Metrics.counter("ferry.aws.calls", "operation", operation, "result", result).increment();
+      observer.after(operation); // answered or failed, the call has happened
     }
   }
 

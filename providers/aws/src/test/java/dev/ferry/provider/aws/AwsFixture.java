@@ -1,0 +1,68 @@
+package dev.ferry.provider.aws;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.Listener;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.Protocol;
+import dev.ferry.spi.ProviderContext;
+import dev.ferry.spi.Scheme;
+import dev.ferry.spi.SessionAffinity;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.Subnet;
+
+/** A prepared account on moto: tagged subnets, a node security group, instances; and plans. */
+final class AwsFixture {
+
+  static final String CLUSTER = "prod";
+  final MotoCloud cloud;
+  final String securityGroup;
+  final List<Instance> instances;
+  final List<Backend> backends;
+
+  AwsFixture(MotoCloud cloud, int nodes) {
+    this.cloud = cloud;
+    List<Subnet> subnets = cloud.tagSubnets(CLUSTER);
+    this.securityGroup = cloud.nodeSecurityGroup(CLUSTER, subnets.get(0).vpcId());
+    this.instances = cloud.launch(nodes, subnets.get(0), securityGroup);
+    this.backends = MotoCloud.backends(instances);
+  }
+
+  AwsProvider provider() {
+    return (AwsProvider)
+        new AwsProviderFactory().create(new ProviderContext(CLUSTER, cloud.providerSettings()));
+  }
+
+  /** A Service with a TCP and a UDP port, open to one client range. */
+  static LoadBalancerPlan plan(LoadBalancerRef ref, List<Backend> backends) {
+    return new LoadBalancerPlan(
+        ref,
+        Scheme.EXTERNAL,
+        List.of(
+            new Listener("http", Protocol.TCP, 80, 30080),
+            new Listener("dns", Protocol.UDP, 53, 30053)),
+        backends,
+        new HealthCheck(
+            HealthCheck.Type.TCP,
+            HealthCheck.TRAFFIC_PORT,
+            "",
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(5),
+            2,
+            3),
+        List.of("203.0.113.0/24"),
+        Optional.empty(),
+        SessionAffinity.NONE,
+        Map.of(),
+        Map.of());
+  }
+
+  static LoadBalancerRef ref(String uid) {
+    return new LoadBalancerRef(CLUSTER, "shop", "web", uid);
+  }
+}
