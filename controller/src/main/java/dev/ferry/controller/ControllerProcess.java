@@ -1,6 +1,7 @@
 package dev.ferry.controller;
 
 import dev.ferry.spi.LoadBalancerProvider;
+import dev.ferry.spi.LoadBalancerProviderFactory;
 import dev.ferry.spi.ProviderContext;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -8,6 +9,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
+import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -47,15 +49,19 @@ public final class ControllerProcess implements AutoCloseable {
 
   private ControllerProcess(RunOptions options) throws IOException {
     ControllerSettings settings = options.controllerSettings();
-    ProviderRegistry providers = ProviderRegistry.load(ControllerProcess.class.getClassLoader());
-    this.provider =
-        providers
-            .get(options.provider)
-            .create(new ProviderContext(settings.clusterName(), options.providerSettings));
+    LoadBalancerProviderFactory factory =
+        ProviderRegistry.load(ControllerProcess.class.getClassLoader()).get(options.provider);
     this.client = new KubernetesClientBuilder().withConfig(config(options)).build();
+    ServiceEvents events = new ServiceEvents(client, "ferry");
+    this.provider =
+        factory.create(
+            new ProviderContext(settings.clusterName(), options.providerSettings, events::warning));
+    Metrics.addRegistry(registry); // providers count their cloud calls on the global registry
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
-    this.controller = new FerryController(client, provider, settings, registry);
+    this.controller =
+        new FerryController(
+            client, provider, settings, registry, WorkQueue.defaultBackoff(), events);
     this.ops =
         new OpsServer(options.metricsAddress, options.metricsPort, registry, controller::isReady);
   }
@@ -165,6 +171,7 @@ public final class ControllerProcess implements AutoCloseable {
     }
     controller.close();
     ops.close();
+    Metrics.removeRegistry(registry);
     client.close();
     exited.countDown();
   }

@@ -53,7 +53,13 @@ public final class FerryController implements AutoCloseable {
       LoadBalancerProvider provider,
       ControllerSettings settings,
       MeterRegistry registry) {
-    this(client, provider, settings, registry, WorkQueue.defaultBackoff());
+    this(
+        client,
+        provider,
+        settings,
+        registry,
+        WorkQueue.defaultBackoff(),
+        new ServiceEvents(client, "ferry"));
   }
 
   /** With another retry backoff; tests use a short one. */
@@ -63,6 +69,16 @@ public final class FerryController implements AutoCloseable {
       ControllerSettings settings,
       MeterRegistry registry,
       IntervalFunction backoff) {
+    this(client, provider, settings, registry, backoff, new ServiceEvents(client, "ferry"));
+  }
+
+  FerryController(
+      KubernetesClient client,
+      LoadBalancerProvider provider,
+      ControllerSettings settings,
+      MeterRegistry registry,
+      IntervalFunction backoff,
+      ServiceEvents events) {
     this.client = Objects.requireNonNull(client);
     this.settings = Objects.requireNonNull(settings);
     Objects.requireNonNull(registry);
@@ -78,7 +94,7 @@ public final class FerryController implements AutoCloseable {
             this.provider,
             classifier,
             ports,
-            new ServiceEvents(client, "ferry"),
+            events,
             new Planner.Settings(settings.clusterName()));
     Timer reconcileTimer =
         Timer.builder("ferry.reconcile.duration")

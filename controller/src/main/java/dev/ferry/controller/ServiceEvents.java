@@ -53,6 +53,20 @@ class ServiceEvents {
     record(service, "Normal", reason, message);
   }
 
+  /** A warning a provider reports about {@code ref}'s load balancer. */
+  void warning(dev.ferry.spi.LoadBalancerRef ref, String reason, String message) {
+    warning(
+        new io.fabric8.kubernetes.api.model.ServiceBuilder()
+            .withNewMetadata()
+            .withNamespace(ref.namespace())
+            .withName(ref.name())
+            .withUid(ref.uid())
+            .endMetadata()
+            .build(),
+        reason,
+        message);
+  }
+
   void warning(Service service, String reason, String message) {
     log.warn("{}: {}", reason, message);
     record(service, "Warning", reason, message);

@@ -10,6 +10,7 @@ import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
+import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -62,11 +63,13 @@ final class AwsProvider implements LoadBalancerProvider {
   private final ElasticLoadBalancingV2Client elb;
   private final Ec2Client ec2;
   private final AwsApi api;
+  private final ProviderEvents events;
 
-  AwsProvider(ElasticLoadBalancingV2Client elb, Ec2Client ec2, AwsApi api) {
+  AwsProvider(ElasticLoadBalancingV2Client elb, Ec2Client ec2, AwsApi api, ProviderEvents events) {
     this.elb = elb;
     this.ec2 = ec2;
     this.api = api;
+    this.events = events;
   }
 
   AwsApi api() {
@@ -96,12 +99,7 @@ final class AwsProvider implements LoadBalancerProvider {
             "DescribeVpcs",
             () -> ec2.describeVpcs(r -> r.vpcIds(vpcId)).vpcs().get(0).cidrBlock());
     AwsShape shape = AwsShape.of(plan, options, vpcCidr);
-    if (!shape.skippedNodes().isEmpty()) {
-      log.warn(
-          "{}: nodes without an aws:///zone/instance-id providerID are not registered: {}",
-          ref.serviceKey(),
-          shape.skippedNodes());
-    }
+    warnSkipped(ref, shape.skippedNodes());
 
     LoadBalancer lb = findLoadBalancer(ref).orElse(null);
     if (lb == null) {
@@ -126,12 +124,16 @@ final class AwsProvider implements LoadBalancerProvider {
                     new ProviderException.Transient(
                         "no load balancer for " + ref.serviceKey(), null));
     Set<String> instances = new TreeSet<>();
+    List<String> skipped = new ArrayList<>();
     for (Backend b : backends) {
-      String id = b.providerId().replaceFirst("^aws:///[^/]*/", "");
-      if (id.startsWith("i-")) {
+      String id = AwsShape.instanceId(b);
+      if (id == null) {
+        skipped.add(b.nodeName());
+      } else {
         instances.add(id);
       }
     }
+    warnSkipped(ref, skipped);
     for (TargetGroup tg : ownedTargetGroups(ref, attachedTargetGroups(lb)).values()) {
       syncTargets(tg.targetGroupArn(), instances);
     }
@@ -186,6 +188,17 @@ final class AwsProvider implements LoadBalancerProvider {
       }
     }
     return owned;
+  }
+
+  private void warnSkipped(LoadBalancerRef ref, List<String> nodes) {
+    if (!nodes.isEmpty()) {
+      events.warning(
+          ref,
+          "NodeNotRegistered",
+          "nodes without an aws:///<zone>/<instance-id> providerID are not registered as targets: "
+              + String.join(", ", nodes)
+              + "; check the kubelet's --provider-id or the cloud node controller");
+    }
   }
 
   // --- load balancer ---

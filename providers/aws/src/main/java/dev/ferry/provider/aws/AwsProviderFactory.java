@@ -59,6 +59,7 @@ public final class AwsProviderFactory implements LoadBalancerProviderFactory {
         b.endpointOverride(URI.create(endpoint));
       }
     }
-    return new AwsProvider(elb.build(), ec2.build(), new AwsApi(Duration.ofSeconds(1), 5));
+    return new AwsProvider(
+        elb.build(), ec2.build(), new AwsApi(Duration.ofSeconds(1), 5), context.events());
   }
 }

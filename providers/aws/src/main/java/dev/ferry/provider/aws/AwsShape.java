@@ -87,11 +87,11 @@ record AwsShape(
     Set<String> instances = new TreeSet<>();
     List<String> skipped = new ArrayList<>();
     for (Backend b : plan.backends()) {
-      Matcher m = AWS_PROVIDER_ID.matcher(b.providerId());
-      if (m.matches()) {
-        instances.add(m.group(1));
-      } else {
+      String id = instanceId(b);
+      if (id == null) {
         skipped.add(b.nodeName());
+      } else {
+        instances.add(id);
       }
     }
 
@@ -123,6 +123,12 @@ record AwsShape(
         List.copyOf(skipped),
         Map.copyOf(tags),
         Set.copyOf(rules));
+  }
+
+  /** The EC2 instance ID in a backend's {@code aws:///zone/i-...} providerID, or null. */
+  static String instanceId(Backend backend) {
+    Matcher m = AWS_PROVIDER_ID.matcher(backend.providerId());
+    return m.matches() ? m.group(1) : null;
   }
 
   /** True when {@code actual} tags say this resource belongs to {@code ref}. */
