@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.ferry.controller.ControllerProcess;
 import dev.ferry.controller.RunOptions;
-import dev.ferry.provider.aws.MotoCloud;
+import dev.ferry.provider.aws.AwsAccount;
 import dev.ferry.provider.aws.MotoServer;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
@@ -42,7 +42,7 @@ class AwsEndToEndTest {
   @DisplayName(
       "a Service gets an NLB with listeners, target groups and targets; its deletion leaves nothing")
   void endToEnd(@TempDir Path dir) throws Exception {
-    MotoCloud cloud = MotoCloud.connect();
+    AwsAccount cloud = AwsAccount.connect();
     List<Subnet> subnets = cloud.tagSubnets(CLUSTER);
     String sg = cloud.nodeSecurityGroup(CLUSTER, subnets.get(0).vpcId());
     List<Instance> instances = cloud.launch(3, subnets.get(0), sg);

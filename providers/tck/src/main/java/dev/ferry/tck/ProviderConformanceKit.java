@@ -72,6 +72,9 @@ public abstract class ProviderConformanceKit {
 
   @AfterEach
   void deleteWhatWasMade() throws Exception {
+    if (provider == null) {
+      return; // set-up was skipped or failed; it made nothing
+    }
     for (LoadBalancerRef ref : made) {
       provider.ensureDeleted(ref);
     }

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(MotoServer.class)
 class AwsCallCountTest {
 
-  private static final MotoCloud cloud = MotoCloud.connect();
+  private static final AwsAccount cloud = AwsAccount.connect();
 
   private static boolean mutating(String operation) {
     return !operation.startsWith("Describe");

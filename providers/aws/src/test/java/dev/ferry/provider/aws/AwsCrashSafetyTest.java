@@ -20,7 +20,7 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
  */
 class AwsCrashSafetyTest {
 
-  private static final MotoCloud cloud = MotoCloud.connect();
+  private static final AwsAccount cloud = AwsAccount.connect();
 
   /** Thrown by the observer to stop the provider mid-operation. */
   static final class SimulatedCrash extends RuntimeException {

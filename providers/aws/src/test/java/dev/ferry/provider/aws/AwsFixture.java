@@ -20,17 +20,17 @@ import software.amazon.awssdk.services.ec2.model.Subnet;
 final class AwsFixture {
 
   static final String CLUSTER = "prod";
-  final MotoCloud cloud;
+  final AwsAccount cloud;
   final String securityGroup;
   final List<Instance> instances;
   final List<Backend> backends;
 
-  AwsFixture(MotoCloud cloud, int nodes) {
+  AwsFixture(AwsAccount cloud, int nodes) {
     this.cloud = cloud;
     List<Subnet> subnets = cloud.tagSubnets(CLUSTER);
     this.securityGroup = cloud.nodeSecurityGroup(CLUSTER, subnets.get(0).vpcId());
     this.instances = cloud.launch(nodes, subnets.get(0), securityGroup);
-    this.backends = MotoCloud.backends(instances);
+    this.backends = AwsAccount.backends(instances);
   }
 
   AwsProvider provider() {

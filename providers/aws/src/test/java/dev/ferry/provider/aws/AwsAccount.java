@@ -20,17 +20,18 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
 
 /**
- * The test's own view of the emulated AWS account, through the SDK directly (never through the
- * provider): set-up (tagged subnets, a node security group, instances) and inspection.
+ * The test's own view of an emulated AWS account (moto, LocalStack), through the SDK directly
+ * (never through the provider): set-up (tagged subnets, a node security group, instances) and
+ * inspection.
  */
-public final class MotoCloud implements AutoCloseable {
+public final class AwsAccount implements AutoCloseable {
 
   public static final String REGION = "us-east-1";
   public final ElasticLoadBalancingV2Client elb;
   public final Ec2Client ec2;
   public final String endpoint;
 
-  private MotoCloud(String endpoint) {
+  private AwsAccount(String endpoint) {
     this.endpoint = endpoint;
     // the provider reads credentials from the SDK's default chain; system properties are part of it
     System.setProperty("aws.accessKeyId", "testing");
@@ -51,8 +52,13 @@ public final class MotoCloud implements AutoCloseable {
   }
 
   /** The JVM's moto server, started if needed. */
-  public static MotoCloud connect() {
-    return new MotoCloud(MotoServer.endpoint());
+  public static AwsAccount connect() {
+    return new AwsAccount(MotoServer.endpoint());
+  }
+
+  /** Any emulator (or account) at {@code endpoint}. */
+  public static AwsAccount at(String endpoint) {
+    return new AwsAccount(endpoint);
   }
 
   /** Provider settings that point the aws provider at this cloud. */
@@ -87,7 +93,14 @@ public final class MotoCloud implements AutoCloseable {
   public String nodeSecurityGroup(String cluster, String vpcId) {
     String id =
         ec2.createSecurityGroup(
-                r -> r.groupName("nodes-" + cluster).description("nodes").vpcId(vpcId))
+                r ->
+                    r.groupName(
+                            "nodes-"
+                                + cluster
+                                + "-"
+                                + java.util.UUID.randomUUID().toString().substring(0, 8))
+                        .description("nodes")
+                        .vpcId(vpcId))
             .groupId();
     ec2.createTags(
         r ->
