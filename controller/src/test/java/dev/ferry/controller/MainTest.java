@@ -11,38 +11,34 @@ import picocli.CommandLine;
 
 class MainTest {
 
-  @Test
-  @DisplayName("ferry run --provider nosuch exits non-zero and names the providers found")
-  void unknownProvider() {
+  private record Run(int code, String stderr) {}
+
+  private static Run run(String... args) {
     PrintStream original = System.err;
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int code;
     try {
-      code =
-          new CommandLine(new Main()).execute("run", "--provider", "nosuch", "--metrics-port", "0");
+      return new Run(
+          new CommandLine(new Main()).execute(args), err.toString(StandardCharsets.UTF_8));
     } finally {
       System.setErr(original);
     }
-    assertThat(code).isNotZero();
-    assertThat(err.toString(StandardCharsets.UTF_8))
-        .contains("unknown provider 'nosuch'", "providers found: local");
+  }
+
+  @Test
+  @DisplayName("ferry run --provider nosuch exits non-zero and names the providers found")
+  void unknownProvider() {
+    Run r = run("run", "--provider", "nosuch", "--metrics-port", "0");
+    assertThat(r.code()).isNotZero();
+    assertThat(r.stderr()).contains("unknown provider 'nosuch'", "providers found: aws, local");
   }
 
   @Test
   @DisplayName("a bad NodePort range is refused with the flag's value")
   void badRange() {
-    PrintStream original = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = new CommandLine(new Main()).execute("run", "--node-port-range", "32000-31000");
-    } finally {
-      System.setErr(original);
-    }
-    assertThat(code).isNotZero();
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("32000-31000");
+    Run r = run("run", "--node-port-range", "32000-31000");
+    assertThat(r.code()).isNotZero();
+    assertThat(r.stderr()).contains("32000-31000");
   }
 
   @Test
