@@ -43,12 +43,12 @@ final class NodePortAssigner {
   /** Try again later (write conflict, range full). */
   record Retry(Outcome outcome) implements Result {}
 
-  private final KubernetesClient client;
   private final NodePortAllocator allocator;
+  private final ServicePatches patches;
 
   NodePortAssigner(KubernetesClient client, NodePortAllocator allocator) {
-    this.client = client;
     this.allocator = allocator;
+    this.patches = client == null ? null : new ServicePatches(client);
   }
 
   NodePortAllocator allocator() {
@@ -119,11 +119,8 @@ final class NodePortAssigner {
       Service filled = fill(current, picked);
       try {
         Service stored =
-            client
-                .services()
-                .inNamespace(filled.getMetadata().getNamespace())
-                .resource(filled)
-                .update();
+            patches.ports(
+                current, filled.getSpec().getPorts(), filled.getSpec().getHealthCheckNodePort());
         log.info("allocated NodePorts {}", picked);
         return new Assigned(stored);
       } catch (KubernetesClientException e) {

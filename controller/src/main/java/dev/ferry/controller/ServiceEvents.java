@@ -88,7 +88,10 @@ class ServiceEvents {
             .events()
             .inNamespace(namespace)
             .withName(previous.name())
-            .edit(e -> new EventBuilder(e).withCount(count).withLastTimestamp(now).build());
+            .patch(
+                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                    io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                "{\"count\":" + count + ",\"lastTimestamp\":\"" + now + "\"}");
         remember(dedupKey, new Recorded(previous.name(), count));
         return;
       }

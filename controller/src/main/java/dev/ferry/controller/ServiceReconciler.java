@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngressBuilder;
 import io.fabric8.kubernetes.api.model.PortStatusBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -50,6 +49,7 @@ final class ServiceReconciler {
   private final Planner.Settings plannerSettings;
   private final Map<String, LoadBalancerPlan> applied = new ConcurrentHashMap<>();
   private final Map<String, String> rejections = new ConcurrentHashMap<>();
+  private final ServicePatches patches;
 
   ServiceReconciler(
       KubernetesClient client,
@@ -68,6 +68,7 @@ final class ServiceReconciler {
     this.ports = ports;
     this.events = events;
     this.plannerSettings = plannerSettings;
+    this.patches = new ServicePatches(client);
   }
 
   Outcome reconcile(String key) {
@@ -187,7 +188,7 @@ final class ServiceReconciler {
     boolean deleting = service.getMetadata().getDeletionTimestamp() != null;
     ports.forget(service, deleting);
     if (!deleting && hasIngress(service)) {
-      service = patchStatus(service, new ServiceStatus());
+      service = patches.ingress(service, List.of());
     }
     withFinalizer(service, false);
     events.normal(service, ServiceEvents.DELETED, "Deleted load balancer");
@@ -239,14 +240,7 @@ final class ServiceReconciler {
     if (present) {
       finalizers.add(ServiceClassifier.FINALIZER);
     }
-    Service changed =
-        new ServiceBuilder(service).editMetadata().withFinalizers(finalizers).endMetadata().build();
-    // update() sends the resourceVersion: a stale copy fails with 409 and is read again
-    return client
-        .services()
-        .inNamespace(service.getMetadata().getNamespace())
-        .resource(changed)
-        .update();
+    return patches.finalizers(service, finalizers);
   }
 
   private void writeStatus(Service service, LoadBalancerStatus status) {
@@ -261,19 +255,7 @@ final class ServiceReconciler {
     if (Objects.equals(existing, ingress)) {
       return;
     }
-    ServiceStatus desired = new ServiceStatus();
-    desired.setConditions(current == null ? null : current.getConditions());
-    desired.setLoadBalancer(new io.fabric8.kubernetes.api.model.LoadBalancerStatus(ingress));
-    patchStatus(service, desired);
-  }
-
-  private Service patchStatus(Service service, ServiceStatus status) {
-    Service changed = new ServiceBuilder(service).withStatus(status).build();
-    return client
-        .services()
-        .inNamespace(service.getMetadata().getNamespace())
-        .resource(changed)
-        .updateStatus();
+    patches.ingress(service, ingress);
   }
 
   private static boolean hasIngress(Service service) {

@@ -1,0 +1,58 @@
+package dev.ferry.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Ferry's Service writes: exact lists, and a stale copy refused with 409. */
+@EnableKubernetesMockClient(crud = true)
+class ServicePatchesTest {
+  KubernetesClient client;
+
+  @Test
+  @DisplayName(
+      "ports are replaced exactly and finalizers set, each against the resourceVersion read")
+  void patches() {
+    Service s =
+        client
+            .services()
+            .inNamespace("shop")
+            .resource(ControllerComponentTest.lb("web").build())
+            .create();
+    ServicePatches p = new ServicePatches(client);
+    Service withFinalizer = p.finalizers(s, List.of(ServiceClassifier.FINALIZER));
+    assertThat(withFinalizer.getMetadata().getFinalizers())
+        .containsExactly(ServiceClassifier.FINALIZER);
+
+    s.getSpec().getPorts().get(0).setNodePort(30001);
+    Service withPorts = p.ports(withFinalizer, s.getSpec().getPorts(), 30002);
+    Service stored = client.services().inNamespace("shop").withName("web").get();
+    assertThat(stored.getSpec().getPorts())
+        .singleElement()
+        .satisfies(port -> assertThat(port.getNodePort()).isEqualTo(30001));
+    assertThat(stored.getSpec().getHealthCheckNodePort()).isEqualTo(30002);
+    assertThat(withPorts.getMetadata().getResourceVersion())
+        .isEqualTo(stored.getMetadata().getResourceVersion());
+
+    // the copy read before the last write is stale: refused, nothing changed
+    assertThatThrownBy(() -> p.finalizers(withFinalizer, List.of()))
+        .isInstanceOfSatisfying(
+            KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(409));
+    assertThat(
+            client
+                .services()
+                .inNamespace("shop")
+                .withName("web")
+                .get()
+                .getMetadata()
+                .getFinalizers())
+        .containsExactly(ServiceClassifier.FINALIZER);
+  }
+}
