@@ -1,0 +1,97 @@
+package dev.ferry.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import java.nio.file.Path;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The Helm chart through helm-java (Helm as a native library): strict lint, and templates per
+ * provider.
+ */
+class ChartTest {
+
+  static final Path CHART =
+      Path.of(System.getProperty("ferry.home", "../..")).resolve("charts/ferry");
+
+  private static String template(String valuesFile) {
+    return new Helm(CHART)
+        .template()
+        .withKubeVersion("1.34.0")
+        .withName("ferry")
+        .withNamespace("ferry-system")
+        .withValuesFile(CHART.resolve("ci").resolve(valuesFile))
+        .call();
+  }
+
+  @Test
+  @DisplayName("the chart passes helm lint --strict")
+  void lint() {
+    LintResult result = new Helm(CHART).lint().strict().call();
+    assertThat(result.isFailed()).as(String.join("\n", result.getMessages())).isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"aws-values.yaml", "local-values.yaml", "secret-values.yaml"})
+  @DisplayName(
+      "every provider's values render a Deployment with hardened pods and least-privilege RBAC")
+  void templates(String values) {
+    String out = template(values);
+    assertThat(out)
+        .contains("kind: Deployment", "kind: ClusterRole", "kind: ServiceAccount")
+        .contains(
+            "runAsNonRoot: true", "readOnlyRootFilesystem: true", "- ALL", "type: RuntimeDefault")
+        .contains("path: /healthz", "path: /readyz")
+        .contains("resources: [services/status]\n    verbs: [patch]")
+        .doesNotContain("verbs: [\"*\"]", "resources: [\"*\"]", "- secrets");
+  }
+
+  @Test
+  @DisplayName(
+      "aws values: provider flags, IRSA annotation, two replicas with a PodDisruptionBudget and the Lease role")
+  void awsValues() {
+    String out = template("aws-values.yaml");
+    assertThat(out)
+        .contains(
+            "--provider=aws", "--provider-setting=aws.region=eu-west-1", "--cluster-name=prod-eu")
+        .contains("eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/ferry")
+        .contains(
+            "replicas: 2", "kind: PodDisruptionBudget", "resources: [leases]", "--leader-elect");
+  }
+
+  @Test
+  @DisplayName("credentials come from an existing Secret, and a ServiceMonitor on request")
+  void secretValues() {
+    assertThat(template("secret-values.yaml"))
+        .contains(
+            "secretRef:\n                name: ferry-aws-credentials", "kind: ServiceMonitor");
+  }
+
+  @Test
+  @DisplayName("the schema refuses an unknown provider and credentials in values")
+  void schema() {
+    assertThatThrownBy(
+            () ->
+                new Helm(CHART)
+                    .template()
+                    .withKubeVersion("1.34.0")
+                    .withKubeVersion("1.34.0")
+                    .set("provider.name", "nosuch")
+                    .call())
+        .hasMessageContaining("/provider/name");
+    assertThatThrownBy(
+            () ->
+                new Helm(CHART)
+                    .template()
+                    .withKubeVersion("1.34.0")
+                    .set("provider.settings.aws\\.secret-access-key", "x")
+                    .call())
+        .hasMessageContaining("/provider/settings");
+  }
+}
