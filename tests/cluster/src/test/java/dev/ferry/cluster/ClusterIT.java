@@ -1,0 +1,252 @@
+package dev.ferry.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.ferry.controller.ControllerProcess;
+import dev.ferry.controller.RunOptions;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The controller with the local provider against a real kube-apiserver, authenticated as the Helm
+ * chart's ServiceAccount with exactly the chart's RBAC, so a missing permission fails a test here.
+ */
+class ClusterIT {
+
+  private static RealApiServer api;
+  private static KubernetesClient admin;
+  @TempDir static Path dir;
+  private final List<ControllerProcess> running = new ArrayList<>();
+
+  @BeforeAll
+  static void apiServer() throws Exception {
+    api = RealApiServer.get();
+    admin = api.admin;
+    if (admin.nodes().withName("node-1").get() == null) {
+      for (int i = 1; i <= 2; i++) {
+        admin
+            .nodes()
+            .resource(
+                new NodeBuilder()
+                    .withNewMetadata()
+                    .withName("node-" + i)
+                    .endMetadata()
+                    .withNewSpec()
+                    .withProviderID("test://node-" + i)
+                    .endSpec()
+                    .withNewStatus()
+                    .addNewAddress()
+                    .withType("InternalIP")
+                    .withAddress("127.0.107." + i)
+                    .endAddress()
+                    .endStatus()
+                    .build())
+            .create();
+      }
+    }
+  }
+
+  @AfterEach
+  void stopControllers() {
+    running.forEach(ControllerProcess::close);
+  }
+
+  static ConditionFactory eventually() {
+    return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100));
+  }
+
+  ControllerProcess start(String... extra) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--kubeconfig",
+                api.controllerKubeconfig(dir).toString(),
+                "--provider",
+                "local",
+                "--provider-setting",
+                "local.address-pool=127.0.106.0/24",
+                "--cluster-name",
+                "cluster-it",
+                "--metrics-port",
+                "0",
+                "--metrics-address",
+                "127.0.0.1",
+                "--lease-namespace",
+                RealApiServer.NAMESPACE,
+                "--lease-name",
+                RealApiServer.RELEASE,
+                "--lease-duration",
+                "4s"));
+    args.addAll(List.of(extra));
+    RunOptions options = new RunOptions();
+    new CommandLine(options).parseArgs(args.toArray(String[]::new));
+    ControllerProcess p = ControllerProcess.start(options);
+    running.add(p);
+    return p;
+  }
+
+  static ServiceBuilder lb(String name, int port) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace("default")
+        .endMetadata()
+        .withNewSpec()
+        .withType("LoadBalancer")
+        .addToSelector("app", name)
+        .addNewPort()
+        .withName("tcp")
+        .withPort(port)
+        .withProtocol("TCP")
+        .endPort()
+        .endSpec();
+  }
+
+  static Service get(String name) {
+    return admin.services().inNamespace("default").withName(name).get();
+  }
+
+  static String ip(Service s) {
+    if (s == null
+        || s.getStatus() == null
+        || s.getStatus().getLoadBalancer() == null
+        || s.getStatus().getLoadBalancer().getIngress() == null
+        || s.getStatus().getLoadBalancer().getIngress().isEmpty()) {
+      return null;
+    }
+    return s.getStatus().getLoadBalancer().getIngress().get(0).getIp();
+  }
+
+  @Test
+  @DisplayName(
+      "NodePorts the API server allocated are kept; the address goes through the status subresource")
+  void apiAllocatedPortsKept() throws Exception {
+    start("--no-leader-elect");
+    Service created =
+        admin.services().inNamespace("default").resource(lb("kept", 18101).build()).create();
+    Integer allocated = created.getSpec().getPorts().get(0).getNodePort();
+    assertThat(allocated).isNotNull();
+    eventually().until(() -> ip(get("kept")) != null);
+    Service s = get("kept");
+    assertThat(s.getSpec().getPorts().get(0).getNodePort()).isEqualTo(allocated);
+    assertThat(s.getMetadata().getFinalizers()).contains("ferry.dev/load-balancer-cleanup");
+    assertThat(s.getStatus().getLoadBalancer().getIngress().get(0).getIpMode()).isEqualTo("Proxy");
+    admin.services().inNamespace("default").withName("kept").delete();
+    eventually().until(() -> get("kept") == null);
+  }
+
+  @Test
+  @DisplayName(
+      "allocateLoadBalancerNodePorts false: Ferry allocates the NodePort and the API server accepts it")
+  void ferryAllocates() throws Exception {
+    start("--no-leader-elect");
+    Service created =
+        admin
+            .services()
+            .inNamespace("default")
+            .resource(
+                lb("noalloc", 18102)
+                    .editSpec()
+                    .withAllocateLoadBalancerNodePorts(false)
+                    .endSpec()
+                    .build())
+            .create();
+    assertThat(created.getSpec().getPorts().get(0).getNodePort()).isNull();
+    eventually().until(() -> ip(get("noalloc")) != null);
+    assertThat(get("noalloc").getSpec().getPorts().get(0).getNodePort()).isBetween(30000, 32767);
+    admin.services().inNamespace("default").withName("noalloc").delete();
+    eventually().until(() -> get("noalloc") == null);
+  }
+
+  @Test
+  @DisplayName("the finalizer holds a deleted Service until Ferry has cleaned up")
+  void finalizerHoldsDeletion() throws Exception {
+    ControllerProcess first = start("--no-leader-elect");
+    admin.services().inNamespace("default").resource(lb("held", 18103).build()).create();
+    eventually().until(() -> ip(get("held")) != null);
+    first.close();
+    admin.services().inNamespace("default").withName("held").delete();
+    Service deleting = get("held");
+    assertThat(deleting).isNotNull();
+    assertThat(deleting.getMetadata().getDeletionTimestamp()).isNotNull();
+    assertThat(deleting.getMetadata().getFinalizers()).contains("ferry.dev/load-balancer-cleanup");
+    start("--no-leader-elect");
+    eventually().until(() -> get("held") == null);
+  }
+
+  @Test
+  @DisplayName(
+      "a type change to ClusterIP deletes the load balancer, clears the status and drops the finalizer")
+  void typeChange() throws Exception {
+    start("--no-leader-elect");
+    admin.services().inNamespace("default").resource(lb("typed", 18104).build()).create();
+    eventually().until(() -> ip(get("typed")) != null);
+    admin
+        .services()
+        .inNamespace("default")
+        .withName("typed")
+        .edit(
+            s ->
+                new ServiceBuilder(s)
+                    .editSpec()
+                    .withType("ClusterIP")
+                    .withAllocateLoadBalancerNodePorts(null)
+                    .withExternalTrafficPolicy(null)
+                    .endSpec()
+                    .build());
+    eventually()
+        .until(
+            () ->
+                get("typed").getMetadata().getFinalizers() == null
+                    || get("typed").getMetadata().getFinalizers().isEmpty());
+    assertThat(ip(get("typed"))).isNull();
+    admin.services().inNamespace("default").withName("typed").delete();
+  }
+
+  @Test
+  @DisplayName(
+      "two controllers: only the leader reconciles; stopped, the other takes over within the lease, with no second load balancer")
+  void leaderFailover() throws Exception {
+    ControllerProcess a = start();
+    ControllerProcess b = start();
+    eventually().until(() -> a.isReady() || b.isReady());
+    ControllerProcess leader = a.isReady() ? a : b;
+    ControllerProcess follower = leader == a ? b : a;
+    assertThat(follower.isReady()).isFalse();
+
+    admin.services().inNamespace("default").resource(lb("ha", 18105).build()).create();
+    eventually().until(() -> ip(get("ha")) != null);
+    String before = ip(get("ha"));
+
+    long stopped = System.nanoTime();
+    leader.close();
+    eventually().until(follower::isReady);
+    double takeover = (System.nanoTime() - stopped) / 1e9;
+    System.out.printf(
+        "leader failover: follower took over %.2f s after the leader stopped (lease 4 s)%n",
+        takeover);
+    assertThat(takeover).isLessThan(4.0 + 2.0);
+
+    // the new leader ensures the existing Service again: same address, no second load balancer
+    admin.services().inNamespace("default").resource(lb("ha-after", 18106).build()).create();
+    eventually().until(() -> ip(get("ha-after")) != null);
+    assertThat(ip(get("ha"))).isEqualTo(before);
+    admin.services().inNamespace("default").withName("ha").delete();
+    admin.services().inNamespace("default").withName("ha-after").delete();
+    eventually().until(() -> get("ha") == null && get("ha-after") == null);
+  }
+}

@@ -1,0 +1,144 @@
+package dev.ferry.cluster;
+
+import com.marcnuri.helm.Helm;
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real kube-apiserver and etcd for the cluster tests, one per JVM, started through fabric8's
+ * kube-api-test in offline mode from the binaries {@code hack/kube-binaries.sh} provides (built and
+ * cached on first use). {@link #controllerKubeconfig} gives the controller exactly the RBAC the
+ * Helm chart renders: a ServiceAccount token bound to the chart's roles, nothing more.
+ */
+final class RealApiServer {
+
+  static final String NAMESPACE = "ferry-system";
+  static final String RELEASE = "ferry";
+  static final Path HOME =
+      Path.of(System.getProperty("ferry.home", "../..")).toAbsolutePath().normalize();
+
+  private static RealApiServer shared;
+
+  final KubernetesClient admin;
+  final Config adminConfig;
+  final String adminKubeconfig;
+  private final KubeAPIServer server;
+
+  private RealApiServer(KubeAPIServer server, String kubeconfig) {
+    this.server = server;
+    this.adminKubeconfig = kubeconfig;
+    this.adminConfig = Config.fromKubeconfig(kubeconfig);
+    this.admin = new KubernetesClientBuilder().withConfig(adminConfig).build();
+  }
+
+  static synchronized RealApiServer get() throws IOException, InterruptedException {
+    if (shared == null) {
+      String dir = binaries();
+      KubeAPIServer server =
+          new KubeAPIServer(
+              KubeAPIServerConfigBuilder.anAPIServerConfig()
+                  .withOfflineMode(true)
+                  .withTestDir(dir)
+                  .withApiServerVersion(System.getProperty("kube.version", "1.34.4"))
+                  .withUpdateKubeConfig(false)
+                  .withStartupTimeout(120_000)
+                  .build());
+      long t0 = System.nanoTime();
+      server.start();
+      System.out.printf("kube-apiserver up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+      shared = new RealApiServer(server, server.getKubeConfigYaml());
+      Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
+      shared.installChartRbac();
+    }
+    return shared;
+  }
+
+  /** Runs hack/kube-binaries.sh (a cache hit after the first time) and returns its directory. */
+  private static String binaries() throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(HOME.resolve("hack/kube-binaries.sh").toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
+      throw new IOException("hack/kube-binaries.sh failed (exit " + p.exitValue() + ")");
+    }
+    return out.lines().reduce((a, b) -> b).orElseThrow();
+  }
+
+  /** The chart's ServiceAccount and RBAC, rendered by Helm and applied as admin. */
+  private void installChartRbac() {
+    admin
+        .namespaces()
+        .resource(
+            new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+        .create();
+    String rendered =
+        new Helm(HOME.resolve("charts/ferry"))
+            .template()
+            .withKubeVersion("1.34.0")
+            .withName(RELEASE)
+            .withNamespace(NAMESPACE)
+            .set("provider.name", "local")
+            .call();
+    List<HasMetadata> items =
+        admin.load(new ByteArrayInputStream(rendered.getBytes(StandardCharsets.UTF_8))).items();
+    for (HasMetadata item : items) {
+      if (List.of("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+          .contains(item.getKind())) {
+        admin.resource(item).inNamespace(NAMESPACE).create();
+      }
+    }
+  }
+
+  private String caData() throws IOException {
+    if (adminConfig.getCaCertData() != null) {
+      return adminConfig.getCaCertData();
+    }
+    return java.util.Base64.getEncoder()
+        .encodeToString(Files.readAllBytes(Path.of(adminConfig.getCaCertFile())));
+  }
+
+  /** A kubeconfig that authenticates as the chart's ServiceAccount. */
+  Path controllerKubeconfig(Path dir) throws IOException {
+    String token =
+        admin
+            .serviceAccounts()
+            .inNamespace(NAMESPACE)
+            .withName(RELEASE)
+            .tokenRequest(
+                new TokenRequestBuilder()
+                    .withNewSpec()
+                    .withExpirationSeconds(7200L)
+                    .endSpec()
+                    .build())
+            .getStatus()
+            .getToken();
+    String yaml =
+        """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: test, cluster: {server: "%s", certificate-authority-data: "%s"}}]
+        users: [{name: ferry, user: {token: "%s"}}]
+        contexts: [{name: ferry, context: {cluster: test, user: ferry, namespace: %s}}]
+        current-context: ferry
+        """
+            .formatted(adminConfig.getMasterUrl(), caData(), token, NAMESPACE);
+    Path file = dir.resolve("ferry-sa.kubeconfig");
+    Files.writeString(file, yaml);
+    return file;
+  }
+}
