@@ -175,6 +175,28 @@ final class AwsApi {
         });
   }
 
+  /**
+   * Every item of a paged read: {@code fetch} is called with the next page's token (null first),
+   * each page through {@link #call}, until a page names no next token.
+   */
+  <P, T> List<T> pages(
+      Bucket bucket,
+      String operation,
+      java.util.function.Function<String, P> fetch,
+      java.util.function.Function<P, List<T>> items,
+      java.util.function.Function<P, String> next)
+      throws ProviderException {
+    List<T> all = new java.util.ArrayList<>();
+    String token = null;
+    do {
+      String t = token;
+      P page = call(bucket, operation, () -> fetch.apply(t));
+      all.addAll(items.apply(page));
+      token = next.apply(page);
+    } while (token != null);
+    return all;
+  }
+
   static boolean isCode(AwsServiceException e, String... codes) {
     String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
     for (String c : codes) {

@@ -158,18 +158,13 @@ final class AwsProvider implements LoadBalancerProvider {
 
   @Override
   public List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException {
-    List<LoadBalancer> all = new ArrayList<>();
-    String marker = null;
-    do {
-      String m = marker;
-      var page =
-          api.call(
-              Bucket.ELB_READ,
-              "DescribeLoadBalancers",
-              () -> elb.describeLoadBalancers(r -> r.marker(m).pageSize(400)));
-      all.addAll(page.loadBalancers());
-      marker = page.nextMarker();
-    } while (marker != null);
+    List<LoadBalancer> all =
+        api.pages(
+            Bucket.ELB_READ,
+            "DescribeLoadBalancers",
+            m -> elb.describeLoadBalancers(r -> r.marker(m).pageSize(400)),
+            page -> page.loadBalancers(),
+            page -> page.nextMarker());
     List<String> arns =
         all.stream()
             .filter(lb -> lb.loadBalancerName().startsWith("ferry-"))
@@ -388,21 +383,16 @@ final class AwsProvider implements LoadBalancerProvider {
   }
 
   private List<TargetGroup> targetGroupsByPrefix(String prefix) throws ProviderException {
-    List<TargetGroup> out = new ArrayList<>();
-    String marker = null;
-    do {
-      String m = marker;
-      var page =
-          api.call(
-              Bucket.ELB_READ,
-              "DescribeTargetGroups",
-              () -> elb.describeTargetGroups(r -> r.marker(m).pageSize(400)));
-      page.targetGroups().stream()
-          .filter(tg -> tg.targetGroupName().startsWith(prefix))
-          .forEach(out::add);
-      marker = page.nextMarker();
-    } while (marker != null);
-    return out;
+    return api
+        .pages(
+            Bucket.ELB_READ,
+            "DescribeTargetGroups",
+            m -> elb.describeTargetGroups(r -> r.marker(m).pageSize(400)),
+            page -> page.targetGroups(),
+            page -> page.nextMarker())
+        .stream()
+        .filter(tg -> tg.targetGroupName().startsWith(prefix))
+        .toList();
   }
 
   /** The target groups among {@code groups} tagged as {@code ref}'s, by name. */
@@ -662,39 +652,32 @@ final class AwsProvider implements LoadBalancerProvider {
           "AuthorizeSecurityGroupIngress",
           () -> ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(add)));
     }
-    if (!diff.remove().isEmpty()) {
-      List<IpPermission> remove = permissions(diff.remove(), description);
-      api.run(
-          Bucket.EC2_MUTATE,
-          "RevokeSecurityGroupIngress",
-          () -> ec2.revokeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(remove)));
+    revoke(groupId, diff.remove(), description);
+  }
+
+  private void revoke(String groupId, Set<Rule> rules, String description)
+      throws ProviderException {
+    if (rules.isEmpty()) {
+      return;
     }
+    List<IpPermission> remove = permissions(rules, description);
+    api.run(
+        Bucket.EC2_MUTATE,
+        "RevokeSecurityGroupIngress",
+        () -> ec2.revokeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(remove)));
   }
 
   private void revokeAllRules(LoadBalancerRef ref) throws ProviderException {
     String description = AwsNames.ruleDescription(ref);
-    List<SecurityGroup> groups = new ArrayList<>();
-    String token = null;
-    do {
-      String t = token;
-      var page =
-          api.call(
-              Bucket.EC2_READ,
-              "DescribeSecurityGroups",
-              () -> ec2.describeSecurityGroups(r -> r.nextToken(t).maxResults(1000)));
-      groups.addAll(page.securityGroups());
-      token = page.nextToken();
-    } while (token != null);
+    List<SecurityGroup> groups =
+        api.pages(
+            Bucket.EC2_READ,
+            "DescribeSecurityGroups",
+            t -> ec2.describeSecurityGroups(r -> r.nextToken(t).maxResults(1000)),
+            page -> page.securityGroups(),
+            page -> page.nextToken());
     for (SecurityGroup g : groups) {
-      Set<Rule> ours = ours(g, description);
-      if (!ours.isEmpty()) {
-        List<IpPermission> remove = permissions(ours, description);
-        api.run(
-            Bucket.EC2_MUTATE,
-            "RevokeSecurityGroupIngress",
-            () ->
-                ec2.revokeSecurityGroupIngress(r -> r.groupId(g.groupId()).ipPermissions(remove)));
-      }
+      revoke(g.groupId(), ours(g, description), description);
     }
   }
 
