@@ -249,4 +249,28 @@ class ClusterIT {
     admin.services().inNamespace("default").withName("ha-after").delete();
     eventually().until(() -> get("ha") == null && get("ha-after") == null);
   }
+
+  @Test
+  @DisplayName(
+      "a leader cut off from the API server (no lease release) is replaced once its lease expires")
+  void leaderCutOff() throws Exception {
+    ControllerProcess a = start();
+    ControllerProcess b = start();
+    eventually().until(() -> a.isReady() || b.isReady());
+    ControllerProcess leader = a.isReady() ? a : b;
+    ControllerProcess follower = leader == a ? b : a;
+
+    long cut = System.nanoTime();
+    leader.client().close(); // renewals fail from now on, and so will the release
+    eventually().until(follower::isReady);
+    double takeover = (System.nanoTime() - cut) / 1e9;
+    System.out.printf(
+        "leader cut off: follower took over %.2f s later (lease 4 s, renew deadline 2.7 s)%n",
+        takeover);
+    assertThat(takeover).isGreaterThan(1.0).isLessThan(4.0 + 4.0);
+    admin.services().inNamespace("default").resource(lb("after-cut", 18107).build()).create();
+    eventually().until(() -> ip(get("after-cut")) != null);
+    admin.services().inNamespace("default").withName("after-cut").delete();
+    eventually().until(() -> get("after-cut") == null);
+  }
 }
