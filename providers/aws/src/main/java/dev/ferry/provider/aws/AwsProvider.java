@@ -110,7 +110,7 @@ final class AwsProvider implements LoadBalancerProvider {
       syncTargets(groups.get(spec.name()).targetGroupArn(), shape.instanceIds());
     }
     syncListeners(lb, shape, groups);
-    deleteStaleTargetGroups(ref, lb, shape);
+    deleteStaleTargetGroups(shape, groups.values());
     syncRules(ref, shape.instanceIds(), shape.rules());
     return LoadBalancerStatus.ofHostname(lb.dnsName());
   }
@@ -443,11 +443,15 @@ final class AwsProvider implements LoadBalancerProvider {
     }
   }
 
-  private void deleteStaleTargetGroups(LoadBalancerRef ref, LoadBalancer lb, AwsShape shape)
+  /**
+   * Deletes the owned target groups that were attached before the listeners moved and are no longer
+   * wanted (a changed NodePort or protocol makes a new one). Reuses what ensure already read.
+   */
+  private void deleteStaleTargetGroups(AwsShape shape, Collection<TargetGroup> known)
       throws ProviderException {
     Set<String> wanted =
         shape.targetGroups().stream().map(TargetGroupSpec::name).collect(Collectors.toSet());
-    for (TargetGroup tg : ownedTargetGroups(ref, attachedTargetGroups(lb)).values()) {
+    for (TargetGroup tg : known) {
       if (!wanted.contains(tg.targetGroupName())) {
         deleteTargetGroup(tg);
       }
