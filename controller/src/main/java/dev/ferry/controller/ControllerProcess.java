@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -174,17 +173,5 @@ public final class ControllerProcess implements AutoCloseable {
     Metrics.removeRegistry(registry);
     client.close();
     exited.countDown();
-  }
-
-  /** Completes when {@link #close} has run. */
-  public CompletableFuture<Void> onExit() {
-    return CompletableFuture.runAsync(
-        () -> {
-          try {
-            exited.await();
-          } catch (InterruptedException ex) {
-            Thread.currentThread().interrupt();
-          }
-        });
   }
 }

@@ -48,11 +48,6 @@ public record ControllerSettings(
         clusterName, DEFAULT_CLASS, true, PortRange.DEFAULT, 2, Duration.ofSeconds(1));
   }
 
-  public ControllerSettings withWorkers(int n) {
-    return new ControllerSettings(
-        clusterName, loadBalancerClass, handleDefaultClass, nodePortRange, n, nodeSyncDelay);
-  }
-
   public ControllerSettings withNodeSyncDelay(Duration d) {
     return new ControllerSettings(
         clusterName, loadBalancerClass, handleDefaultClass, nodePortRange, workers, d);
