@@ -83,12 +83,7 @@ final class Planner {
     if (!violations.isEmpty() || healthCheck == null) {
       return new Rejected(violations);
     }
-    LoadBalancerRef ref =
-        new LoadBalancerRef(
-            settings.clusterName(),
-            service.getMetadata().getNamespace(),
-            service.getMetadata().getName(),
-            service.getMetadata().getUid());
+    LoadBalancerRef ref = ref(service, settings);
     Map<String, String> tags =
         Map.of(
             TAG_CLUSTER, settings.clusterName(),
@@ -106,6 +101,15 @@ final class Planner {
             affinity,
             annotations,
             tags));
+  }
+
+  /** The load balancer's name for {@code service}: cluster, namespace, name and UID. */
+  static LoadBalancerRef ref(Service service, Settings settings) {
+    return new LoadBalancerRef(
+        settings.clusterName(),
+        service.getMetadata().getNamespace(),
+        service.getMetadata().getName(),
+        service.getMetadata().getUid());
   }
 
   private static List<Listener> listeners(ServiceSpec spec, List<PlanViolation> violations) {

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -170,12 +171,7 @@ final class ServiceReconciler {
   }
 
   private Outcome cleanup(String key, Service service) {
-    LoadBalancerRef ref =
-        new LoadBalancerRef(
-            plannerSettings.clusterName(),
-            service.getMetadata().getNamespace(),
-            service.getMetadata().getName(),
-            service.getMetadata().getUid());
+    LoadBalancerRef ref = Planner.ref(service, plannerSettings);
     events.normal(service, ServiceEvents.DELETING, "Deleting load balancer");
     try {
       provider.ensureDeleted(ref);
@@ -203,14 +199,10 @@ final class ServiceReconciler {
     // content of the Service, not once per reconcile
     String seen =
         service.getSpec().hashCode() + "|" + service.getMetadata().getAnnotations() + "|" + message;
-    if (!seen.equals(rejections.put(cacheKey(service), seen))) {
+    if (!seen.equals(rejections.put(Cache.metaNamespaceKeyFunc(service), seen))) {
       events.warning(service, ServiceEvents.SYNC_FAILED, message);
     }
     return Outcome.DONE; // the user must change the Service; its update event brings it back
-  }
-
-  private static String cacheKey(Service service) {
-    return service.getMetadata().getNamespace() + "/" + service.getMetadata().getName();
   }
 
   private Outcome providerFailed(Service service, String reason, String what, ProviderException e) {

@@ -31,10 +31,7 @@ final class FakeNode implements AutoCloseable {
   }
 
   FakeNode tcp(int port) throws IOException {
-    ServerSocket server = new ServerSocket();
-    server.setReuseAddress(true);
-    server.bind(new InetSocketAddress(address, port));
-    open.add(server);
+    ServerSocket server = listen(port);
     serve(
         () -> {
           while (!server.isClosed()) {
@@ -48,6 +45,14 @@ final class FakeNode implements AutoCloseable {
           }
         });
     return this;
+  }
+
+  private ServerSocket listen(int port) throws IOException {
+    ServerSocket server = new ServerSocket();
+    server.setReuseAddress(true);
+    server.bind(new InetSocketAddress(address, port));
+    open.add(server);
+    return server;
   }
 
   private void serve(Runnable loop) {
@@ -94,10 +99,7 @@ final class FakeNode implements AutoCloseable {
   }
 
   FakeNode healthz(int port) throws IOException {
-    ServerSocket server = new ServerSocket();
-    server.setReuseAddress(true);
-    server.bind(new InetSocketAddress(address, port));
-    open.add(server);
+    ServerSocket server = listen(port);
     serve(
         () -> {
           while (!server.isClosed()) {
