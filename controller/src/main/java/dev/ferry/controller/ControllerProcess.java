@@ -63,6 +63,13 @@ public final class ControllerProcess implements AutoCloseable {
             client, provider, settings, registry, WorkQueue.defaultBackoff(), events);
     this.ops =
         new OpsServer(options.metricsAddress, options.metricsPort, registry, controller::isReady);
+    controller
+        .failed()
+        .thenAccept(
+            reason -> {
+              log.error("exiting: {}", reason);
+              stop(1);
+            });
   }
 
   /**
@@ -146,6 +153,10 @@ public final class ControllerProcess implements AutoCloseable {
 
   public KubernetesClient client() {
     return client;
+  }
+
+  FerryController controller() {
+    return controller;
   }
 
   /** Blocks until the process stops; returns its exit code. */

@@ -12,6 +12,7 @@ import java.util.Objects;
  * @param nodePortRange the range Ferry allocates missing NodePorts from
  * @param workers how many Services are reconciled at once
  * @param nodeSyncDelay how long node changes are gathered before backends are updated
+ * @param providerTimeout the deadline of one provider call; an overrunning call is abandoned
  */
 public record ControllerSettings(
     String clusterName,
@@ -19,7 +20,11 @@ public record ControllerSettings(
     boolean handleDefaultClass,
     PortRange nodePortRange,
     int workers,
-    Duration nodeSyncDelay) {
+    Duration nodeSyncDelay,
+    Duration providerTimeout) {
+
+  /** A provider call longer than this is abandoned unless {@code --provider-timeout} says. */
+  public static final Duration DEFAULT_PROVIDER_TIMEOUT = Duration.ofMinutes(3);
 
   public static final String DEFAULT_CLASS = "ferry.dev/lb";
 
@@ -40,16 +45,53 @@ public record ControllerSettings(
     if (nodeSyncDelay == null || nodeSyncDelay.isNegative()) {
       throw new IllegalArgumentException("node sync delay must not be negative");
     }
+    if (providerTimeout == null || providerTimeout.isNegative() || providerTimeout.isZero()) {
+      throw new IllegalArgumentException("--provider-timeout must be positive");
+    }
   }
 
   /** The settings an operator gets without flags, for {@code clusterName}. */
   public static ControllerSettings defaults(String clusterName) {
     return new ControllerSettings(
-        clusterName, DEFAULT_CLASS, true, PortRange.DEFAULT, 2, Duration.ofSeconds(1));
+        clusterName,
+        DEFAULT_CLASS,
+        true,
+        PortRange.DEFAULT,
+        2,
+        Duration.ofSeconds(1),
+        DEFAULT_PROVIDER_TIMEOUT);
   }
 
   public ControllerSettings withNodeSyncDelay(Duration d) {
     return new ControllerSettings(
-        clusterName, loadBalancerClass, handleDefaultClass, nodePortRange, workers, d);
+        clusterName,
+        loadBalancerClass,
+        handleDefaultClass,
+        nodePortRange,
+        workers,
+        d,
+        providerTimeout);
+  }
+
+  public ControllerSettings withWorkers(int n) {
+    return new ControllerSettings(
+        clusterName,
+        loadBalancerClass,
+        handleDefaultClass,
+        nodePortRange,
+        n,
+        nodeSyncDelay,
+        providerTimeout);
+  }
+
+  public ControllerSettings withProviderTimeout(Duration d) {
+    return new ControllerSettings(
+        clusterName,
+        loadBalancerClass,
+        handleDefaultClass,
+        nodePortRange,
+        workers,
+        nodeSyncDelay,
+        d);
   }
 }

@@ -15,6 +15,7 @@ import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,9 +45,11 @@ public final class FerryController implements AutoCloseable {
   private final ScheduledExecutorService nodeSyncTimer =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("ferry-node-sync").daemon().factory());
+  private final CompletableFuture<String> failed = new CompletableFuture<>();
   private volatile SharedIndexInformer<Service> serviceInformer;
   private volatile SharedIndexInformer<Node> nodeInformer;
   private volatile boolean ready;
+  private volatile boolean closing;
 
   public FerryController(
       KubernetesClient client,
@@ -82,7 +85,7 @@ public final class FerryController implements AutoCloseable {
     this.client = Objects.requireNonNull(client);
     this.settings = Objects.requireNonNull(settings);
     Objects.requireNonNull(registry);
-    this.provider = new InstrumentedProvider(provider, registry);
+    this.provider = new GuardedProvider(provider, registry, settings.providerTimeout());
     this.classifier =
         new ServiceClassifier(settings.loadBalancerClass(), settings.handleDefaultClass());
     this.ports = new NodePortAssigner(client, new NodePortAllocator(settings.nodePortRange()));
@@ -95,7 +98,8 @@ public final class FerryController implements AutoCloseable {
             classifier,
             ports,
             events,
-            new Planner.Settings(settings.clusterName()));
+            new Planner.Settings(settings.clusterName()),
+            registry);
     Timer reconcileTimer =
         Timer.builder("ferry.reconcile.duration")
             .description("Time to reconcile one Service")
@@ -127,6 +131,8 @@ public final class FerryController implements AutoCloseable {
             serviceInformer.start().toCompletableFuture(),
             nodeInformer.start().toCompletableFuture())
         .join();
+    serviceInformer.stopped().whenComplete((v, t) -> informerStopped("Service", t));
+    nodeInformer.stopped().whenComplete((v, t) -> informerStopped("Node", t));
     serviceInformer.getStore().list().forEach(ports::observe);
     lastBackends.set(eligibleBackends());
     log.info(
@@ -143,9 +149,33 @@ public final class FerryController implements AutoCloseable {
     ready = true;
   }
 
-  /** True once the caches have synced and the workers run. */
+  /** True once the caches have synced and the workers run, until an informer stops. */
   public boolean isReady() {
     return ready;
+  }
+
+  /**
+   * Completes with the reason when the controller can no longer work (an informer stopped: its
+   * cache would go stale); the process should then exit so that Kubernetes restarts it.
+   */
+  public CompletionStage<String> failed() {
+    return failed;
+  }
+
+  private void informerStopped(String kind, Throwable cause) {
+    if (closing) {
+      return;
+    }
+    ready = false;
+    String reason =
+        "the " + kind + " informer stopped" + (cause == null ? "" : ": " + cause.getMessage());
+    log.error("{}; the controller cannot go on with a stale cache", reason, cause);
+    failed.complete(reason);
+  }
+
+  /** The informers, for tests that stop one. */
+  List<SharedIndexInformer<?>> informers() {
+    return List.of(serviceInformer, nodeInformer);
   }
 
   private Service cachedService(String key) {
@@ -179,9 +209,11 @@ public final class FerryController implements AutoCloseable {
   }
 
   private final class ServiceHandler implements ResourceEventHandler<Service> {
+    // The allocator follows every Service here, in the informer's order, not in a reconcile: a
+    // port one Service lets go is free before the next event, in which another may take it.
     @Override
     public void onAdd(Service service) {
-      ports.observe(service);
+      ports.observe(service).forEach(queue::add);
       if (classifier.isRelevant(service)) {
         queue.add(Cache.metaNamespaceKeyFunc(service));
       }
@@ -189,7 +221,7 @@ public final class FerryController implements AutoCloseable {
 
     @Override
     public void onUpdate(Service old, Service service) {
-      ports.observe(service);
+      ports.observe(service).forEach(queue::add);
       if (!classifier.isRelevant(service) && !classifier.isRelevant(old)) {
         return;
       }
@@ -208,7 +240,7 @@ public final class FerryController implements AutoCloseable {
 
     @Override
     public void onDelete(Service service, boolean finalStateUnknown) {
-      ports.forget(service, true);
+      ports.forget(service).forEach(queue::add);
       queue.add(Cache.metaNamespaceKeyFunc(service));
     }
   }
@@ -235,6 +267,7 @@ public final class FerryController implements AutoCloseable {
 
   @Override
   public void close() {
+    closing = true;
     ready = false;
     queue.close();
     nodeSyncTimer.shutdownNow();

@@ -2,10 +2,14 @@ package dev.ferry.controller;
 
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Hands out NodePorts without collisions, like the API server's allocator: a bitmap over the range
@@ -43,9 +47,12 @@ public final class NodePortAllocator {
     }
   }
 
+  private static final String UNKNOWN = "";
+
   private final PortRange range;
   private final BitSet used;
   private final Map<Integer, String> owners = new HashMap<>();
+  private final Map<String, Set<Integer>> byOwner = new HashMap<>();
   private int cursor;
 
   public NodePortAllocator(PortRange range) {
@@ -57,18 +64,61 @@ public final class NodePortAllocator {
     return range;
   }
 
-  /** Takes {@code port} for {@code owner}; taking a port one already owns succeeds. */
+  /**
+   * Takes {@code port} for {@code owner}; taking a port one already owns succeeds, and so does
+   * taking one held by an unknown holder ({@link #markTaken}): the owner is who that was.
+   */
   public synchronized void allocate(int port, String owner) throws AllocationException {
     if (!range.contains(port)) {
       throw new AllocationException(
           Failure.OUT_OF_RANGE, port, "port " + port + " is outside the NodePort range " + range);
     }
     String holder = owners.get(port);
-    if (holder != null && !holder.equals(owner)) {
+    if (holder != null && !holder.equals(owner) && !holder.equals(UNKNOWN)) {
       throw new AllocationException(Failure.TAKEN, port, "port " + port + " is already allocated");
     }
+    take(port, owner);
+  }
+
+  /**
+   * Makes {@code owner} hold exactly {@code ports} (those in range): ports it no longer names are
+   * released at once, the others taken where free. Returns the ports it names that another owner
+   * holds.
+   */
+  public synchronized Set<Integer> sync(String owner, Collection<Integer> ports) {
+    Set<Integer> wanted = new TreeSet<>(ports);
+    for (Integer held : List.copyOf(byOwner.getOrDefault(owner, Set.of()))) {
+      if (!wanted.contains(held)) {
+        release(held);
+      }
+    }
+    Set<Integer> clashes = new TreeSet<>();
+    for (int port : wanted) {
+      try {
+        allocate(port, owner);
+      } catch (AllocationException e) {
+        if (e.failure() == Failure.TAKEN) {
+          clashes.add(port);
+        }
+      }
+    }
+    return clashes;
+  }
+
+  private void take(int port, String owner) {
+    String previous = owners.put(port, owner);
+    if (previous != null && !previous.equals(owner)) {
+      dropFromOwner(previous, port);
+    }
     used.set(port - range.first());
-    owners.put(port, owner);
+    byOwner.computeIfAbsent(owner, o -> new HashSet<>()).add(port);
+  }
+
+  private void dropFromOwner(String owner, int port) {
+    Set<Integer> held = byOwner.get(owner);
+    if (held != null && held.remove(port) && held.isEmpty()) {
+      byOwner.remove(owner);
+    }
   }
 
   /** Takes the next free port for {@code owner}. */
@@ -84,8 +134,7 @@ public final class NodePortAllocator {
     }
     cursor = (offset + 1) % size;
     int port = range.first() + offset;
-    used.set(offset);
-    owners.put(port, owner);
+    take(port, owner);
     return port;
   }
 
@@ -110,36 +159,40 @@ public final class NodePortAllocator {
   /** Marks {@code port} as held by someone Ferry does not know, e.g. after a 422 from the API. */
   public synchronized void markTaken(int port) {
     if (range.contains(port) && !used.get(port - range.first())) {
-      used.set(port - range.first());
-      owners.put(port, "");
+      take(port, UNKNOWN);
     }
   }
 
   public synchronized void release(int port) {
     if (range.contains(port)) {
       used.clear(port - range.first());
-      owners.remove(port);
+      String owner = owners.remove(port);
+      if (owner != null) {
+        dropFromOwner(owner, port);
+      }
     }
   }
 
-  /** Releases every port {@code owner} holds. */
+  /** Releases every port {@code owner} holds; costs the number of ports it holds. */
   public synchronized void releaseAll(String owner) {
-    owners
-        .entrySet()
-        .removeIf(
-            e -> {
-              if (e.getValue().equals(owner)) {
-                used.clear(e.getKey() - range.first());
-                return true;
-              }
-              return false;
-            });
+    Set<Integer> held = byOwner.remove(owner);
+    if (held != null) {
+      for (int port : held) {
+        used.clear(port - range.first());
+        owners.remove(port);
+      }
+    }
+  }
+
+  /** The ports {@code owner} holds now (a copy). */
+  public synchronized Set<Integer> heldBy(String owner) {
+    return new TreeSet<>(byOwner.getOrDefault(owner, Set.of()));
   }
 
   /** The owner of {@code port}, or null when it is free or held by someone unknown. */
   public synchronized String ownerOf(int port) {
     String owner = owners.get(port);
-    return owner == null || owner.isEmpty() ? null : owner;
+    return owner == null || owner.equals(UNKNOWN) ? null : owner;
   }
 
   public synchronized boolean isAllocated(int port) {

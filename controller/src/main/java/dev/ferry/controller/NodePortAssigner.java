@@ -1,7 +1,6 @@
 package dev.ferry.controller;
 
 import dev.ferry.controller.NodePortAllocator.AllocationException;
-import dev.ferry.controller.NodePortAllocator.Failure;
 import dev.ferry.spi.PlanViolation;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -9,10 +8,15 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.StatusCause;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.time.Duration;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -45,6 +49,9 @@ final class NodePortAssigner {
 
   private final NodePortAllocator allocator;
   private final ServicePatches patches;
+  // Service keys whose ports another Service held when they were checked, by port: checked again
+  // as soon as that port is let go
+  private final Map<Integer, Set<String>> waiting = new HashMap<>();
 
   NodePortAssigner(KubernetesClient client, NodePortAllocator allocator) {
     this.allocator = allocator;
@@ -55,24 +62,39 @@ final class NodePortAssigner {
     return allocator;
   }
 
-  /** Records the ports {@code service} holds, where they are free; used for every Service seen. */
-  void observe(Service service) {
-    String owner = service.getMetadata().getUid();
-    for (int port : heldPorts(service)) {
-      try {
-        allocator.allocate(port, owner);
-      } catch (AllocationException e) {
-        // outside Ferry's range, or a clash the reconcile of a LoadBalancer Service reports
-      }
-    }
+  /**
+   * Makes the allocator hold exactly the ports {@code service} holds now, as the API server does:
+   * ports it dropped (a port removed, a type change) are free at once. Called for every Service the
+   * informer delivers, in order, so a port one Service let go is free before another Service that
+   * took it is seen. Returns the keys of Services that waited for a port freed here.
+   */
+  Set<String> observe(Service service) {
+    Set<Integer> before = allocator.heldBy(service.getMetadata().getUid());
+    allocator.sync(service.getMetadata().getUid(), heldPorts(service));
+    before.removeAll(allocator.heldBy(service.getMetadata().getUid()));
+    return unblocked(before);
   }
 
-  /** Releases every port {@code service} held, then takes back those its spec still holds. */
-  void forget(Service service, boolean deleted) {
+  /** Releases every port a deleted {@code service} held; returns the Services that waited. */
+  Set<String> forget(Service service) {
+    Set<Integer> before = allocator.heldBy(service.getMetadata().getUid());
     allocator.releaseAll(service.getMetadata().getUid());
-    if (!deleted) {
-      observe(service);
+    return unblocked(before);
+  }
+
+  private synchronized Set<String> unblocked(Set<Integer> freed) {
+    Set<String> keys = new TreeSet<>();
+    for (int port : freed) {
+      Set<String> w = waiting.remove(port);
+      if (w != null) {
+        keys.addAll(w);
+      }
     }
+    return keys;
+  }
+
+  private synchronized void wait(int port, Service service) {
+    waiting.computeIfAbsent(port, p -> new TreeSet<>()).add(Cache.metaNamespaceKeyFunc(service));
   }
 
   /** Ports a Service holds on the nodes: NodePort and LoadBalancer ports, and Local health port. */
@@ -100,7 +122,7 @@ final class NodePortAssigner {
 
   Result assign(Service service) {
     String owner = service.getMetadata().getUid();
-    List<PlanViolation> conflicts = claimExisting(service, owner);
+    List<PlanViolation> conflicts = claimExisting(service);
     if (!conflicts.isEmpty()) {
       return new Conflict(conflicts);
     }
@@ -126,7 +148,8 @@ final class NodePortAssigner {
       } catch (KubernetesClientException e) {
         picked.forEach(allocator::release);
         if (e.getCode() == 409) {
-          return new Retry(new Outcome.RequeueAfter(Duration.ofMillis(200)));
+          return new Retry(
+              new Outcome.Conflict("the Service changed while NodePorts were written"));
         }
         if (e.getCode() == 422 && markRejected(e, filled)) {
           continue; // the API server knows a holder Ferry does not; pick again
@@ -138,44 +161,46 @@ final class NodePortAssigner {
         new Outcome.Failed("the API server rejected " + ATTEMPTS + " NodePort choices in a row"));
   }
 
-  private List<PlanViolation> claimExisting(Service service, String owner) {
+  /**
+   * The ports the Service already names that another Service holds. On a real API server this
+   * cannot happen (it refuses the second Service with 422); on one that does not check, the Service
+   * waits, and is checked again as soon as the holder lets the port go.
+   */
+  private List<PlanViolation> claimExisting(Service service) {
     List<PlanViolation> conflicts = new ArrayList<>();
+    Set<Integer> taken = allocator.sync(service.getMetadata().getUid(), heldPorts(service));
+    if (taken.isEmpty()) {
+      return conflicts;
+    }
     List<ServicePort> ports = service.getSpec().getPorts();
     for (int i = 0; i < ports.size(); i++) {
       Integer np = ports.get(i).getNodePort();
-      if (np != null && np > 0) {
-        claim(np, owner, "spec.ports[" + i + "].nodePort", conflicts);
+      if (np != null && taken.contains(np)) {
+        conflicts.add(conflict(np, "spec.ports[" + i + "].nodePort"));
       }
     }
     Integer hcnp = service.getSpec().getHealthCheckNodePort();
-    if (needsHealthCheckPort(service) && hcnp != null && hcnp > 0) {
-      claim(hcnp, owner, "spec.healthCheckNodePort", conflicts);
+    if (needsHealthCheckPort(service) && hcnp != null && taken.contains(hcnp)) {
+      conflicts.add(conflict(hcnp, "spec.healthCheckNodePort"));
     }
+    taken.forEach(port -> wait(port, service));
     return conflicts;
   }
 
-  private void claim(int port, String owner, String field, List<PlanViolation> conflicts) {
-    try {
-      allocator.allocate(port, owner);
-    } catch (AllocationException e) {
-      if (e.failure() == Failure.TAKEN) {
-        conflicts.add(
-            new PlanViolation(
-                field,
-                "port "
-                    + port
-                    + " is already allocated to another Service; remove it to get a free port, or choose another"));
-      }
-      // a port outside Ferry's range was accepted by the API server: respect it, do not track it
-    }
+  private static PlanViolation conflict(int port, String field) {
+    return new PlanViolation(
+        field,
+        "port "
+            + port
+            + " is already allocated to another Service; remove it to get a free port, or choose another");
   }
 
+  /**
+   * How many ports to pick: one per port number that lacks a NodePort (TCP and UDP on one port
+   * number share one, as the API server gives them), plus the healthCheckNodePort when needed.
+   */
   private static int missingCount(Service service) {
-    int missing =
-        (int)
-            service.getSpec().getPorts().stream()
-                .filter(p -> p.getNodePort() == null || p.getNodePort() == 0)
-                .count();
+    int missing = portNumbersLackingNodePort(service).size();
     Integer hcnp = service.getSpec().getHealthCheckNodePort();
     if (needsHealthCheckPort(service) && (hcnp == null || hcnp == 0)) {
       missing++;
@@ -183,12 +208,33 @@ final class NodePortAssigner {
     return missing;
   }
 
+  /** Port numbers with an entry lacking a NodePort that no sibling of the same number has. */
+  private static Set<Integer> portNumbersLackingNodePort(Service service) {
+    Set<Integer> known = new HashSet<>();
+    Set<Integer> lacking = new HashSet<>();
+    for (ServicePort p : service.getSpec().getPorts()) {
+      if (p.getNodePort() != null && p.getNodePort() > 0) {
+        known.add(p.getPort());
+      } else {
+        lacking.add(p.getPort());
+      }
+    }
+    lacking.removeAll(known);
+    return lacking;
+  }
+
   private static Service fill(Service service, List<Integer> picked) {
     Service copy = new ServiceBuilder(service).build();
+    Map<Integer, Integer> byPortNumber = new HashMap<>();
+    for (ServicePort p : copy.getSpec().getPorts()) {
+      if (p.getNodePort() != null && p.getNodePort() > 0) {
+        byPortNumber.putIfAbsent(p.getPort(), p.getNodePort());
+      }
+    }
     Iterator<Integer> next = picked.iterator();
     for (ServicePort p : copy.getSpec().getPorts()) {
       if (p.getNodePort() == null || p.getNodePort() == 0) {
-        p.setNodePort(next.next());
+        p.setNodePort(byPortNumber.computeIfAbsent(p.getPort(), n -> next.next()));
       }
     }
     Integer hcnp = copy.getSpec().getHealthCheckNodePort();

@@ -97,6 +97,14 @@ public final class RunOptions {
       description = "How long a lease holds without renewal (default: ${DEFAULT-VALUE}).")
   public String leaseDuration;
 
+  @Option(
+      names = "--provider-timeout",
+      defaultValue = "3m",
+      description =
+          "Deadline of one provider call; a call that overruns it is abandoned and retried later"
+              + " (default: ${DEFAULT-VALUE}).")
+  public String providerTimeout;
+
   ControllerSettings controllerSettings() {
     return new ControllerSettings(
         clusterName,
@@ -104,7 +112,8 @@ public final class RunOptions {
         handleDefaultClass,
         PortRange.parse(nodePortRange),
         workers,
-        Duration.ofSeconds(1));
+        Duration.ofSeconds(1),
+        parseDuration(providerTimeout, "--provider-timeout"));
   }
 
   static Duration parseDuration(String text, String option) {

@@ -15,11 +15,13 @@ import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
-import java.time.Duration;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -38,7 +40,6 @@ import org.slf4j.MDC;
 final class ServiceReconciler {
 
   private static final Logger log = LoggerFactory.getLogger(ServiceReconciler.class);
-  private static final Duration CONFLICT_RETRY = Duration.ofMillis(200);
 
   private final KubernetesClient client;
   private final Function<String, Service> services;
@@ -49,8 +50,11 @@ final class ServiceReconciler {
   private final ServiceEvents events;
   private final Planner.Settings plannerSettings;
   private final Map<String, LoadBalancerPlan> applied = new ConcurrentHashMap<>();
+  // Services whose load balancer exists but whose cloud had no address for it yet
+  private final Set<String> awaitingAddress = ConcurrentHashMap.newKeySet();
   private final Map<String, String> rejections = new ConcurrentHashMap<>();
   private final ServicePatches patches;
+  private final MeterRegistry registry;
 
   ServiceReconciler(
       KubernetesClient client,
@@ -60,7 +64,8 @@ final class ServiceReconciler {
       ServiceClassifier classifier,
       NodePortAssigner ports,
       ServiceEvents events,
-      Planner.Settings plannerSettings) {
+      Planner.Settings plannerSettings,
+      MeterRegistry registry) {
     this.client = client;
     this.services = services;
     this.eligibleBackends = eligibleBackends;
@@ -70,12 +75,14 @@ final class ServiceReconciler {
     this.events = events;
     this.plannerSettings = plannerSettings;
     this.patches = new ServicePatches(client);
+    this.registry = registry;
   }
 
   Outcome reconcile(String key) {
     Service service = services.apply(key);
     if (service == null) {
       applied.remove(key);
+      awaitingAddress.remove(key);
       rejections.remove(key);
       return Outcome.DONE;
     }
@@ -92,10 +99,17 @@ final class ServiceReconciler {
       return Outcome.DONE;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
-        return new Outcome.RequeueAfter(CONFLICT_RETRY);
+        return new Outcome.Conflict("the Service changed meanwhile: " + e.getMessage());
       }
       if (e.getCode() == 404) {
         return Outcome.DONE; // gone meanwhile; its delete event re-queues if needed
+      }
+      if (e.getCode() >= 400 && e.getCode() < 500 && e.getCode() != 429) {
+        // refused, e.g. RBAC (403): tell the Service's owner and the operator, then back off
+        events.warning(
+            service,
+            ServiceEvents.SYNC_FAILED,
+            "The API server refused Ferry's write: " + e.getMessage());
       }
       return new Outcome.Failed("Kubernetes API: " + e.getMessage());
     } finally {
@@ -135,31 +149,71 @@ final class ServiceReconciler {
     rejections.remove(key);
     LoadBalancerPlan last = applied.get(key);
     if (plan.equals(last)) {
-      return Outcome.DONE;
+      return awaitingAddress.contains(key) ? recheckAddress(key, withPorts, plan) : Outcome.DONE;
     }
     if (last != null && last.withBackends(plan.backends()).equals(plan)) {
       return updateBackends(key, withPorts, plan);
     }
-    events.normal(withPorts, ServiceEvents.ENSURING, "Ensuring load balancer");
+    return ensureBalancer(key, withPorts, plan);
+  }
+
+  private Outcome ensureBalancer(String key, Service service, LoadBalancerPlan plan) {
+    events.normal(service, ServiceEvents.ENSURING, "Ensuring load balancer");
     LoadBalancerStatus status;
     try {
       status = provider.ensure(plan);
     } catch (ProviderException e) {
-      return providerFailed(withPorts, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
+      return providerFailed(service, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
     }
-    writeStatus(withPorts, status);
     applied.put(key, plan);
+    events.normal(service, ServiceEvents.ENSURED, "Ensured load balancer");
+    return published(key, service, status);
+  }
+
+  /**
+   * Writes the status; while the cloud has no address yet, the Service is checked again with
+   * backoff through the provider's read-only {@code find}.
+   */
+  private Outcome published(String key, Service service, LoadBalancerStatus status) {
+    Outcome written = writeStatus(service, status);
+    if (written != Outcome.DONE) {
+      return written;
+    }
+    if (status.ingress().isEmpty()) {
+      awaitingAddress.add(key);
+      log.info("load balancer made; the cloud has not assigned its address yet");
+      return new Outcome.Failed("waiting for the cloud to assign an address");
+    }
+    awaitingAddress.remove(key);
     log.info("ensured load balancer: {}", describe(status));
-    events.normal(withPorts, ServiceEvents.ENSURED, "Ensured load balancer");
     return Outcome.DONE;
+  }
+
+  private Outcome recheckAddress(String key, Service service, LoadBalancerPlan plan) {
+    Optional<LoadBalancerStatus> found;
+    try {
+      found = provider.find(plan.ref());
+    } catch (ProviderException e) {
+      return providerFailed(service, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
+    }
+    if (found.isEmpty()) {
+      applied.remove(key); // gone meanwhile: make it again
+      return ensureBalancer(key, service, plan);
+    }
+    return published(key, service, found.get());
   }
 
   private Outcome updateBackends(String key, Service service, LoadBalancerPlan plan) {
     try {
       provider.updateBackends(plan.ref(), plan.backends());
+    } catch (ProviderException.Throttled t) {
+      log.info("updating backends: throttled, retrying in {}", t.retryAfter());
+      return new Outcome.RequeueAfter(t.retryAfter());
     } catch (ProviderException e) {
-      return providerFailed(
-          service, ServiceEvents.UPDATE_FAILED, "Error updating load balancer with new hosts", e);
+      // e.g. the load balancer was deleted out of band: ensure checks and repairs all of it
+      log.info("updating backends failed ({}); ensuring the whole load balancer", e.getMessage());
+      applied.remove(key);
+      return ensureBalancer(key, service, plan);
     }
     applied.put(key, plan);
     events.normal(
@@ -175,15 +229,20 @@ final class ServiceReconciler {
     events.normal(service, ServiceEvents.DELETING, "Deleting load balancer");
     try {
       provider.ensureDeleted(ref);
+    } catch (ProviderException.Throttled t) {
+      log.info("deleting: throttled, retrying in {}", t.retryAfter());
+      return new Outcome.RequeueAfter(t.retryAfter());
     } catch (ProviderException e) {
-      return providerFailed(
-          service, ServiceEvents.DELETE_FAILED, "Error deleting load balancer", e);
+      // whatever the class, a cleanup is retried until it succeeds: a terminating Service must
+      // never hang on Ferry's finalizer
+      events.warning(
+          service, ServiceEvents.DELETE_FAILED, "Error deleting load balancer: " + e.getMessage());
+      return new Outcome.Failed(e.getMessage());
     }
     applied.remove(key);
+    awaitingAddress.remove(key);
     log.info("deleted load balancer");
-    boolean deleting = service.getMetadata().getDeletionTimestamp() != null;
-    ports.forget(service, deleting);
-    if (!deleting && hasIngress(service)) {
+    if (service.getMetadata().getDeletionTimestamp() == null && hasIngress(service)) {
       service = patches.ingress(service, List.of());
     }
     withFinalizer(service, false);
@@ -235,7 +294,12 @@ final class ServiceReconciler {
     return patches.finalizers(service, finalizers);
   }
 
-  private void writeStatus(Service service, LoadBalancerStatus status) {
+  /**
+   * Writes {@code status.loadBalancer} when it differs. A write the API server refuses (422: a
+   * status shape it does not accept) is a Warning event with the API server's message and a metric,
+   * then a retry with backoff; never a silent loop.
+   */
+  private Outcome writeStatus(Service service, LoadBalancerStatus status) {
     List<LoadBalancerIngress> ingress = toIngress(status);
     ServiceStatus current = service.getStatus();
     List<LoadBalancerIngress> existing =
@@ -245,9 +309,26 @@ final class ServiceReconciler {
             ? List.of()
             : current.getLoadBalancer().getIngress();
     if (Objects.equals(existing, ingress)) {
-      return;
+      return Outcome.DONE;
     }
-    patches.ingress(service, ingress);
+    try {
+      patches.ingress(service, ingress);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 422 && e.getCode() != 400) {
+        throw e;
+      }
+      registry.counter("ferry.status.writes.rejected").increment();
+      String message =
+          e.getStatus() != null && e.getStatus().getMessage() != null
+              ? e.getStatus().getMessage()
+              : e.getMessage();
+      events.warning(
+          service,
+          ServiceEvents.SYNC_FAILED,
+          "The API server refused the load balancer status: " + message);
+      return new Outcome.Failed("status refused: " + message);
+    }
+    return Outcome.DONE;
   }
 
   private static boolean hasIngress(Service service) {
@@ -269,7 +350,9 @@ final class ServiceReconciler {
       LoadBalancerIngressBuilder b = new LoadBalancerIngressBuilder();
       in.ip().ifPresent(b::withIp);
       in.hostname().ifPresent(b::withHostname);
-      b.withIpMode(in.ipMode().name());
+      if (in.ip().isPresent()) { // the API server refuses ipMode without an IP
+        b.withIpMode(in.ipMode().orElse(LoadBalancerStatus.IpMode.VIP).name());
+      }
       in.ports()
           .forEach(
               p ->

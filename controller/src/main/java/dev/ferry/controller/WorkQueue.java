@@ -26,6 +26,9 @@ final class WorkQueue implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(WorkQueue.class);
 
+  private static final IntervalFunction CONFLICT_BACKOFF =
+      IntervalFunction.ofExponentialBackoff(Duration.ofMillis(200), 2.0, Duration.ofSeconds(300));
+
   private final Function<String, Outcome> reconcile;
   private final IntervalFunction backoff;
   private final int workers;
@@ -117,7 +120,7 @@ final class WorkQueue implements AutoCloseable {
       Outcome outcome;
       try {
         outcome = reconcile.apply(key);
-      } catch (RuntimeException e) {
+      } catch (Throwable e) { // an Error must not kill the worker nor leave the key in flight
         log.error("reconcile of {} failed unexpectedly", key, e);
         outcome = new Outcome.Failed(e.toString());
       }
@@ -140,16 +143,19 @@ final class WorkQueue implements AutoCloseable {
         forget(key);
         addAfter(key, r.delay());
       }
-      case Outcome.Failed f -> {
-        int attempt;
-        synchronized (this) {
-          attempt = failures.merge(key, 1, Integer::sum);
-        }
-        Duration delay = Duration.ofMillis(backoff.apply(attempt));
-        log.info("{} failed (attempt {}), retrying in {}: {}", key, attempt, delay, f.reason());
-        addAfter(key, delay);
-      }
+      case Outcome.Failed f -> retry(key, backoff, f.reason());
+      case Outcome.Conflict c -> retry(key, CONFLICT_BACKOFF, c.reason());
     }
+  }
+
+  private void retry(String key, IntervalFunction delays, String reason) {
+    int attempt;
+    synchronized (this) {
+      attempt = failures.merge(key, 1, Integer::sum);
+    }
+    Duration delay = Duration.ofMillis(delays.apply(attempt));
+    log.info("{} not done (attempt {}), again in {}: {}", key, attempt, delay, reason);
+    addAfter(key, delay);
   }
 
   private synchronized void forget(String key) {

@@ -134,4 +134,14 @@ class ControllerProcessTest {
                 .getHolderIdentity())
         .isNotBlank();
   }
+
+  @Test
+  @DisplayName("an informer that stops makes /readyz fail and the process exit non-zero")
+  void informerStopEndsProcess() throws Exception {
+    ControllerProcess p = start("--no-leader-elect");
+    await().atMost(Duration.ofSeconds(10)).until(() -> get(p, "/readyz").statusCode() == 200);
+    p.controller().informers().get(0).stop();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !p.isReady());
+    assertThat(p.awaitExit()).isEqualTo(1);
+  }
 }

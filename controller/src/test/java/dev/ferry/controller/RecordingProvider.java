@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * A stateful in-memory provider for component tests: it keeps the load balancers it "made" and the
@@ -27,15 +30,44 @@ final class RecordingProvider implements LoadBalancerProvider {
   private final Map<String, LoadBalancerPlan> balancers = new LinkedHashMap<>();
   private final List<Call> calls = new ArrayList<>();
   private final AtomicInteger failuresLeft = new AtomicInteger();
+  private volatile Supplier<? extends Throwable> failure =
+      () -> new ProviderException.Transient("simulated cloud outage", null);
+  private final AtomicInteger addressesWithheld = new AtomicInteger();
   private final AtomicInteger nextIp = new AtomicInteger(1);
   private final Map<String, String> ips = new LinkedHashMap<>();
+  private final Map<String, CountDownLatch> hangs = new ConcurrentHashMap<>();
 
   static final Capabilities CAPABILITIES =
       new Capabilities(Set.of(Protocol.TCP, Protocol.UDP), true, 10, true, false, false, true);
 
   /** The next {@code n} ensure/updateBackends/ensureDeleted calls fail as transient. */
   void failNext(int n) {
+    failNext(n, () -> new ProviderException.Transient("simulated cloud outage", null));
+  }
+
+  /**
+   * The next {@code n} ensure/updateBackends/ensureDeleted calls throw what {@code thrown} makes:
+   * any {@link ProviderException}, a {@link RuntimeException} or an {@link Error}, as a broken
+   * plugin might.
+   */
+  void failNext(int n, Supplier<? extends Throwable> thrown) {
+    failure = thrown;
     failuresLeft.set(n);
+  }
+
+  /** The next {@code n} ensure/find answers carry no address yet, as a cloud still assigning. */
+  void withholdAddress(int n) {
+    addressesWithheld.set(n);
+  }
+
+  /** Deletes the Service's load balancer behind the controller's back. */
+  synchronized void loseBalancer(String serviceKey) {
+    balancers.values().removeIf(p -> p.ref().serviceKey().equals(serviceKey));
+  }
+
+  /** Calls for {@code serviceKey} block until the returned latch is counted down. */
+  CountDownLatch hang(String serviceKey) {
+    return hangs.computeIfAbsent(serviceKey, k -> new CountDownLatch(1));
   }
 
   synchronized List<Call> calls() {
@@ -64,12 +96,15 @@ final class RecordingProvider implements LoadBalancerProvider {
   }
 
   @Override
-  public synchronized LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
-    calls.add(new Call("ensure", plan.ref().serviceKey()));
-    CAPABILITIES.requireSupported(plan);
-    maybeFail();
-    balancers.put(plan.ref().uid(), plan);
-    return status(plan.ref());
+  public LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
+    awaitHang(plan.ref());
+    synchronized (this) {
+      calls.add(new Call("ensure", plan.ref().serviceKey()));
+      CAPABILITIES.requireSupported(plan);
+      maybeFail();
+      balancers.put(plan.ref().uid(), plan);
+      return status(plan.ref());
+    }
   }
 
   @Override
@@ -101,11 +136,35 @@ final class RecordingProvider implements LoadBalancerProvider {
 
   private void maybeFail() throws ProviderException {
     if (failuresLeft.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-      throw new ProviderException.Transient("simulated cloud outage", null);
+      switch (failure.get()) {
+        case ProviderException e -> throw e;
+        case RuntimeException e -> throw e;
+        case Error e -> throw e;
+        case Throwable t -> throw new IllegalStateException(t);
+      }
+    }
+  }
+
+  /** Blocks like a hung cloud call: interrupts do not end it, only the latch does. */
+  private void awaitHang(LoadBalancerRef ref) {
+    CountDownLatch latch = hangs.get(ref.serviceKey());
+    boolean interrupted = false;
+    while (latch != null && latch.getCount() > 0) {
+      try {
+        latch.await();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
   private LoadBalancerStatus status(LoadBalancerRef ref) {
+    if (addressesWithheld.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      return new LoadBalancerStatus(List.of());
+    }
     String ip = ips.computeIfAbsent(ref.uid(), u -> "192.0.2." + nextIp.getAndIncrement());
     return LoadBalancerStatus.ofIp(ip, LoadBalancerStatus.IpMode.VIP);
   }

@@ -111,6 +111,57 @@ class WorkQueueTest {
     assertThat(f.apply(30)).isLessThanOrEqualTo(300_000L).isGreaterThanOrEqualTo(240_000L);
   }
 
+  @Test
+  @DisplayName(
+      "an Error thrown by a reconcile kills no worker and leaves no key in flight; it is retried")
+  void errorDoesNotKillWorker() {
+    AtomicInteger calls = new AtomicInteger();
+    List<String> done = new CopyOnWriteArrayList<>();
+    try (WorkQueue q =
+        new WorkQueue(
+            k -> {
+              if (k.equals("a/x") && calls.incrementAndGet() == 1) {
+                throw new StackOverflowError("a plugin recursed");
+              }
+              done.add(k);
+              return Outcome.DONE;
+            },
+            1,
+            IntervalFunction.of(Duration.ofMillis(10)))) {
+      q.start();
+      q.add("a/x");
+      await().atMost(Duration.ofSeconds(5)).until(() -> done.contains("a/x"));
+      q.add("a/y");
+      await().atMost(Duration.ofSeconds(5)).until(() -> done.contains("a/y"));
+      assertThat(calls.get()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  @DisplayName("write conflicts back off, doubling from 200 ms, instead of retrying every 200 ms")
+  void conflictsBackOff() {
+    List<Long> at = new CopyOnWriteArrayList<>();
+    try (WorkQueue q =
+        new WorkQueue(
+            k -> {
+              at.add(System.nanoTime());
+              return new Outcome.Conflict("409 on the finalizer patch");
+            },
+            1,
+            IntervalFunction.of(Duration.ofSeconds(60)))) {
+      q.start();
+      q.add("a/x");
+      await().atMost(Duration.ofSeconds(10)).until(() -> at.size() >= 5);
+    }
+    // gaps of about 200, 400, 800, 1600 ms
+    for (int i = 1; i < 4; i++) {
+      long gap = at.get(i + 1) - at.get(i);
+      long previous = at.get(i) - at.get(i - 1);
+      assertThat(gap).isGreaterThan(previous * 3 / 2);
+    }
+    assertThat(Duration.ofNanos(at.get(4) - at.get(3))).isGreaterThan(Duration.ofMillis(1200));
+  }
+
   private static void awaitLatch(CountDownLatch latch) {
     try {
       latch.await(5, TimeUnit.SECONDS);

@@ -17,12 +17,12 @@ public record LoadBalancerStatus(List<Ingress> ingress) {
 
   public static LoadBalancerStatus ofIp(String ip, IpMode mode) {
     return new LoadBalancerStatus(
-        List.of(new Ingress(Optional.of(ip), Optional.empty(), mode, List.of())));
+        List.of(new Ingress(Optional.of(ip), Optional.empty(), Optional.of(mode), List.of())));
   }
 
   public static LoadBalancerStatus ofHostname(String hostname) {
     return new LoadBalancerStatus(
-        List.of(new Ingress(Optional.empty(), Optional.of(hostname), IpMode.VIP, List.of())));
+        List.of(new Ingress(Optional.empty(), Optional.of(hostname), Optional.empty(), List.of())));
   }
 
   /**
@@ -38,9 +38,15 @@ public record LoadBalancerStatus(List<Ingress> ingress) {
    *
    * @param ip the IP address, when the load balancer has one
    * @param hostname the DNS name, when the load balancer has one
+   * @param ipMode how traffic to {@code ip} reaches the nodes; only with an IP: the API server
+   *     refuses {@code ipMode} on a hostname-only ingress (422), and an IP without it means {@code
+   *     VIP}
    */
   public record Ingress(
-      Optional<String> ip, Optional<String> hostname, IpMode ipMode, List<PortStatus> ports) {
+      Optional<String> ip,
+      Optional<String> hostname,
+      Optional<IpMode> ipMode,
+      List<PortStatus> ports) {
     public Ingress {
       Objects.requireNonNull(ip, "ip");
       Objects.requireNonNull(hostname, "hostname");
@@ -49,6 +55,10 @@ public record LoadBalancerStatus(List<Ingress> ingress) {
       if (ip.isEmpty() == hostname.isEmpty()) {
         throw new IllegalArgumentException(
             "an ingress has an IP or a hostname, not both or neither");
+      }
+      if (ip.isEmpty() && ipMode.isPresent()) {
+        throw new IllegalArgumentException(
+            "ipMode goes only with an IP; a hostname ingress carries none");
       }
     }
   }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.ferry.controller.ControllerProcess;
-import dev.ferry.controller.RunOptions;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -19,7 +19,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * The controller with the local provider against a real kube-apiserver, authenticated as the Helm
@@ -69,32 +68,19 @@ class ClusterIT {
     return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100));
   }
 
+  /** A controller with the local provider; leader election only when "--leader-elect" is given. */
   ControllerProcess start(String... extra) throws Exception {
     List<String> args =
         new ArrayList<>(
             List.of(
-                "--kubeconfig",
-                api.controllerKubeconfig(dir).toString(),
                 "--provider",
                 "local",
                 "--provider-setting",
                 "local.address-pool=127.0.106.0/24",
                 "--cluster-name",
-                "cluster-it",
-                "--metrics-port",
-                "0",
-                "--metrics-address",
-                "127.0.0.1",
-                "--lease-namespace",
-                RealApiServer.NAMESPACE,
-                "--lease-name",
-                RealApiServer.RELEASE,
-                "--lease-duration",
-                "4s"));
+                "cluster-it"));
     args.addAll(List.of(extra));
-    RunOptions options = new RunOptions();
-    new CommandLine(options).parseArgs(args.toArray(String[]::new));
-    ControllerProcess p = ControllerProcess.start(options);
+    ControllerProcess p = ClusterControllers.start(api, dir, args);
     running.add(p);
     return p;
   }
@@ -135,7 +121,7 @@ class ClusterIT {
   @DisplayName(
       "NodePorts the API server allocated are kept; the address goes through the status subresource")
   void apiAllocatedPortsKept() throws Exception {
-    start("--no-leader-elect");
+    start();
     Service created =
         admin.services().inNamespace("default").resource(lb("kept", 18101).build()).create();
     Integer allocated = created.getSpec().getPorts().get(0).getNodePort();
@@ -153,7 +139,7 @@ class ClusterIT {
   @DisplayName(
       "allocateLoadBalancerNodePorts false: Ferry allocates the NodePort and the API server accepts it")
   void ferryAllocates() throws Exception {
-    start("--no-leader-elect");
+    start();
     Service created =
         admin
             .services()
@@ -175,7 +161,7 @@ class ClusterIT {
   @Test
   @DisplayName("the finalizer holds a deleted Service until Ferry has cleaned up")
   void finalizerHoldsDeletion() throws Exception {
-    ControllerProcess first = start("--no-leader-elect");
+    ControllerProcess first = start();
     admin.services().inNamespace("default").resource(lb("held", 18103).build()).create();
     eventually().until(() -> ip(get("held")) != null);
     first.close();
@@ -184,7 +170,7 @@ class ClusterIT {
     assertThat(deleting).isNotNull();
     assertThat(deleting.getMetadata().getDeletionTimestamp()).isNotNull();
     assertThat(deleting.getMetadata().getFinalizers()).contains("ferry.dev/load-balancer-cleanup");
-    start("--no-leader-elect");
+    start();
     eventually().until(() -> get("held") == null);
   }
 
@@ -192,7 +178,7 @@ class ClusterIT {
   @DisplayName(
       "a type change to ClusterIP deletes the load balancer, clears the status and drops the finalizer")
   void typeChange() throws Exception {
-    start("--no-leader-elect");
+    start();
     admin.services().inNamespace("default").resource(lb("typed", 18104).build()).create();
     eventually().until(() -> ip(get("typed")) != null);
     admin
@@ -221,8 +207,8 @@ class ClusterIT {
   @DisplayName(
       "two controllers: only the leader reconciles; stopped, the other takes over within the lease, with no second load balancer")
   void leaderFailover() throws Exception {
-    ControllerProcess a = start();
-    ControllerProcess b = start();
+    ControllerProcess a = start("--leader-elect");
+    ControllerProcess b = start("--leader-elect");
     eventually().until(() -> a.isReady() || b.isReady());
     ControllerProcess leader = a.isReady() ? a : b;
     ControllerProcess follower = leader == a ? b : a;
@@ -254,8 +240,8 @@ class ClusterIT {
   @DisplayName(
       "a leader cut off from the API server (no lease release) is replaced once its lease expires")
   void leaderCutOff() throws Exception {
-    ControllerProcess a = start();
-    ControllerProcess b = start();
+    ControllerProcess a = start("--leader-elect");
+    ControllerProcess b = start("--leader-elect");
     eventually().until(() -> a.isReady() || b.isReady());
     ControllerProcess leader = a.isReady() ? a : b;
     ControllerProcess follower = leader == a ? b : a;
@@ -272,5 +258,89 @@ class ClusterIT {
     eventually().until(() -> ip(get("after-cut")) != null);
     admin.services().inNamespace("default").withName("after-cut").delete();
     eventually().until(() -> get("after-cut") == null);
+  }
+
+  static ServiceBuilder toClusterIp(Service s) {
+    return new ServiceBuilder(s)
+        .editSpec()
+        .withType("ClusterIP")
+        .withAllocateLoadBalancerNodePorts(null)
+        .withExternalTrafficPolicy(null)
+        .endSpec();
+  }
+
+  private static List<Event> warnings(String name) {
+    return admin.v1().events().inNamespace("default").list().getItems().stream()
+        .filter(e -> name.equals(e.getInvolvedObject().getName()))
+        .filter(e -> "Warning".equals(e.getType()))
+        .toList();
+  }
+
+  @Test
+  @DisplayName(
+      "a NodePort one Service let go (type change to ClusterIP) is taken by another with no false"
+          + " Warning, 3 times in a row")
+  void freedPortTakenOver() throws Exception {
+    start();
+    for (int trial = 0; trial < 3; trial++) {
+      String x = "np-x-" + trial;
+      String y = "np-y-" + trial;
+      admin.services().inNamespace("default").resource(lb(x, 18200 + trial).build()).create();
+      eventually().until(() -> ip(get(x)) != null);
+      int port = get(x).getSpec().getPorts().get(0).getNodePort();
+      admin.services().inNamespace("default").withName(x).edit(s -> toClusterIp(s).build());
+      Service taker =
+          admin
+              .services()
+              .inNamespace("default")
+              .resource(
+                  lb(y, 18210 + trial)
+                      .editSpec()
+                      .editFirstPort()
+                      .withNodePort(port)
+                      .endPort()
+                      .endSpec()
+                      .build())
+              .create(); // the real API server gives it the port X let go
+      assertThat(taker.getSpec().getPorts().get(0).getNodePort()).isEqualTo(port);
+      eventually().until(() -> ip(get(y)) != null);
+      assertThat(warnings(y)).isEmpty();
+      admin.services().inNamespace("default").withName(x).delete();
+      admin.services().inNamespace("default").withName(y).delete();
+      eventually().until(() -> get(x) == null && get(y) == null);
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "a status the API server refuses becomes a Warning with its message and a metric, then backs"
+          + " off")
+  void refusedStatus() throws Exception {
+    ControllerProcess p =
+        ClusterControllers.start(
+            api, dir, List.of("--provider", "bad-status", "--cluster-name", "cluster-it"));
+    running.add(p);
+    admin.services().inNamespace("default").resource(lb("refused", 18300).build()).create();
+    eventually().until(() -> !warnings("refused").isEmpty());
+    Event warning = warnings("refused").get(0);
+    assertThat(warning.getReason()).isEqualTo("SyncLoadBalancerFailed");
+    assertThat(warning.getMessage())
+        .contains("The API server refused the load balancer status", "not-an-ip");
+    String metrics =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + p.metricsPort() + "/metrics"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString())
+            .body();
+    assertThat(metrics).contains("ferry_status_writes_rejected_total");
+    // backed off: the first retry comes about 5 s later, not every 200 ms
+    await()
+        .during(Duration.ofSeconds(3))
+        .atMost(Duration.ofSeconds(4))
+        .until(() -> warnings("refused").get(0).getCount() <= 2);
+    admin.services().inNamespace("default").withName("refused").delete();
+    eventually().until(() -> get("refused") == null);
   }
 }

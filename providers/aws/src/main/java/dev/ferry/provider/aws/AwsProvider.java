@@ -590,17 +590,26 @@ final class AwsProvider implements LoadBalancerProvider {
       }
       found = List.copyOf(perZone.values());
       if (found.isEmpty()) {
-        throw new ProviderException.InvalidPlan(
-            "metadata.annotations[" + AwsOptions.SUBNETS + "]",
+        // the account's set-up, not the Service, is at fault: retried with backoff until an
+        // operator tags the subnets
+        throw new ProviderException.Transient(
             "no subnet is tagged "
                 + role
-                + " for this cluster; tag subnets or name them in the annotation");
+                + " for cluster "
+                + cluster
+                + "; tag the cluster's subnets, or name subnets in the Service annotation "
+                + AwsOptions.SUBNETS,
+            null);
       }
     }
     if (found.stream().map(Subnet::vpcId).distinct().count() > 1) {
+      String problem = "the subnets lie in more than one VPC";
+      if (options.subnets().isEmpty()) {
+        throw new ProviderException.Transient(
+            "the subnets tagged for cluster " + cluster + ": " + problem, null);
+      }
       throw new ProviderException.InvalidPlan(
-          "metadata.annotations[" + AwsOptions.SUBNETS + "]",
-          "the subnets lie in more than one VPC");
+          "metadata.annotations[" + AwsOptions.SUBNETS + "]", problem);
     }
     return found;
   }

@@ -170,7 +170,7 @@ final class LocalBalancer implements AutoCloseable {
             new LoadBalancerStatus.Ingress(
                 Optional.of(address.getHostAddress()),
                 Optional.empty(),
-                LoadBalancerStatus.IpMode.Proxy,
+                Optional.of(LoadBalancerStatus.IpMode.Proxy),
                 ports)));
   }
 

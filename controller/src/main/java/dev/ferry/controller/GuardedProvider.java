@@ -1,0 +1,191 @@
+package dev.ferry.controller;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerProvider;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.LoadBalancerStatus;
+import dev.ferry.spi.ProviderException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Stands between the controller and a provider, so that nothing a provider does can stop a worker:
+ *
+ * <ul>
+ *   <li>every call has a deadline; a call that overruns it is interrupted and abandoned, and the
+ *       worker moves on. Until the abandoned call really returns, further calls for the same
+ *       Service fail fast, so one Service never has two calls in flight;
+ *   <li>anything a provider throws besides a {@link ProviderException} (a bug, an {@link Error}
+ *       from a plugin's missing class) becomes a {@link ProviderException.Transient} naming it, and
+ *       is logged with its stack;
+ *   <li>every call is timed and counted by operation and result ({@code ferry_provider_calls}).
+ * </ul>
+ */
+final class GuardedProvider implements LoadBalancerProvider {
+
+  private static final Logger log = LoggerFactory.getLogger(GuardedProvider.class);
+
+  private interface Call<T> {
+    T run() throws ProviderException;
+  }
+
+  private final LoadBalancerProvider delegate;
+  private final MeterRegistry registry;
+  private final Duration deadline;
+  private final Map<String, CompletableFuture<?>> abandoned = new ConcurrentHashMap<>();
+
+  GuardedProvider(LoadBalancerProvider delegate, MeterRegistry registry, Duration deadline) {
+    this.delegate = delegate;
+    this.registry = registry;
+    this.deadline = deadline;
+  }
+
+  @Override
+  public Capabilities capabilities() {
+    return delegate.capabilities();
+  }
+
+  @Override
+  public Optional<LoadBalancerStatus> find(LoadBalancerRef ref) throws ProviderException {
+    return guarded("find", ref, () -> delegate.find(ref));
+  }
+
+  @Override
+  public LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
+    LoadBalancerStatus status = guarded("ensure", plan.ref(), () -> delegate.ensure(plan));
+    if (status == null) {
+      throw new ProviderException.Transient("the provider's ensure returned no status", null);
+    }
+    return status;
+  }
+
+  @Override
+  public void updateBackends(LoadBalancerRef ref, List<Backend> backends) throws ProviderException {
+    guarded(
+        "updateBackends",
+        ref,
+        () -> {
+          delegate.updateBackends(ref, backends);
+          return null;
+        });
+  }
+
+  @Override
+  public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
+    guarded(
+        "ensureDeleted",
+        ref,
+        () -> {
+          delegate.ensureDeleted(ref);
+          return null;
+        });
+  }
+
+  @Override
+  public List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException {
+    return guarded("listOwned", null, () -> delegate.listOwned(clusterName));
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+
+  private <T> T guarded(String operation, LoadBalancerRef ref, Call<T> call)
+      throws ProviderException {
+    String key = ref == null ? "" : ref.uid();
+    CompletableFuture<?> earlier = abandoned.get(key);
+    if (earlier != null) {
+      if (!earlier.isDone()) {
+        count(operation, "busy", Timer.start(registry));
+        throw new ProviderException.Transient(
+            "an earlier provider call for this Service overran its deadline and has not returned"
+                + " yet; Ferry waits for it before calling again",
+            null);
+      }
+      abandoned.remove(key, earlier);
+    }
+    Timer.Sample sample = Timer.start(registry);
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    Map<String, String> mdc = MDC.getCopyOfContextMap();
+    Thread thread =
+        Thread.ofVirtual()
+            .name("ferry-provider-" + operation)
+            .start(
+                () -> {
+                  if (mdc != null) {
+                    MDC.setContextMap(mdc);
+                  }
+                  try {
+                    answer.complete(call.run());
+                  } catch (Throwable t) {
+                    answer.completeExceptionally(t);
+                  }
+                });
+    try {
+      T value = answer.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+      count(operation, "ok", sample);
+      return value;
+    } catch (TimeoutException e) {
+      thread.interrupt();
+      abandoned.put(key, answer);
+      count(operation, "deadline_exceeded", sample);
+      log.warn("provider call {} overran its deadline of {}; abandoned", operation, deadline);
+      throw new ProviderException.Transient(
+          "the provider's "
+              + operation
+              + " call overran its deadline of "
+              + deadline
+              + " (--provider-timeout) and was abandoned",
+          null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      thread.interrupt();
+      abandoned.put(key, answer);
+      count(operation, "interrupted", sample);
+      throw new ProviderException.Transient("interrupted while calling the provider", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ProviderException p) {
+        count(operation, result(p), sample);
+        throw p;
+      }
+      count(operation, "crashed", sample);
+      log.error("provider call {} failed unexpectedly", operation, cause);
+      throw new ProviderException.Transient(
+          "the provider failed unexpectedly in " + operation + ": " + cause, cause);
+    }
+  }
+
+  private static String result(ProviderException e) {
+    return switch (e) {
+      case ProviderException.InvalidPlan x -> "invalid_plan";
+      case ProviderException.Throttled x -> "throttled";
+      case ProviderException.Transient x -> "transient";
+      case ProviderException.QuotaExceeded x -> "quota_exceeded";
+    };
+  }
+
+  private void count(String operation, String result, Timer.Sample sample) {
+    sample.stop(
+        Timer.builder("ferry.provider.calls")
+            .description("Provider calls by operation and result")
+            .tag("operation", operation)
+            .tag("result", result)
+            .register(registry));
+  }
+}

@@ -1,0 +1,48 @@
+package dev.ferry.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The class path {@code ./ferry demo} and {@code ./ferry run --embedded-api} run with (the packaged
+ * jar and {@code target/lib}, not the test class path) offers every in-tree provider.
+ */
+class LauncherClassPathIT {
+
+  @Test
+  @DisplayName("the launcher's class path for the demo and --embedded-api has every provider")
+  void everyProvider() throws Exception {
+    Path target = Path.of("target").toAbsolutePath();
+    Path jar;
+    try (var jars = Files.list(target)) {
+      jar =
+          jars.filter(p -> p.getFileName().toString().matches("ferry-demo-.*\\.jar"))
+              .filter(p -> !p.getFileName().toString().contains("tests"))
+              .findFirst()
+              .orElseThrow();
+    }
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                jar + File.pathSeparator + target.resolve("lib") + File.separator + "*",
+                "dev.ferry.demo.DemoMain",
+                "run",
+                "--provider",
+                "nosuch")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(out).contains("unknown provider 'nosuch'; providers found: aws, local");
+  }
+}

@@ -1,0 +1,226 @@
+package dev.ferry.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.controller.ControllerProcess;
+import dev.ferry.provider.aws.AwsAccount;
+import dev.ferry.provider.aws.MotoServer;
+import dev.ferry.spi.LoadBalancerRef;
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
+
+/**
+ * AWS end to end: the controller process with {@code --provider aws} against moto server and the
+ * real kube-apiserver, authenticated with exactly the chart's RBAC. The real API server validates
+ * the status Ferry writes (an NLB's hostname carries no {@code ipMode}), which no mock does.
+ */
+@ExtendWith(MotoServer.class)
+class AwsClusterIT {
+
+  private static final String CLUSTER = "aws-e2e";
+  private static final String NS = "default";
+
+  private static RealApiServer api;
+  private static KubernetesClient admin;
+  @TempDir static Path dir;
+  private final List<ControllerProcess> running = new ArrayList<>();
+  private final List<String> nodes = new ArrayList<>();
+
+  @BeforeAll
+  static void apiServer() throws Exception {
+    api = RealApiServer.get();
+    admin = api.admin;
+  }
+
+  @AfterEach
+  void cleanUp() {
+    running.forEach(ControllerProcess::close);
+    nodes.forEach(n -> admin.nodes().withName(n).delete());
+  }
+
+  private void node(String name, String providerId, String address) {
+    Node node =
+        new NodeBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .withLabels(Map.of("topology.kubernetes.io/zone", "us-east-1a"))
+            .endMetadata()
+            .withNewSpec()
+            .withProviderID(providerId)
+            .endSpec()
+            .withNewStatus()
+            .addNewAddress()
+            .withType("InternalIP")
+            .withAddress(address) // loopback: no test ever sends traffic beyond this machine
+            .endAddress()
+            .endStatus()
+            .build();
+    admin.nodes().resource(node).create();
+    nodes.add(name);
+  }
+
+  private void instanceNode(Instance i, int n) {
+    node(
+        "aws-node-" + n,
+        "aws:///" + i.placement().availabilityZone() + "/" + i.instanceId(),
+        "127.0.108." + n);
+  }
+
+  private static Service shop() {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName("aws-shop")
+        .withNamespace(NS)
+        .endMetadata()
+        .withNewSpec()
+        .withType("LoadBalancer")
+        .addToSelector("app", "shop")
+        .addNewPort()
+        .withName("http")
+        .withPort(80)
+        .withProtocol("TCP")
+        .endPort()
+        .addNewPort()
+        .withName("https")
+        .withPort(443)
+        .withProtocol("TCP")
+        .endPort()
+        .endSpec()
+        .build();
+  }
+
+  private static Service get() {
+    return admin.services().inNamespace(NS).withName("aws-shop").get();
+  }
+
+  private static LoadBalancerIngress ingress() {
+    Service s = get();
+    if (s == null
+        || s.getStatus() == null
+        || s.getStatus().getLoadBalancer() == null
+        || s.getStatus().getLoadBalancer().getIngress() == null
+        || s.getStatus().getLoadBalancer().getIngress().isEmpty()) {
+      return null;
+    }
+    return s.getStatus().getLoadBalancer().getIngress().get(0);
+  }
+
+  private static List<Event> events(String reason) {
+    return admin.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> "aws-shop".equals(e.getInvolvedObject().getName()))
+        .filter(e -> reason.equals(e.getReason()))
+        .toList();
+  }
+
+  @Test
+  @DisplayName(
+      "a 2-port Service gets its NLB hostname; health checks and targets are right; a Node added is"
+          + " registered; untagged subnets are retried until tagged; deletion leaves nothing")
+  void endToEnd() throws Exception {
+    AwsAccount cloud = AwsAccount.connect();
+    Subnet subnet =
+        cloud.ec2.describeSubnets().subnets().stream()
+            .filter(Subnet::defaultForAz)
+            .findFirst()
+            .orElseThrow();
+    String sg = cloud.nodeSecurityGroup(CLUSTER, subnet.vpcId());
+    List<Instance> instances = cloud.launch(4, subnet, sg);
+    for (int n = 0; n < 3; n++) {
+      instanceNode(instances.get(n), n + 1);
+    }
+    node("aws-on-prem", null, "127.0.108.9"); // no instance: skipped with a Warning
+
+    List<String> args = new ArrayList<>(List.of("--provider", "aws", "--cluster-name", CLUSTER));
+    cloud
+        .providerSettings()
+        .forEach((k, v) -> args.addAll(List.of("--provider-setting", k + "=" + v)));
+    running.add(ClusterControllers.start(api, dir, args));
+
+    // no subnet is tagged for the cluster yet: an operator's problem, reported and retried
+    admin.services().inNamespace(NS).resource(shop()).create();
+    ClusterIT.eventually().until(() -> !events("SyncLoadBalancerFailed").isEmpty());
+    assertThat(events("SyncLoadBalancerFailed").get(0).getMessage())
+        .contains("no subnet is tagged");
+    assertThat(ingress()).isNull();
+    cloud.tagSubnets(CLUSTER);
+
+    ClusterIT.eventually().until(() -> ingress() != null);
+    LoadBalancerIngress ingress = ingress();
+    assertThat(ingress.getIpMode()).isNull(); // the real API server refuses ipMode without ip
+    assertThat(ingress.getIp()).isNull();
+
+    List<LoadBalancer> lbs = cloud.loadBalancers();
+    assertThat(lbs)
+        .singleElement()
+        .satisfies(
+            lb -> {
+              assertThat(lb.dnsName()).isEqualTo(ingress.getHostname());
+              assertThat(lb.typeAsString()).isEqualTo("network");
+              assertThat(lb.schemeAsString()).isEqualTo("internet-facing");
+            });
+    assertThat(cloud.listeners(lbs.get(0)))
+        .extracting(l -> l.port())
+        .containsExactlyInAnyOrder(80, 443);
+    List<String> firstThree = instances.subList(0, 3).stream().map(Instance::instanceId).toList();
+    List<TargetGroup> tgs = cloud.targetGroups();
+    assertThat(tgs)
+        .hasSize(2)
+        .allSatisfy(
+            tg -> {
+              assertThat(tg.healthCheckProtocolAsString()).isEqualTo("TCP");
+              assertThat(tg.healthCheckPort()).isEqualTo("traffic-port");
+              assertThat(tg.healthCheckIntervalSeconds()).isEqualTo(10);
+              assertThat(cloud.registeredInstances(tg))
+                  .containsExactlyInAnyOrderElementsOf(firstThree);
+            });
+    Service stored = get();
+    assertThat(tgs.stream().map(TargetGroup::port).collect(Collectors.toSet()))
+        .isEqualTo(
+            stored.getSpec().getPorts().stream()
+                .map(p -> p.getNodePort())
+                .collect(Collectors.toSet()));
+    ClusterIT.eventually()
+        .until(
+            () ->
+                events("NodeNotRegistered").stream()
+                    .anyMatch(e -> e.getMessage().contains("aws-on-prem")));
+
+    // a Node joins: its instance is registered in both target groups
+    instanceNode(instances.get(3), 4);
+    List<String> all = instances.stream().map(Instance::instanceId).toList();
+    ClusterIT.eventually()
+        .until(
+            () ->
+                cloud.targetGroups().stream()
+                    .allMatch(tg -> cloud.registeredInstances(tg).containsAll(all)));
+
+    LoadBalancerRef ref =
+        new LoadBalancerRef(CLUSTER, NS, "aws-shop", stored.getMetadata().getUid());
+    assertThat(cloud.rulesOf(sg, ref)).isNotEmpty();
+    admin.services().inNamespace(NS).withName("aws-shop").delete();
+    ClusterIT.eventually().until(() -> get() == null);
+    assertThat(cloud.loadBalancers()).isEmpty();
+    assertThat(cloud.targetGroups()).isEmpty();
+    assertThat(cloud.rulesOf(sg, ref)).isEmpty();
+  }
+}
