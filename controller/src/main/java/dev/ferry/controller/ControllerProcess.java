@@ -47,7 +47,8 @@ public final class ControllerProcess implements AutoCloseable {
   private volatile Future<?> election;
 
   private ControllerProcess(RunOptions options) throws IOException {
-    ControllerSettings settings = options.controllerSettings();
+    ControllerSettings settings =
+        options.controllerSettings(leaseNamespace(options) + "/" + options.leaseName);
     LoadBalancerProviderFactory factory =
         ProviderRegistry.load(ControllerProcess.class.getClassLoader()).get(options.provider);
     this.client = new KubernetesClientBuilder().withConfig(config(options)).build();

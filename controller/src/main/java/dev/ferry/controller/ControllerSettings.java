@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param workers how many Services are reconciled at once
  * @param nodeSyncDelay how long node changes are gathered before backends are updated
  * @param providerTimeout the deadline of one provider call; an overrunning call is abandoned
+ * @param owner names this deployment on the Services it takes (its Lease, {@code namespace/name})
  */
 public record ControllerSettings(
     String clusterName,
@@ -21,7 +22,8 @@ public record ControllerSettings(
     PortRange nodePortRange,
     int workers,
     Duration nodeSyncDelay,
-    Duration providerTimeout) {
+    Duration providerTimeout,
+    String owner) {
 
   /** A provider call longer than this is abandoned unless {@code --provider-timeout} says. */
   public static final Duration DEFAULT_PROVIDER_TIMEOUT = Duration.ofMinutes(3);
@@ -48,6 +50,9 @@ public record ControllerSettings(
     if (providerTimeout == null || providerTimeout.isNegative() || providerTimeout.isZero()) {
       throw new IllegalArgumentException("--provider-timeout must be positive");
     }
+    if (owner == null || owner.isBlank()) {
+      throw new IllegalArgumentException("the deployment's owner name must not be blank");
+    }
   }
 
   /** The settings an operator gets without flags, for {@code clusterName}. */
@@ -59,7 +64,8 @@ public record ControllerSettings(
         PortRange.DEFAULT,
         2,
         Duration.ofSeconds(1),
-        DEFAULT_PROVIDER_TIMEOUT);
+        DEFAULT_PROVIDER_TIMEOUT,
+        "default/ferry-controller");
   }
 
   public ControllerSettings withNodeSyncDelay(Duration d) {
@@ -70,7 +76,8 @@ public record ControllerSettings(
         nodePortRange,
         workers,
         d,
-        providerTimeout);
+        providerTimeout,
+        owner);
   }
 
   public ControllerSettings withWorkers(int n) {
@@ -81,7 +88,8 @@ public record ControllerSettings(
         nodePortRange,
         n,
         nodeSyncDelay,
-        providerTimeout);
+        providerTimeout,
+        owner);
   }
 
   public ControllerSettings withProviderTimeout(Duration d) {
@@ -92,6 +100,7 @@ public record ControllerSettings(
         nodePortRange,
         workers,
         nodeSyncDelay,
-        d);
+        d,
+        owner);
   }
 }

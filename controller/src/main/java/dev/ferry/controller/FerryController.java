@@ -87,7 +87,8 @@ public final class FerryController implements AutoCloseable {
     Objects.requireNonNull(registry);
     this.provider = new GuardedProvider(provider, registry, settings.providerTimeout());
     this.classifier =
-        new ServiceClassifier(settings.loadBalancerClass(), settings.handleDefaultClass());
+        new ServiceClassifier(
+            settings.loadBalancerClass(), settings.handleDefaultClass(), settings.owner());
     this.ports = new NodePortAssigner(client, new NodePortAllocator(settings.nodePortRange()));
     this.reconciler =
         new ServiceReconciler(

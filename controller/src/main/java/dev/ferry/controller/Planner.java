@@ -86,7 +86,7 @@ final class Planner {
     LoadBalancerRef ref = ref(service, settings);
     Map<String, String> tags =
         Map.of(
-            TAG_CLUSTER, settings.clusterName(),
+            TAG_CLUSTER, ref.cluster(),
             TAG_SERVICE, ref.serviceKey(),
             TAG_UID, ref.uid());
     return new Planned(
@@ -103,10 +103,15 @@ final class Planner {
             tags));
   }
 
-  /** The load balancer's name for {@code service}: cluster, namespace, name and UID. */
+  /**
+   * The load balancer's name for {@code service}: cluster, namespace, name and UID. The cluster is
+   * the one recorded on the Service when Ferry took it, so a later {@code --cluster-name} change
+   * still finds its resources.
+   */
   static LoadBalancerRef ref(Service service, Settings settings) {
+    String recorded = ServiceClassifier.ownerCluster(service);
     return new LoadBalancerRef(
-        settings.clusterName(),
+        recorded != null ? recorded : settings.clusterName(),
         service.getMetadata().getNamespace(),
         service.getMetadata().getName(),
         service.getMetadata().getUid());

@@ -105,7 +105,10 @@ public final class RunOptions {
               + " (default: ${DEFAULT-VALUE}).")
   public String providerTimeout;
 
-  ControllerSettings controllerSettings() {
+  /**
+   * @param owner names this deployment on the Services it takes: its Lease, {@code namespace/name}
+   */
+  ControllerSettings controllerSettings(String owner) {
     return new ControllerSettings(
         clusterName,
         loadBalancerClass,
@@ -113,7 +116,8 @@ public final class RunOptions {
         PortRange.parse(nodePortRange),
         workers,
         Duration.ofSeconds(1),
-        parseDuration(providerTimeout, "--provider-timeout"));
+        parseDuration(providerTimeout, "--provider-timeout"),
+        owner);
   }
 
   static Duration parseDuration(String text, String option) {

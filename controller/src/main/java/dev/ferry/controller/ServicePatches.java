@@ -29,8 +29,16 @@ final class ServicePatches {
     this.client = client;
   }
 
-  Service finalizers(Service service, List<String> finalizers) {
-    return patch(service, List.of(op("add", "/metadata/finalizers", finalizers)));
+  /**
+   * Sets the finalizers and the annotations at once (both whole, under the resourceVersion
+   * precondition, so nobody else's change in between is lost: that is a 409).
+   */
+  Service ownership(Service service, List<String> finalizers, Map<String, String> annotations) {
+    return patch(
+        service,
+        List.of(
+            op("add", "/metadata/finalizers", finalizers),
+            op("add", "/metadata/annotations", annotations)));
   }
 
   Service ports(Service service, List<ServicePort> ports, Integer healthCheckNodePort) {

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -52,7 +53,9 @@ final class ServiceReconciler {
   private final Map<String, LoadBalancerPlan> applied = new ConcurrentHashMap<>();
   // Services whose load balancer exists but whose cloud had no address for it yet
   private final Set<String> awaitingAddress = ConcurrentHashMap.newKeySet();
+  // what a Service was last warned about, so that a warning is recorded once per content of it
   private final Map<String, String> rejections = new ConcurrentHashMap<>();
+  private final Map<String, String> notices = new ConcurrentHashMap<>();
   private final ServicePatches patches;
   private final MeterRegistry registry;
 
@@ -84,6 +87,7 @@ final class ServiceReconciler {
       applied.remove(key);
       awaitingAddress.remove(key);
       rejections.remove(key);
+      notices.remove(key);
       return Outcome.DONE;
     }
     MDC.put("service.namespace", service.getMetadata().getNamespace());
@@ -93,7 +97,7 @@ final class ServiceReconciler {
       if (classifier.wantsLoadBalancer(service)) {
         return ensure(key, service);
       }
-      if (ServiceClassifier.hasFinalizer(service)) {
+      if (classifier.mustCleanUp(service)) {
         return cleanup(key, service);
       }
       return Outcome.DONE;
@@ -118,8 +122,20 @@ final class ServiceReconciler {
   }
 
   private Outcome ensure(String key, Service service) {
-    if (!ServiceClassifier.hasFinalizer(service)) {
-      service = withFinalizer(service, true); // before any cloud call
+    if (!ServiceClassifier.hasFinalizer(service)
+        || ServiceClassifier.ownerOf(service) == null
+        || ServiceClassifier.ownerCluster(service) == null) {
+      service = withOwnership(service, true); // before any cloud call
+    }
+    if (!classifier.selectedByClass(service)) {
+      warnOnce(
+          notices,
+          key,
+          service,
+          "Ferry keeps serving this Service because it provisioned it ("
+              + ServiceClassifier.OWNER
+              + "), though its class flags no longer select it; delete the Service or change its"
+              + " type to release the load balancer");
     }
     Service withPorts;
     switch (ports.assign(service)) {
@@ -245,22 +261,20 @@ final class ServiceReconciler {
     if (service.getMetadata().getDeletionTimestamp() == null && hasIngress(service)) {
       service = patches.ingress(service, List.of());
     }
-    withFinalizer(service, false);
+    withOwnership(service, false);
     events.normal(service, ServiceEvents.DELETED, "Deleted load balancer");
     return Outcome.DONE;
   }
 
   private Outcome rejected(Service service, List<PlanViolation> violations) {
-    String message =
-        "Invalid Service: "
-            + violations.stream().map(PlanViolation::toString).collect(Collectors.joining("; "));
     // Ferry's own writes (finalizer, NodePorts) bring the Service back once more: warn once per
     // content of the Service, not once per reconcile
-    String seen =
-        service.getSpec().hashCode() + "|" + service.getMetadata().getAnnotations() + "|" + message;
-    if (!seen.equals(rejections.put(Cache.metaNamespaceKeyFunc(service), seen))) {
-      events.warning(service, ServiceEvents.SYNC_FAILED, message);
-    }
+    warnOnce(
+        rejections,
+        Cache.metaNamespaceKeyFunc(service),
+        service,
+        "Invalid Service: "
+            + violations.stream().map(PlanViolation::toString).collect(Collectors.joining("; ")));
     return Outcome.DONE; // the user must change the Service; its update event brings it back
   }
 
@@ -282,16 +296,38 @@ final class ServiceReconciler {
     };
   }
 
-  private Service withFinalizer(Service service, boolean present) {
+  /**
+   * Takes the Service for this deployment (finalizer plus the ownership record: which deployment,
+   * which cluster name), or lets it go (all three removed).
+   */
+  private Service withOwnership(Service service, boolean take) {
     List<String> finalizers = new ArrayList<>();
     if (service.getMetadata().getFinalizers() != null) {
       finalizers.addAll(service.getMetadata().getFinalizers());
     }
     finalizers.remove(ServiceClassifier.FINALIZER);
-    if (present) {
-      finalizers.add(ServiceClassifier.FINALIZER);
+    Map<String, String> annotations = new TreeMap<>();
+    if (service.getMetadata().getAnnotations() != null) {
+      annotations.putAll(service.getMetadata().getAnnotations());
     }
-    return patches.finalizers(service, finalizers);
+    if (take) {
+      finalizers.add(ServiceClassifier.FINALIZER);
+      annotations.put(ServiceClassifier.OWNER, classifier.owner());
+      annotations.putIfAbsent(ServiceClassifier.OWNER_CLUSTER, plannerSettings.clusterName());
+    } else {
+      annotations.remove(ServiceClassifier.OWNER);
+      annotations.remove(ServiceClassifier.OWNER_CLUSTER);
+    }
+    return patches.ownership(service, finalizers, annotations);
+  }
+
+  /** A Warning recorded once per content of the Service, however often it is reconciled. */
+  private void warnOnce(Map<String, String> memo, String key, Service service, String message) {
+    String seen =
+        service.getSpec().hashCode() + "|" + service.getMetadata().getAnnotations() + "|" + message;
+    if (!seen.equals(memo.put(key, seen))) {
+      events.warning(service, ServiceEvents.SYNC_FAILED, message);
+    }
   }
 
   /**

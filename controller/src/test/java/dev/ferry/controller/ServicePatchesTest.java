@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +19,7 @@ class ServicePatchesTest {
 
   @Test
   @DisplayName(
-      "ports are replaced exactly and finalizers set, each against the resourceVersion read")
+      "ports are replaced exactly, finalizers and annotations set, each against the resourceVersion read")
   void patches() {
     Service s =
         client
@@ -27,9 +28,13 @@ class ServicePatchesTest {
             .resource(ControllerComponentTest.lb("web").build())
             .create();
     ServicePatches p = new ServicePatches(client);
-    Service withFinalizer = p.finalizers(s, List.of(ServiceClassifier.FINALIZER));
+    Service withFinalizer =
+        p.ownership(
+            s, List.of(ServiceClassifier.FINALIZER), Map.of(ServiceClassifier.OWNER, "ns/lease"));
     assertThat(withFinalizer.getMetadata().getFinalizers())
         .containsExactly(ServiceClassifier.FINALIZER);
+    assertThat(withFinalizer.getMetadata().getAnnotations())
+        .containsExactly(Map.entry(ServiceClassifier.OWNER, "ns/lease"));
 
     s.getSpec().getPorts().get(0).setNodePort(30001);
     Service withPorts = p.ports(withFinalizer, s.getSpec().getPorts(), 30002);
@@ -42,7 +47,7 @@ class ServicePatchesTest {
         .isEqualTo(stored.getMetadata().getResourceVersion());
 
     // the copy read before the last write is stale: refused, nothing changed
-    assertThatThrownBy(() -> p.finalizers(withFinalizer, List.of()))
+    assertThatThrownBy(() -> p.ownership(withFinalizer, List.of(), Map.of()))
         .isInstanceOfSatisfying(
             KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(409));
     assertThat(
