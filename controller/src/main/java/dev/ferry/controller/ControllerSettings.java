@@ -13,6 +13,7 @@ import java.util.Objects;
  * @param workers how many Services are reconciled at once
  * @param nodeSyncDelay how long node changes are gathered before backends are updated
  * @param providerTimeout the deadline of one provider call; an overrunning call is abandoned
+ * @param resyncPeriod how often every load balancer is checked against its plan (jittered ±10 %)
  * @param owner names this deployment on the Services it takes (its Lease, {@code namespace/name})
  */
 public record ControllerSettings(
@@ -23,10 +24,13 @@ public record ControllerSettings(
     int workers,
     Duration nodeSyncDelay,
     Duration providerTimeout,
+    Duration resyncPeriod,
     String owner) {
 
   /** A provider call longer than this is abandoned unless {@code --provider-timeout} says. */
   public static final Duration DEFAULT_PROVIDER_TIMEOUT = Duration.ofMinutes(3);
+
+  public static final Duration DEFAULT_RESYNC_PERIOD = Duration.ofMinutes(10);
 
   public static final String DEFAULT_CLASS = "ferry.dev/lb";
 
@@ -50,6 +54,9 @@ public record ControllerSettings(
     if (providerTimeout == null || providerTimeout.isNegative() || providerTimeout.isZero()) {
       throw new IllegalArgumentException("--provider-timeout must be positive");
     }
+    if (resyncPeriod == null || resyncPeriod.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("--resync-period must be at least 1s");
+    }
     if (owner == null || owner.isBlank()) {
       throw new IllegalArgumentException("the deployment's owner name must not be blank");
     }
@@ -65,6 +72,7 @@ public record ControllerSettings(
         2,
         Duration.ofSeconds(1),
         DEFAULT_PROVIDER_TIMEOUT,
+        DEFAULT_RESYNC_PERIOD,
         "default/ferry-controller");
   }
 
@@ -77,6 +85,7 @@ public record ControllerSettings(
         workers,
         d,
         providerTimeout,
+        resyncPeriod,
         owner);
   }
 
@@ -89,6 +98,7 @@ public record ControllerSettings(
         n,
         nodeSyncDelay,
         providerTimeout,
+        resyncPeriod,
         owner);
   }
 
@@ -100,6 +110,20 @@ public record ControllerSettings(
         nodePortRange,
         workers,
         nodeSyncDelay,
+        d,
+        resyncPeriod,
+        owner);
+  }
+
+  public ControllerSettings withResyncPeriod(Duration d) {
+    return new ControllerSettings(
+        clusterName,
+        loadBalancerClass,
+        handleDefaultClass,
+        nodePortRange,
+        workers,
+        nodeSyncDelay,
+        providerTimeout,
         d,
         owner);
   }

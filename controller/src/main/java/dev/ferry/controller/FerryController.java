@@ -13,11 +13,15 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -42,10 +46,11 @@ public final class FerryController implements AutoCloseable {
   private final LoadBalancerProvider provider;
   private final AtomicReference<List<Backend>> lastBackends = new AtomicReference<>();
   private final AtomicBoolean nodeSyncPending = new AtomicBoolean();
-  private final ScheduledExecutorService nodeSyncTimer =
+  private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("ferry-node-sync").daemon().factory());
+          Thread.ofPlatform().name("ferry-timer").daemon().factory());
   private final CompletableFuture<String> failed = new CompletableFuture<>();
+  private final Map<String, ScheduledFuture<?>> resyncs = new ConcurrentHashMap<>();
   private volatile SharedIndexInformer<Service> serviceInformer;
   private volatile SharedIndexInformer<Node> nodeInformer;
   private volatile boolean ready;
@@ -108,7 +113,11 @@ public final class FerryController implements AutoCloseable {
             .register(registry);
     this.queue =
         new WorkQueue(
-            key -> reconcileTimer.record(() -> reconciler.reconcile(key)),
+            key -> {
+              Outcome outcome = reconcileTimer.record(() -> reconciler.reconcile(key));
+              scheduleResync(key);
+              return outcome;
+            },
             settings.workers(),
             backoff);
     Gauge.builder("ferry.queue.depth", queue, WorkQueue::depth)
@@ -187,12 +196,40 @@ public final class FerryController implements AutoCloseable {
     return NodeEligibility.eligibleBackends(nodeInformer.getStore().list());
   }
 
+  /**
+   * Checks {@code key}'s load balancer again one resync period (±10 %, so Services spread over the
+   * period) after its last reconcile, while the Service is Ferry's.
+   */
+  private void scheduleResync(String key) {
+    Service service = cachedService(key);
+    ScheduledFuture<?> previous;
+    if (service == null || !classifier.isRelevant(service)) {
+      previous = resyncs.remove(key);
+    } else {
+      long period = settings.resyncPeriod().toMillis();
+      long delay = (long) (period * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
+      previous =
+          resyncs.put(
+              key,
+              timer.schedule(
+                  () -> {
+                    reconciler.resync(key);
+                    queue.add(key);
+                  },
+                  delay,
+                  TimeUnit.MILLISECONDS));
+    }
+    if (previous != null) {
+      previous.cancel(false);
+    }
+  }
+
   /** Gathers node changes for a moment, then re-queues every handled Service once. */
   private void nodesChanged() {
     if (!ready || !nodeSyncPending.compareAndSet(false, true)) {
       return;
     }
-    nodeSyncTimer.schedule(
+    timer.schedule(
         () -> {
           nodeSyncPending.set(false);
           List<Backend> now = eligibleBackends();
@@ -271,7 +308,7 @@ public final class FerryController implements AutoCloseable {
     closing = true;
     ready = false;
     queue.close();
-    nodeSyncTimer.shutdownNow();
+    timer.shutdownNow();
     if (serviceInformer != null) {
       serviceInformer.close();
     }

@@ -108,6 +108,14 @@ public final class RunOptions {
   /**
    * @param owner names this deployment on the Services it takes: its Lease, {@code namespace/name}
    */
+  @Option(
+      names = "--resync-period",
+      defaultValue = "10m",
+      description =
+          "How often every load balancer is checked against its Service (read-only unless it"
+              + " drifted) and its status rewritten if it differs (default: ${DEFAULT-VALUE}).")
+  public String resyncPeriod;
+
   ControllerSettings controllerSettings(String owner) {
     return new ControllerSettings(
         clusterName,
@@ -117,6 +125,7 @@ public final class RunOptions {
         workers,
         Duration.ofSeconds(1),
         parseDuration(providerTimeout, "--provider-timeout"),
+        parseDuration(resyncPeriod, "--resync-period"),
         owner);
   }
 

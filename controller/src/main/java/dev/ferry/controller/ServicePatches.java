@@ -1,6 +1,5 @@
 package dev.ferry.controller;
 
-import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -8,7 +7,6 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,19 +46,6 @@ final class ServicePatches {
       ops.add(op("add", "/spec/healthCheckNodePort", healthCheckNodePort));
     }
     return patch(service, ops);
-  }
-
-  /** Sets {@code status.loadBalancer.ingress}; an empty list removes it. */
-  Service ingress(Service service, List<LoadBalancerIngress> ingress) {
-    Map<String, Object> loadBalancer = new HashMap<>();
-    loadBalancer.put("ingress", ingress.isEmpty() ? null : ingress);
-    String body = Serialization.asJson(Map.of("status", Map.of("loadBalancer", loadBalancer)));
-    return client
-        .services()
-        .inNamespace(service.getMetadata().getNamespace())
-        .withName(service.getMetadata().getName())
-        .subresource("status")
-        .patch(MERGE, body);
   }
 
   /**

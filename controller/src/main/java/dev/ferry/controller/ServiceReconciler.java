@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.controller.StatusWriter.Ready;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
@@ -11,7 +12,6 @@ import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngressBuilder;
 import io.fabric8.kubernetes.api.model.PortStatusBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
@@ -19,7 +19,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -50,14 +49,18 @@ final class ServiceReconciler {
   private final NodePortAssigner ports;
   private final ServiceEvents events;
   private final Planner.Settings plannerSettings;
+  // the last plan that succeeded, and the last one announced with an EnsuringLoadBalancer event
   private final Map<String, LoadBalancerPlan> applied = new ConcurrentHashMap<>();
+  private final Map<String, LoadBalancerPlan> announced = new ConcurrentHashMap<>();
+  // Services due for a full, read-first check (drift repair)
+  private final Set<String> resyncDue = ConcurrentHashMap.newKeySet();
   // Services whose load balancer exists but whose cloud had no address for it yet
   private final Set<String> awaitingAddress = ConcurrentHashMap.newKeySet();
   // what a Service was last warned about, so that a warning is recorded once per content of it
   private final Map<String, String> rejections = new ConcurrentHashMap<>();
   private final Map<String, String> notices = new ConcurrentHashMap<>();
   private final ServicePatches patches;
-  private final MeterRegistry registry;
+  private final StatusWriter status;
 
   ServiceReconciler(
       KubernetesClient client,
@@ -78,14 +81,13 @@ final class ServiceReconciler {
     this.events = events;
     this.plannerSettings = plannerSettings;
     this.patches = new ServicePatches(client);
-    this.registry = registry;
+    this.status = new StatusWriter(client, events, registry);
   }
 
   Outcome reconcile(String key) {
     Service service = services.apply(key);
     if (service == null) {
-      applied.remove(key);
-      awaitingAddress.remove(key);
+      forget(key);
       rejections.remove(key);
       notices.remove(key);
       return Outcome.DONE;
@@ -146,6 +148,7 @@ final class ServiceReconciler {
       case NodePortAssigner.Retry r -> {
         if (r.outcome() instanceof Outcome.Failed f) {
           events.warning(service, ServiceEvents.SYNC_FAILED, f.reason());
+          status.write(service, Optional.empty(), ready(Ready.no(Ready.PENDING, f.reason())));
         }
         return r.outcome();
       }
@@ -162,47 +165,80 @@ final class ServiceReconciler {
       return rejected(withPorts, unsupported);
     }
 
-    rejections.remove(key);
+    boolean resync = resyncDue.remove(key);
     LoadBalancerPlan last = applied.get(key);
-    if (plan.equals(last)) {
+    if (plan.equals(last) && !resync) {
       return awaitingAddress.contains(key) ? recheckAddress(key, withPorts, plan) : Outcome.DONE;
     }
-    if (last != null && last.withBackends(plan.backends()).equals(plan)) {
+    if (!resync && last != null && last.withBackends(plan.backends()).equals(plan)) {
       return updateBackends(key, withPorts, plan);
     }
     return ensureBalancer(key, withPorts, plan);
   }
 
-  private Outcome ensureBalancer(String key, Service service, LoadBalancerPlan plan) {
-    events.normal(service, ServiceEvents.ENSURING, "Ensuring load balancer");
-    LoadBalancerStatus status;
-    try {
-      status = provider.ensure(plan);
-    } catch (ProviderException e) {
-      return providerFailed(service, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
-    }
-    applied.put(key, plan);
-    events.normal(service, ServiceEvents.ENSURED, "Ensured load balancer");
-    return published(key, service, status);
+  /** Marks {@code key} for a full, read-first check at its next reconcile (drift repair). */
+  void resync(String key) {
+    resyncDue.add(key);
   }
 
   /**
-   * Writes the status; while the cloud has no address yet, the Service is checked again with
-   * backoff through the provider's read-only {@code find}.
+   * Calls {@code ensure}. Events only say what is new: "Ensuring" once per plan (not on each retry
+   * or periodic check), "Ensured" when a plan first succeeds.
    */
-  private Outcome published(String key, Service service, LoadBalancerStatus status) {
-    Outcome written = writeStatus(service, status);
+  private Outcome ensureBalancer(String key, Service service, LoadBalancerPlan plan) {
+    if (!plan.equals(announced.put(key, plan))) {
+      events.normal(service, ServiceEvents.ENSURING, "Ensuring load balancer");
+    }
+    LoadBalancerStatus found;
+    try {
+      found = provider.ensure(plan);
+    } catch (ProviderException e) {
+      return providerFailed(service, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
+    }
+    if (!plan.equals(applied.put(key, plan))) {
+      events.normal(service, ServiceEvents.ENSURED, "Ensured load balancer");
+    }
+    return published(key, service, found);
+  }
+
+  /**
+   * Writes the status and the condition; while the cloud has no address yet, the Service is checked
+   * again with backoff through the provider's read-only {@code find}.
+   */
+  private Outcome published(String key, Service service, LoadBalancerStatus found) {
+    if (found.ingress().isEmpty()) {
+      awaitingAddress.add(key);
+      Outcome written =
+          status.write(
+              service,
+              Optional.of(List.of()),
+              ready(Ready.no(Ready.PENDING, "The cloud has not assigned an address yet")));
+      log.info("load balancer made; the cloud has not assigned its address yet");
+      return written != Outcome.DONE
+          ? written
+          : new Outcome.Failed("waiting for the cloud to assign an address");
+    }
+    Outcome written =
+        status.write(
+            service,
+            Optional.of(toIngress(found)),
+            ready(new Ready(true, Ready.PROVISIONED, provisioned(found))));
     if (written != Outcome.DONE) {
       return written;
     }
-    if (status.ingress().isEmpty()) {
-      awaitingAddress.add(key);
-      log.info("load balancer made; the cloud has not assigned its address yet");
-      return new Outcome.Failed("waiting for the cloud to assign an address");
-    }
     awaitingAddress.remove(key);
-    log.info("ensured load balancer: {}", describe(status));
+    rejections.remove(key); // a later rejection of the same content is news again
+    log.debug("ensured load balancer: {}", describe(found));
     return Outcome.DONE;
+  }
+
+  private static String provisioned(LoadBalancerStatus found) {
+    String health =
+        found
+            .backendHealth()
+            .map(h -> "; " + h.healthy() + "/" + h.total() + " backends healthy")
+            .orElse("");
+    return "Load balancer ready at " + describe(found) + health;
   }
 
   private Outcome recheckAddress(String key, Service service, LoadBalancerPlan plan) {
@@ -232,6 +268,7 @@ final class ServiceReconciler {
       return ensureBalancer(key, service, plan);
     }
     applied.put(key, plan);
+    announced.put(key, plan);
     events.normal(
         service,
         ServiceEvents.UPDATED,
@@ -253,29 +290,53 @@ final class ServiceReconciler {
       // never hang on Ferry's finalizer
       events.warning(
           service, ServiceEvents.DELETE_FAILED, "Error deleting load balancer: " + e.getMessage());
+      status.write(
+          service,
+          Optional.empty(),
+          ready(Ready.no(Ready.DELETING, "Deleting the load balancer failed: " + e.getMessage())));
       return new Outcome.Failed(e.getMessage());
     }
-    applied.remove(key);
-    awaitingAddress.remove(key);
+    forget(key);
     log.info("deleted load balancer");
-    if (service.getMetadata().getDeletionTimestamp() == null && hasIngress(service)) {
-      service = patches.ingress(service, List.of());
+    if (service.getMetadata().getDeletionTimestamp() == null) {
+      // still there (type or class changed): no address, no condition of Ferry's
+      status.write(service, Optional.of(List.of()), Optional.of(Optional.empty()));
+      service = refreshed(service);
     }
     withOwnership(service, false);
     events.normal(service, ServiceEvents.DELETED, "Deleted load balancer");
     return Outcome.DONE;
   }
 
+  /** The Service as stored now (a status write moved its resourceVersion on). */
+  private Service refreshed(Service service) {
+    Service stored =
+        client
+            .services()
+            .inNamespace(service.getMetadata().getNamespace())
+            .withName(service.getMetadata().getName())
+            .get();
+    return stored != null ? stored : service;
+  }
+
+  private void forget(String key) {
+    applied.remove(key);
+    announced.remove(key);
+    awaitingAddress.remove(key);
+    resyncDue.remove(key);
+  }
+
   private Outcome rejected(Service service, List<PlanViolation> violations) {
+    String message =
+        "Invalid Service: "
+            + violations.stream().map(PlanViolation::toString).collect(Collectors.joining("; "));
     // Ferry's own writes (finalizer, NodePorts) bring the Service back once more: warn once per
     // content of the Service, not once per reconcile
-    warnOnce(
-        rejections,
-        Cache.metaNamespaceKeyFunc(service),
-        service,
-        "Invalid Service: "
-            + violations.stream().map(PlanViolation::toString).collect(Collectors.joining("; ")));
-    return Outcome.DONE; // the user must change the Service; its update event brings it back
+    warnOnce(rejections, Cache.metaNamespaceKeyFunc(service), service, message);
+    Outcome written =
+        status.write(service, Optional.empty(), ready(Ready.no(Ready.INVALID_SERVICE, message)));
+    // the user must change the Service; its update event brings it back
+    return written == Outcome.DONE ? Outcome.DONE : written;
   }
 
   private Outcome providerFailed(Service service, String reason, String what, ProviderException e) {
@@ -283,17 +344,31 @@ final class ServiceReconciler {
       case ProviderException.InvalidPlan invalid -> rejected(service, invalid.violations());
       case ProviderException.Throttled t -> {
         log.info("{}: throttled, retrying in {}", what, t.retryAfter());
+        status.write(
+            service,
+            Optional.empty(),
+            ready(Ready.no(Ready.THROTTLED, "The cloud throttles Ferry; retrying")));
         yield new Outcome.RequeueAfter(t.retryAfter());
       }
       case ProviderException.Transient t -> {
         events.warning(service, reason, what + ": " + t.getMessage());
+        status.write(
+            service, Optional.empty(), ready(Ready.no(Ready.PROVIDER_ERROR, t.getMessage())));
         yield new Outcome.Failed(t.getMessage());
       }
       case ProviderException.QuotaExceeded q -> {
         events.warning(service, reason, what + ": quota exceeded: " + q.getMessage());
+        status.write(
+            service,
+            Optional.empty(),
+            ready(Ready.no(Ready.PROVIDER_ERROR, "Quota exceeded: " + q.getMessage())));
         yield new Outcome.Failed(q.getMessage());
       }
     };
+  }
+
+  private static Optional<Optional<Ready>> ready(Ready r) {
+    return Optional.of(Optional.of(r));
   }
 
   /**
@@ -328,50 +403,6 @@ final class ServiceReconciler {
     if (!seen.equals(memo.put(key, seen))) {
       events.warning(service, ServiceEvents.SYNC_FAILED, message);
     }
-  }
-
-  /**
-   * Writes {@code status.loadBalancer} when it differs. A write the API server refuses (422: a
-   * status shape it does not accept) is a Warning event with the API server's message and a metric,
-   * then a retry with backoff; never a silent loop.
-   */
-  private Outcome writeStatus(Service service, LoadBalancerStatus status) {
-    List<LoadBalancerIngress> ingress = toIngress(status);
-    ServiceStatus current = service.getStatus();
-    List<LoadBalancerIngress> existing =
-        current == null
-                || current.getLoadBalancer() == null
-                || current.getLoadBalancer().getIngress() == null
-            ? List.of()
-            : current.getLoadBalancer().getIngress();
-    if (Objects.equals(existing, ingress)) {
-      return Outcome.DONE;
-    }
-    try {
-      patches.ingress(service, ingress);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 422 && e.getCode() != 400) {
-        throw e;
-      }
-      registry.counter("ferry.status.writes.rejected").increment();
-      String message =
-          e.getStatus() != null && e.getStatus().getMessage() != null
-              ? e.getStatus().getMessage()
-              : e.getMessage();
-      events.warning(
-          service,
-          ServiceEvents.SYNC_FAILED,
-          "The API server refused the load balancer status: " + message);
-      return new Outcome.Failed("status refused: " + message);
-    }
-    return Outcome.DONE;
-  }
-
-  private static boolean hasIngress(Service service) {
-    return service.getStatus() != null
-        && service.getStatus().getLoadBalancer() != null
-        && service.getStatus().getLoadBalancer().getIngress() != null
-        && !service.getStatus().getLoadBalancer().getIngress().isEmpty();
   }
 
   private static String describe(LoadBalancerStatus status) {

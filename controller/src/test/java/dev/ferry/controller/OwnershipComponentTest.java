@@ -52,6 +52,7 @@ class OwnershipComponentTest {
         d.workers(),
         Duration.ofMillis(50),
         d.providerTimeout(),
+        d.resyncPeriod(),
         owner);
   }
 

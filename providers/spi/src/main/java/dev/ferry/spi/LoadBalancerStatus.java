@@ -5,14 +5,40 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What the controller publishes in {@code status.loadBalancer}.
+ * What the controller publishes in {@code status.loadBalancer}, and how healthy the backends are
+ * where the provider knows it (the Service's condition says so).
  *
- * @param ingress the addresses clients use; empty while the cloud has not assigned one
+ * @param ingress the addresses clients use; empty while the cloud has not assigned one ("no address
+ *     yet": the controller asks again with {@code find}, with backoff)
+ * @param backendHealth how many backends pass their health checks, when the provider knows
  */
-public record LoadBalancerStatus(List<Ingress> ingress) {
+public record LoadBalancerStatus(List<Ingress> ingress, Optional<BackendHealth> backendHealth) {
 
   public LoadBalancerStatus {
     ingress = List.copyOf(ingress);
+    Objects.requireNonNull(backendHealth, "backendHealth");
+  }
+
+  /** A status with no backend health figure. */
+  public LoadBalancerStatus(List<Ingress> ingress) {
+    this(ingress, Optional.empty());
+  }
+
+  /** The same status with a backend health figure. */
+  public LoadBalancerStatus withBackendHealth(int healthy, int total) {
+    return new LoadBalancerStatus(ingress, Optional.of(new BackendHealth(healthy, total)));
+  }
+
+  /**
+   * @param healthy backends that pass their health checks
+   * @param total backends registered
+   */
+  public record BackendHealth(int healthy, int total) {
+    public BackendHealth {
+      if (healthy < 0 || total < healthy) {
+        throw new IllegalArgumentException("0 <= healthy <= total, not " + healthy + "/" + total);
+      }
+    }
   }
 
   public static LoadBalancerStatus ofIp(String ip, IpMode mode) {

@@ -166,12 +166,13 @@ final class LocalBalancer implements AutoCloseable {
       }
     }
     return new LoadBalancerStatus(
-        List.of(
-            new LoadBalancerStatus.Ingress(
-                Optional.of(address.getHostAddress()),
-                Optional.empty(),
-                Optional.of(LoadBalancerStatus.IpMode.Proxy),
-                ports)));
+            List.of(
+                new LoadBalancerStatus.Ingress(
+                    Optional.of(address.getHostAddress()),
+                    Optional.empty(),
+                    Optional.of(LoadBalancerStatus.IpMode.Proxy),
+                    ports)))
+        .withBackendHealth(healthyBackends().size(), pool.members().size());
   }
 
   /** Backends the health checks currently pass, by node name. */

@@ -1,0 +1,187 @@
+package dev.ferry.controller;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.LoadBalancerStatus;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceStatus;
+import io.fabric8.kubernetes.api.model.ServiceStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Writes a Service's status subresource: {@code status.loadBalancer.ingress} and Ferry's one
+ * condition ({@value #TYPE}) in {@code status.conditions}, in one patch and only when either
+ * differs from what the Service shows. Other writers' conditions stay: the list is written whole
+ * under the resourceVersion it was read at, so a concurrent change is a 409, never lost.
+ */
+final class StatusWriter {
+
+  static final String TYPE = "ferry.dev/LoadBalancerReady";
+
+  /** Ferry's condition: whether the load balancer serves, and why not. */
+  record Ready(boolean ready, String reason, String message) {
+    static final String PROVISIONED = "Provisioned";
+    static final String PENDING = "Pending";
+    static final String INVALID_SERVICE = "InvalidService";
+    static final String PROVIDER_ERROR = "ProviderError";
+    static final String THROTTLED = "Throttled";
+    static final String DELETING = "Deleting";
+
+    Ready {
+      message = message.length() > 1024 ? message.substring(0, 1024) : message;
+    }
+
+    static Ready no(String reason, String message) {
+      return new Ready(false, reason, message);
+    }
+  }
+
+  private static final PatchContext JSON = PatchContext.of(PatchType.JSON);
+
+  private final KubernetesClient client;
+  private final ServiceEvents events;
+  private final Counter rejected;
+
+  StatusWriter(KubernetesClient client, ServiceEvents events, MeterRegistry registry) {
+    this.client = client;
+    this.events = events;
+    this.rejected =
+        Counter.builder("ferry.status.writes.rejected")
+            .description("Status writes the API server refused (a shape it does not accept)")
+            .register(registry);
+  }
+
+  /**
+   * Makes the status show {@code ingress} (when given) and {@code ready} (when given; empty removes
+   * Ferry's condition). Answers {@link Outcome#DONE}, or a backoff when the API server refused the
+   * status, after a Warning event with its message.
+   */
+  Outcome write(
+      Service service,
+      Optional<List<LoadBalancerIngress>> ingress,
+      Optional<Optional<Ready>> ready) {
+    List<LoadBalancerIngress> currentIngress = ingressOf(service);
+    List<Condition> conditions = conditionsOf(service);
+    Optional<Condition> current =
+        conditions.stream().filter(c -> TYPE.equals(c.getType())).findFirst();
+    ServiceStatus next =
+        service.getStatus() == null
+            ? new ServiceStatus()
+            : new ServiceStatusBuilder(service.getStatus()).build();
+    boolean changed = false;
+    if (ingress.isPresent() && !Objects.equals(currentIngress, ingress.get())) {
+      next.setLoadBalancer(new LoadBalancerStatus(ingress.get().isEmpty() ? null : ingress.get()));
+      changed = true;
+    }
+    if (ready.isPresent()) {
+      Optional<Condition> wanted = ready.get().map(r -> condition(service, r, current));
+      if (!sameCondition(current, wanted)) {
+        List<Condition> all = new ArrayList<>(conditions);
+        all.removeIf(c -> TYPE.equals(c.getType()));
+        wanted.ifPresent(all::add);
+        next.setConditions(all.isEmpty() ? null : all);
+        changed = true;
+      }
+    }
+    if (!changed) {
+      return Outcome.DONE;
+    }
+    // the whole status, under the resourceVersion it was computed from: lists are replaced
+    // exactly, and a concurrent writer's change is a 409, never lost
+    List<Map<String, Object>> patch =
+        List.of(
+            op("replace", "/metadata/resourceVersion", service.getMetadata().getResourceVersion()),
+            op("add", "/status", next));
+    try {
+      client
+          .services()
+          .inNamespace(service.getMetadata().getNamespace())
+          .withName(service.getMetadata().getName())
+          .subresource("status")
+          .patch(JSON, Serialization.asJson(patch));
+      return Outcome.DONE;
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 422 && e.getCode() != 400) {
+        throw e;
+      }
+      rejected.increment();
+      String message =
+          e.getStatus() != null && e.getStatus().getMessage() != null
+              ? e.getStatus().getMessage()
+              : e.getMessage();
+      events.warning(
+          service,
+          ServiceEvents.SYNC_FAILED,
+          "The API server refused the load balancer status: " + message);
+      return new Outcome.Failed("status refused: " + message);
+    }
+  }
+
+  private static Map<String, Object> op(String op, String path, Object value) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("op", op);
+    m.put("path", path);
+    m.put("value", value);
+    return m;
+  }
+
+  private static Condition condition(Service service, Ready r, Optional<Condition> current) {
+    String status = r.ready() ? "True" : "False";
+    String since =
+        current
+            .filter(c -> status.equals(c.getStatus()))
+            .map(Condition::getLastTransitionTime)
+            .orElse(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+    return new ConditionBuilder()
+        .withType(TYPE)
+        .withStatus(status)
+        .withReason(r.reason())
+        .withMessage(r.message())
+        .withObservedGeneration(service.getMetadata().getGeneration())
+        .withLastTransitionTime(since)
+        .build();
+  }
+
+  private static boolean sameCondition(Optional<Condition> a, Optional<Condition> b) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return a.isEmpty() && b.isEmpty();
+    }
+    Condition x = a.get();
+    Condition y = b.get();
+    return Objects.equals(x.getStatus(), y.getStatus())
+        && Objects.equals(x.getReason(), y.getReason())
+        && Objects.equals(x.getMessage(), y.getMessage())
+        && Objects.equals(x.getObservedGeneration(), y.getObservedGeneration());
+  }
+
+  static List<LoadBalancerIngress> ingressOf(Service service) {
+    if (service.getStatus() == null
+        || service.getStatus().getLoadBalancer() == null
+        || service.getStatus().getLoadBalancer().getIngress() == null) {
+      return List.of();
+    }
+    return service.getStatus().getLoadBalancer().getIngress();
+  }
+
+  private static List<Condition> conditionsOf(Service service) {
+    if (service.getStatus() == null || service.getStatus().getConditions() == null) {
+      return List.of();
+    }
+    return service.getStatus().getConditions();
+  }
+}
