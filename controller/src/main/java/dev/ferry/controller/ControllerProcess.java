@@ -4,6 +4,7 @@ import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerProviderFactory;
 import dev.ferry.spi.ProviderContext;
 import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +30,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One running controller: Kubernetes client, provider, ops server, leader election and the core.
  * {@link #start} returns at once; {@link #awaitExit} blocks until it stops. Losing the lease ends
- * the process with a non-zero code, so a restarted pod rejoins the election clean.
+ * reconciling and campaigns again; a stopped informer ends the process with code 1.
  */
 public final class ControllerProcess implements AutoCloseable {
 
@@ -37,6 +39,8 @@ public final class ControllerProcess implements AutoCloseable {
       Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 
   private final KubernetesClient client;
+  private final KubernetesClient leaseClient;
+  private final Duration leaseTiming;
   private final LoadBalancerProvider provider;
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -45,13 +49,31 @@ public final class ControllerProcess implements AutoCloseable {
   private final CountDownLatch exited = new CountDownLatch(1);
   private final AtomicInteger exitCode = new AtomicInteger();
   private volatile Future<?> election;
+  private volatile String identity;
+  private volatile Duration lease;
+  private volatile String leaseNamespace;
+  private volatile String leaseName;
 
   private ControllerProcess(RunOptions options) throws IOException {
     ControllerSettings settings =
         options.controllerSettings(leaseNamespace(options) + "/" + options.leaseName);
     LoadBalancerProviderFactory factory =
         ProviderRegistry.load(ControllerProcess.class.getClassLoader()).get(options.provider);
-    this.client = new KubernetesClientBuilder().withConfig(config(options)).build();
+    Config config = config(options);
+    this.client = new KubernetesClientBuilder().withConfig(config).build();
+    this.leaseTiming = RunOptions.parseDuration(options.leaseDuration, "--lease-duration");
+    // the Lease gets a client of its own that fails fast: a renewal must fail within the renew
+    // deadline when the API server is out, not after the default client's retries (minutes)
+    int renewMillis = (int) leaseTiming.multipliedBy(2).dividedBy(3).toMillis();
+    this.leaseClient =
+        new KubernetesClientBuilder()
+            .withConfig(
+                new ConfigBuilder(config)
+                    .withRequestTimeout(Math.max(500, renewMillis / 3))
+                    .withConnectionTimeout(Math.max(500, renewMillis / 3))
+                    .withRequestRetryBackoffLimit(0)
+                    .build())
+            .build();
     ServiceEvents events = new ServiceEvents(client, "ferry");
     this.provider =
         factory.create(
@@ -63,7 +85,12 @@ public final class ControllerProcess implements AutoCloseable {
         new FerryController(
             client, provider, settings, registry, WorkQueue.defaultBackoff(), events);
     this.ops =
-        new OpsServer(options.metricsAddress, options.metricsPort, registry, controller::isReady);
+        new OpsServer(
+            options.metricsAddress,
+            options.metricsPort,
+            registry,
+            controller::isReady,
+            () -> controller.isLeading() ? "leader" : "standby");
     controller
         .failed()
         .thenAccept(
@@ -85,22 +112,38 @@ public final class ControllerProcess implements AutoCloseable {
   private void begin(RunOptions options) {
     log.info(
         "ferry {} with provider '{}', metrics on :{}", "controller", options.provider, ops.port());
+    controller.startCaches(); // every replica: ready means caches synced, leader or not
     if (!options.leaderElect) {
-      controller.start();
+      controller.startWorkers();
       return;
     }
-    String identity =
+    identity =
         System.getenv().getOrDefault("HOSTNAME", "ferry")
             + "-"
             + UUID.randomUUID().toString().substring(0, 8);
-    Duration lease = RunOptions.parseDuration(options.leaseDuration, "--lease-duration");
-    election =
-        client
+    lease = leaseTiming;
+    leaseNamespace = leaseNamespace(options);
+    leaseName = options.leaseName;
+    campaign();
+    log.info("{} waiting for the lease {}/{}", identity, leaseNamespace, leaseName);
+  }
+
+  /**
+   * Runs for the lease until this replica has led and lost it, then runs again. Losing the lease
+   * (e.g. the API server was out longer than the lease) stops the workers only: the caches keep
+   * syncing and the provider's data plane (the local provider's proxies) keeps serving.
+   */
+  private void campaign() {
+    if (exited.getCount() == 0) {
+      return;
+    }
+    CompletableFuture<?> term =
+        leaseClient
             .leaderElector()
             .withConfig(
                 new LeaderElectionConfigBuilder()
                     .withName("ferry")
-                    .withLock(new LeaseLock(leaseNamespace(options), options.leaseName, identity))
+                    .withLock(new LeaseLock(leaseNamespace, leaseName, identity))
                     .withLeaseDuration(lease)
                     .withRenewDeadline(lease.multipliedBy(2).dividedBy(3))
                     .withRetryPeriod(lease.dividedBy(5))
@@ -109,18 +152,26 @@ public final class ControllerProcess implements AutoCloseable {
                         new LeaderCallbacks(
                             () -> {
                               log.info("{} leads; starting workers", identity);
-                              controller.start();
+                              controller.startWorkers();
                             },
                             () -> {
-                              log.warn("{} lost the lease; exiting", identity);
-                              stop(1);
+                              log.warn(
+                                  "{} lost the lease; stopped reconciling, campaigning again",
+                                  identity);
+                              controller.stopWorkers();
                             },
                             leader -> log.info("leader is {}", leader)))
                     .build())
             .build()
             .start();
-    log.info(
-        "{} waiting for the lease {}/{}", identity, leaseNamespace(options), options.leaseName);
+    election = term;
+    term.whenComplete(
+        (v, t) -> {
+          if (exited.getCount() > 0 && !term.isCancelled()) {
+            controller.stopWorkers();
+            campaign();
+          }
+        });
   }
 
   private static String leaseNamespace(RunOptions options) {
@@ -148,6 +199,11 @@ public final class ControllerProcess implements AutoCloseable {
     return controller.isReady();
   }
 
+  /** True while this replica reconciles. */
+  public boolean isLeader() {
+    return controller.isLeading();
+  }
+
   public int metricsPort() {
     return ops.port();
   }
@@ -158,6 +214,13 @@ public final class ControllerProcess implements AutoCloseable {
 
   FerryController controller() {
     return controller;
+  }
+
+  /** The exit code if the process stops within {@code limit}; empty while it runs. */
+  public java.util.Optional<Integer> awaitExitFor(Duration limit) throws InterruptedException {
+    return exited.await(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        ? java.util.Optional.of(exitCode.get())
+        : java.util.Optional.empty();
   }
 
   /** Blocks until the process stops; returns its exit code. */
@@ -183,6 +246,7 @@ public final class ControllerProcess implements AutoCloseable {
     controller.close();
     ops.close();
     Metrics.removeRegistry(registry);
+    leaseClient.close();
     client.close();
     exited.countDown();
   }

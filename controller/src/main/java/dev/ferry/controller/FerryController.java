@@ -54,6 +54,7 @@ public final class FerryController implements AutoCloseable {
   private volatile SharedIndexInformer<Service> serviceInformer;
   private volatile SharedIndexInformer<Node> nodeInformer;
   private volatile boolean ready;
+  private volatile boolean leading;
   private volatile boolean closing;
 
   public FerryController(
@@ -120,6 +121,9 @@ public final class FerryController implements AutoCloseable {
             },
             settings.workers(),
             backoff);
+    Gauge.builder("ferry.leader", this, c -> c.leading ? 1 : 0)
+        .description("1 while this replica reconciles (leads), 0 on standby")
+        .register(registry);
     Gauge.builder("ferry.queue.depth", queue, WorkQueue::depth)
         .description("Services waiting to be reconciled")
         .register(registry);
@@ -131,8 +135,21 @@ public final class FerryController implements AutoCloseable {
         .register(registry);
   }
 
-  /** Starts informers, waits for their caches, rebuilds the allocator, then starts the workers. */
+  /**
+   * Starts informers and workers at once, for a controller that needs no leader election: {@link
+   * #startCaches} then {@link #startWorkers}.
+   */
   public void start() {
+    startCaches();
+    startWorkers();
+  }
+
+  /**
+   * Starts the informers, waits for their caches and rebuilds the NodePort allocator; then the
+   * controller is ready (a standby replica too: readiness is "caches synced and serving", not
+   * leadership). Keys are queued from now on, and handled once workers run.
+   */
+  public void startCaches() {
     serviceInformer = client.services().inAnyNamespace().runnableInformer(0);
     nodeInformer = client.nodes().runnableInformer(0);
     serviceInformer.addEventHandler(new ServiceHandler());
@@ -151,17 +168,45 @@ public final class FerryController implements AutoCloseable {
         nodeInformer.getStore().list().size(),
         lastBackends.get().size(),
         ports.allocator().allocatedCount());
+    ready = true;
+  }
+
+  /** Starts reconciling (on becoming leader): every Ferry Service is checked once. */
+  public synchronized void startWorkers() {
+    if (leading) {
+      return;
+    }
+    reconciler.forgetAll(); // another leader may have changed anything meanwhile
     queue.start();
     serviceInformer.getStore().list().stream()
         .filter(classifier::isRelevant)
         .map(Cache::metaNamespaceKeyFunc)
         .forEach(queue::add);
-    ready = true;
+    leading = true;
   }
 
-  /** True once the caches have synced and the workers run, until an informer stops. */
+  /**
+   * Stops reconciling (on losing the lease) without touching any load balancer: the caches keep
+   * syncing, the provider keeps its data plane, and {@link #startWorkers} can follow.
+   */
+  public synchronized void stopWorkers() {
+    if (!leading) {
+      return;
+    }
+    leading = false;
+    queue.stop();
+    resyncs.values().forEach(f -> f.cancel(false));
+    resyncs.clear();
+  }
+
+  /** True once the caches have synced, until an informer stops. */
   public boolean isReady() {
     return ready;
+  }
+
+  /** True while the workers run (this replica leads, or needs no election). */
+  public boolean isLeading() {
+    return leading;
   }
 
   /**
@@ -307,6 +352,7 @@ public final class FerryController implements AutoCloseable {
   public void close() {
     closing = true;
     ready = false;
+    leading = false;
     queue.close();
     timer.shutdownNow();
     if (serviceInformer != null) {

@@ -9,21 +9,39 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * {@code /metrics} (Prometheus), {@code /healthz} (process alive), {@code /readyz} (caches synced).
+ * {@code /metrics} (Prometheus), {@code /healthz} (process alive; the body says leader or standby),
+ * {@code /readyz} (caches synced, on the leader and on a standby alike).
  */
 final class OpsServer implements AutoCloseable {
 
   private final HttpServer server;
 
-  OpsServer(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier ready)
+  OpsServer(
+      String host,
+      int port,
+      PrometheusMeterRegistry registry,
+      BooleanSupplier ready,
+      Supplier<String> role)
       throws IOException {
-    server = HttpServer.create(new InetSocketAddress(host, port), 16);
+    try {
+      server = HttpServer.create(new InetSocketAddress(host, port), 16);
+    } catch (java.net.BindException e) {
+      throw new IllegalArgumentException(
+          "cannot serve metrics on "
+              + host
+              + ":"
+              + port
+              + " ("
+              + e.getMessage()
+              + "); choose another with --metrics-port or --metrics-address");
+    }
     server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
     server.createContext(
         "/metrics", ex -> reply(ex, 200, "text/plain; version=0.0.4", registry.scrape()));
-    server.createContext("/healthz", ex -> reply(ex, 200, "text/plain", "ok\n"));
+    server.createContext("/healthz", ex -> reply(ex, 200, "text/plain", "ok " + role.get() + "\n"));
     server.createContext(
         "/readyz",
         ex ->

@@ -176,6 +176,14 @@ final class ServiceReconciler {
     return ensureBalancer(key, withPorts, plan);
   }
 
+  /** Forgets every memo of what was applied: a new leadership term checks everything afresh. */
+  void forgetAll() {
+    applied.clear();
+    announced.clear();
+    awaitingAddress.clear();
+    resyncDue.clear();
+  }
+
   /** Marks {@code key} for a full, read-first check at its next reconcile (drift repair). */
   void resync(String key) {
     resyncDue.add(key);

@@ -39,6 +39,7 @@ final class WorkQueue implements AutoCloseable {
   private final Map<String, Integer> failures = new HashMap<>();
   private final ScheduledExecutorService timer;
   private ExecutorService pool;
+  private volatile int generation; // workers of an earlier start() leave when it moves on
   private volatile boolean closed;
 
   /**
@@ -69,8 +70,30 @@ final class WorkQueue implements AutoCloseable {
     pool =
         Executors.newFixedThreadPool(
             workers, Thread.ofPlatform().name("ferry-worker-", 0).daemon().factory());
+    int mine = generation;
     for (int i = 0; i < workers; i++) {
-      pool.execute(this::work);
+      pool.execute(() -> work(mine));
+    }
+  }
+
+  /**
+   * Stops the workers (a reconcile in flight is interrupted and finishes); keys keep being queued,
+   * and {@link #start} runs them again.
+   */
+  void stop() {
+    ExecutorService p;
+    synchronized (this) {
+      p = pool;
+      pool = null;
+      generation++;
+    }
+    if (p != null) {
+      p.shutdownNow();
+      try {
+        p.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -104,8 +127,8 @@ final class WorkQueue implements AutoCloseable {
     return ready.size();
   }
 
-  private void work() {
-    while (!closed) {
+  private void work(int mine) {
+    while (!closed && generation == mine) {
       String key;
       try {
         key = ready.take();
@@ -116,6 +139,13 @@ final class WorkQueue implements AutoCloseable {
       synchronized (this) {
         queued.remove(key);
         inFlight.add(key);
+      }
+      if (generation != mine) {
+        synchronized (this) {
+          inFlight.remove(key);
+        }
+        add(key); // stopped meanwhile: leave it for the next start
+        return;
       }
       Outcome outcome;
       try {

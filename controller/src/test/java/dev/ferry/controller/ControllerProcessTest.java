@@ -113,17 +113,22 @@ class ControllerProcessTest {
 
   @Test
   @DisplayName(
-      "with leader election only one of two controllers reconciles; when it stops the other takes over")
+      "with leader election only one of two controllers reconciles, both are ready; when it stops the other takes over")
   void leaderElection() throws Exception {
     ControllerProcess a = start("--lease-namespace", "default", "--lease-duration", "3s");
     ControllerProcess b = start("--lease-namespace", "default", "--lease-duration", "3s");
-    await().atMost(Duration.ofSeconds(15)).until(() -> a.isReady() || b.isReady());
-    ControllerProcess leader = a.isReady() ? a : b;
+    await().atMost(Duration.ofSeconds(15)).until(() -> a.isLeader() || b.isLeader());
+    ControllerProcess leader = a.isLeader() ? a : b;
     ControllerProcess follower = leader == a ? b : a;
-    assertThat(follower.isReady()).isFalse();
-    assertThat(get(follower, "/readyz").statusCode()).isEqualTo(503);
+    assertThat(follower.isLeader()).isFalse();
+    // a standby is ready (caches synced), so rolling updates and drains proceed
+    assertThat(get(follower, "/readyz").statusCode()).isEqualTo(200);
+    assertThat(get(follower, "/healthz").body()).isEqualTo("ok standby\n");
+    assertThat(get(leader, "/healthz").body()).isEqualTo("ok leader\n");
+    assertThat(get(follower, "/metrics").body()).contains("ferry_leader 0.0");
+    assertThat(get(leader, "/metrics").body()).contains("ferry_leader 1.0");
     leader.close();
-    await().atMost(Duration.ofSeconds(15)).until(follower::isReady);
+    await().atMost(Duration.ofSeconds(15)).until(follower::isLeader);
     assertThat(
             client
                 .leases()

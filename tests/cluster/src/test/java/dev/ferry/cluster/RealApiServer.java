@@ -37,8 +37,11 @@ final class RealApiServer {
   final String adminKubeconfig;
   private final KubeAPIServer server;
 
-  private RealApiServer(KubeAPIServer server, String kubeconfig) {
+  final Path kubectl;
+
+  private RealApiServer(KubeAPIServer server, String kubeconfig, Path kubectl) {
     this.server = server;
+    this.kubectl = kubectl;
     this.adminKubeconfig = kubeconfig;
     this.adminConfig = Config.fromKubeconfig(kubeconfig);
     this.admin = new KubernetesClientBuilder().withConfig(adminConfig).build();
@@ -59,7 +62,15 @@ final class RealApiServer {
       long t0 = System.nanoTime();
       server.start();
       System.out.printf("kube-apiserver up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-      shared = new RealApiServer(server, server.getKubeConfigYaml());
+      shared =
+          new RealApiServer(
+              server,
+              server.getKubeConfigYaml(),
+              Path.of(
+                  dir,
+                  "k8s",
+                  System.getProperty("kube.version", "1.34.4") + "-linux-amd64",
+                  "kubectl"));
       Runtime.getRuntime().addShutdownHook(new Thread(server::stop));
       shared.installChartRbac();
     }
@@ -104,6 +115,13 @@ final class RealApiServer {
     }
   }
 
+  /** The administrator's kubeconfig as a file, for the real kubectl. */
+  Path adminKubeconfigFile(Path dir) throws IOException {
+    Path file = dir.resolve("admin.kubeconfig");
+    Files.writeString(file, adminKubeconfig);
+    return file;
+  }
+
   private String caData() throws IOException {
     if (adminConfig.getCaCertData() != null) {
       return adminConfig.getCaCertData();
@@ -114,6 +132,11 @@ final class RealApiServer {
 
   /** A kubeconfig that authenticates as the chart's ServiceAccount. */
   Path controllerKubeconfig(Path dir) throws IOException {
+    return controllerKubeconfig(dir, adminConfig.getMasterUrl());
+  }
+
+  /** The same, reaching the API server at {@code serverUrl} (e.g. through a {@link TcpRelay}). */
+  Path controllerKubeconfig(Path dir, String serverUrl) throws IOException {
     String token =
         admin
             .serviceAccounts()
@@ -136,8 +159,8 @@ final class RealApiServer {
         contexts: [{name: ferry, context: {cluster: test, user: ferry, namespace: %s}}]
         current-context: ferry
         """
-            .formatted(adminConfig.getMasterUrl(), caData(), token, NAMESPACE);
-    Path file = dir.resolve("ferry-sa.kubeconfig");
+            .formatted(serverUrl, caData(), token, NAMESPACE);
+    Path file = Files.createTempFile(dir, "ferry-sa-", ".kubeconfig");
     Files.writeString(file, yaml);
     return file;
   }
