@@ -12,6 +12,7 @@ import io.github.resilience4j.core.IntervalFunction;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -178,8 +179,10 @@ public final class FerryController implements AutoCloseable {
     }
     reconciler.forgetAll(); // another leader may have changed anything meanwhile
     queue.start();
+    // Services that show an address first: they get it back before a new one could take it
     serviceInformer.getStore().list().stream()
         .filter(classifier::isRelevant)
+        .sorted(Comparator.comparing(s -> StatusWriter.ingressOf(s).isEmpty()))
         .map(Cache::metaNamespaceKeyFunc)
         .forEach(queue::add);
     leading = true;

@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -199,7 +200,8 @@ final class ServiceReconciler {
     }
     LoadBalancerStatus found;
     try {
-      found = provider.ensure(plan);
+      // the address the Service shows wins over any derived choice (restarts keep addresses)
+      found = provider.ensure(plan.withCurrentAddresses(addressesOf(service)));
     } catch (ProviderException e) {
       return providerFailed(service, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
     }
@@ -238,6 +240,13 @@ final class ServiceReconciler {
     rejections.remove(key); // a later rejection of the same content is news again
     log.debug("ensured load balancer: {}", describe(found));
     return Outcome.DONE;
+  }
+
+  private static List<String> addressesOf(Service service) {
+    return StatusWriter.ingressOf(service).stream()
+        .map(i -> i.getIp() != null ? i.getIp() : i.getHostname())
+        .filter(Objects::nonNull)
+        .toList();
   }
 
   private static String provisioned(LoadBalancerStatus found) {

@@ -421,7 +421,10 @@ class ControllerComponentTest {
     Service second = createAndWaitForAddress(lb("second"));
     assertThat(second.getSpec().getPorts().get(0).getNodePort())
         .isNotEqualTo(first.getSpec().getPorts().get(0).getNodePort());
-    // the restart ensured the existing Service once (idempotent) and kept its address
+    // the restart ensured the existing Service once (idempotent), telling the provider the
+    // address the Service shows, so that it can keep it
     eventually().until(() -> fresh.calls("ensure").size() == 2);
+    assertThat(fresh.balancer(NS + "/first").orElseThrow().currentAddresses())
+        .containsExactly(first.getStatus().getLoadBalancer().getIngress().get(0).getIp());
   }
 }

@@ -19,6 +19,9 @@ import java.util.Optional;
  * @param affinity session affinity
  * @param annotations the Service's annotations, for provider-specific options
  * @param tags ownership and user tags every cloud resource of this load balancer carries
+ * @param currentAddresses the addresses (IPs or hostnames) the Service's status shows now; a
+ *     provider that picks addresses itself gives a load balancer it makes again (after a restart,
+ *     or one deleted out of band) the address it had, when it is free: clients keep reaching it
  */
 public record LoadBalancerPlan(
     LoadBalancerRef ref,
@@ -30,7 +33,8 @@ public record LoadBalancerPlan(
     Optional<String> requestedIp,
     SessionAffinity affinity,
     Map<String, String> annotations,
-    Map<String, String> tags) {
+    Map<String, String> tags,
+    List<String> currentAddresses) {
 
   public LoadBalancerPlan {
     Objects.requireNonNull(ref, "ref");
@@ -43,9 +47,36 @@ public record LoadBalancerPlan(
     sourceRanges = List.copyOf(sourceRanges);
     annotations = Map.copyOf(annotations);
     tags = Map.copyOf(tags);
+    currentAddresses = List.copyOf(currentAddresses);
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("a load balancer needs at least one listener");
     }
+  }
+
+  /** A plan with no current addresses (a Service that has none yet). */
+  public LoadBalancerPlan(
+      LoadBalancerRef ref,
+      Scheme scheme,
+      List<Listener> listeners,
+      List<Backend> backends,
+      HealthCheck healthCheck,
+      List<String> sourceRanges,
+      Optional<String> requestedIp,
+      SessionAffinity affinity,
+      Map<String, String> annotations,
+      Map<String, String> tags) {
+    this(
+        ref,
+        scheme,
+        listeners,
+        backends,
+        healthCheck,
+        sourceRanges,
+        requestedIp,
+        affinity,
+        annotations,
+        tags,
+        List.of());
   }
 
   /** The same plan with another backend set. */
@@ -60,6 +91,23 @@ public record LoadBalancerPlan(
         requestedIp,
         affinity,
         annotations,
-        tags);
+        tags,
+        currentAddresses);
+  }
+
+  /** The same plan with other current addresses. */
+  public LoadBalancerPlan withCurrentAddresses(List<String> addresses) {
+    return new LoadBalancerPlan(
+        ref,
+        scheme,
+        listeners,
+        backends,
+        healthCheck,
+        sourceRanges,
+        requestedIp,
+        affinity,
+        annotations,
+        tags,
+        addresses);
   }
 }

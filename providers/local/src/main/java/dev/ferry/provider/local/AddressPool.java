@@ -2,12 +2,14 @@ package dev.ferry.provider.local;
 
 import java.net.InetAddress;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Hands out load-balancer addresses from a block. The first pick for a Service is derived from its
- * UID, so a restarted process tends to give each Service the address it had; collisions probe on.
+ * Hands out load-balancer addresses from a block. A Service gets back the address its status shows
+ * when that is free (a restarted process keeps every address); otherwise the first pick is derived
+ * from its UID and collisions probe on.
  */
 final class AddressPool {
 
@@ -25,8 +27,12 @@ final class AddressPool {
     return block;
   }
 
-  /** Takes {@code requested} for {@code owner}, or an address derived from the owner. */
-  synchronized InetAddress take(String owner, Optional<InetAddress> requested) {
+  /**
+   * Takes {@code requested} for {@code owner}; else the first of {@code previous} (the addresses
+   * the Service showed) that is in the pool and free; else an address derived from the owner.
+   */
+  synchronized InetAddress take(
+      String owner, Optional<InetAddress> requested, List<InetAddress> previous) {
     if (requested.isPresent()) {
       InetAddress want = requested.get();
       String holder = holders.get(want);
@@ -35,6 +41,13 @@ final class AddressPool {
       }
       holders.put(want, owner);
       return want;
+    }
+    for (InetAddress had : previous) {
+      String holder = holders.get(had);
+      if (block.contains(had) && (holder == null || holder.equals(owner))) {
+        holders.put(had, owner);
+        return had;
+      }
     }
     long usable = Math.min(block.size() - 2, 1 << 20); // skip the block's first and last address
     long start = Math.floorMod(owner.hashCode(), usable);

@@ -3,6 +3,7 @@ package dev.ferry.provider.local;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,12 +55,27 @@ final class LocalCloud {
       existing = null;
     }
     if (existing == null) {
-      InetAddress address = addresses.take(ref.uid(), requested);
+      InetAddress address = addresses.take(ref.uid(), requested, literals(plan.currentAddresses()));
       existing = new LocalBalancer(ref, address, settings, timer);
       balancers.put(ref.uid(), existing);
     }
     existing.apply(plan);
     return existing;
+  }
+
+  /** The IP literals among {@code addresses} (hostnames are skipped, never looked up). */
+  private static List<InetAddress> literals(List<String> addresses) {
+    List<InetAddress> out = new ArrayList<>();
+    for (String a : addresses) {
+      if (a.matches("[0-9.]+") || a.contains(":")) {
+        try {
+          out.add(InetAddress.getByName(a));
+        } catch (java.net.UnknownHostException e) {
+          // not a literal after all
+        }
+      }
+    }
+    return out;
   }
 
   synchronized void remove(LoadBalancerRef ref) {
