@@ -189,8 +189,13 @@ public final class ControllerProcess implements AutoCloseable {
   }
 
   private static Config config(RunOptions options) throws IOException {
-    if (options.kubeconfig != null) {
-      return Config.fromKubeconfig(Files.readString(options.kubeconfig));
+    return config(options.kubeconfig);
+  }
+
+  /** The API server's configuration: {@code kubeconfig}, else in-cluster or the usual files. */
+  static Config config(Path kubeconfig) throws IOException {
+    if (kubeconfig != null) {
+      return Config.fromKubeconfig(Files.readString(kubeconfig));
     }
     return Config.autoConfigure(null);
   }

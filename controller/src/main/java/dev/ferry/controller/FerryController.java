@@ -2,6 +2,7 @@ package dev.ferry.controller;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.LoadBalancerProvider;
+import dev.ferry.spi.ProviderException;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,10 +13,14 @@ import io.github.resilience4j.core.IntervalFunction;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +57,8 @@ public final class FerryController implements AutoCloseable {
           Thread.ofPlatform().name("ferry-timer").daemon().factory());
   private final CompletableFuture<String> failed = new CompletableFuture<>();
   private final Map<String, ScheduledFuture<?>> resyncs = new ConcurrentHashMap<>();
+  private final Map<String, Instant> orphanedSince = new ConcurrentHashMap<>();
+  private volatile ScheduledFuture<?> sweeps;
   private volatile SharedIndexInformer<Service> serviceInformer;
   private volatile SharedIndexInformer<Node> nodeInformer;
   private volatile boolean ready;
@@ -186,6 +193,54 @@ public final class FerryController implements AutoCloseable {
         .map(Cache::metaNamespaceKeyFunc)
         .forEach(queue::add);
     leading = true;
+    long period = settings.resyncPeriod().toMillis();
+    sweeps =
+        timer.scheduleWithFixedDelay(
+            () -> Thread.ofVirtual().name("ferry-sweep").start(this::sweep),
+            period / 2,
+            period * 3,
+            TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The leak sweep: load balancers the provider owns for this cluster that no Service wants are
+   * deleted once they have been orphaned for a resync period (seen orphaned by two sweeps that far
+   * apart), each logged. What a Service with Ferry's finalizer holds is left to its cleanup.
+   */
+  private void sweep() {
+    if (!leading) {
+      return;
+    }
+    try {
+      Map<String, Service> byUid = new HashMap<>();
+      serviceInformer.getStore().list().forEach(s -> byUid.put(s.getMetadata().getUid(), s));
+      Instant now = Instant.now();
+      Set<String> still = new HashSet<>();
+      for (OrphanSweep.Found f : OrphanSweep.find(provider, settings.clusterName(), byUid::get)) {
+        if (!f.orphan()) {
+          continue;
+        }
+        String uid = f.ref().uid();
+        still.add(uid);
+        Instant since = orphanedSince.putIfAbsent(uid, now);
+        if (since != null && !since.plus(settings.resyncPeriod()).isAfter(now) && leading) {
+          log.warn(
+              "deleting orphaned load balancer of {} (uid {}): no Service wants it since {}",
+              f.ref().serviceKey(),
+              uid,
+              since);
+          provider.ensureDeleted(f.ref());
+          orphanedSince.remove(uid);
+          still.remove(uid);
+        }
+      }
+      orphanedSince.keySet().retainAll(still);
+    } catch (ProviderException | RuntimeException e) {
+      log.warn(
+          "leak sweep failed, next one in {}: {}",
+          settings.resyncPeriod().multipliedBy(3),
+          e.getMessage());
+    }
   }
 
   /**
@@ -197,6 +252,9 @@ public final class FerryController implements AutoCloseable {
       return;
     }
     leading = false;
+    if (sweeps != null) {
+      sweeps.cancel(false);
+    }
     queue.stop();
     resyncs.values().forEach(f -> f.cancel(false));
     resyncs.clear();

@@ -1,9 +1,22 @@
 package dev.ferry.controller;
 
+import dev.ferry.spi.LoadBalancerProvider;
+import dev.ferry.spi.LoadBalancerProviderFactory;
+import dev.ferry.spi.ProviderContext;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code ferry}: the controller's command line. */
 @Command(
@@ -11,7 +24,7 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     version = "ferry 0.1.0",
     description = "Makes type: LoadBalancer Services real.",
-    subcommands = {Main.Run.class})
+    subcommands = {Main.Run.class, Main.Gc.class})
 public final class Main {
 
   /** {@code ferry run}: runs the controller until stopped. */
@@ -25,6 +38,92 @@ public final class Main {
     @Override
     public Integer call() throws Exception {
       return runUntilStopped(options);
+    }
+  }
+
+  /** {@code ferry gc}: the leak sweeper, a dry run unless {@code --delete}. */
+  @Command(
+      name = "gc",
+      mixinStandardHelpOptions = true,
+      description =
+          "List load balancers the provider owns for a cluster that no Service wants; remove them"
+              + " with --delete (a dry run otherwise).",
+      footer = {
+        "",
+        "Example:",
+        "  ferry gc --provider aws --cluster-name prod-eu --provider-setting aws.region=eu-west-1"
+      })
+  public static final class Gc implements Callable<Integer> {
+    @Option(
+        names = "--kubeconfig",
+        description = "Kubeconfig file; default: in-cluster, else $KUBECONFIG or ~/.kube/config.")
+    Path kubeconfig;
+
+    @Option(names = "--provider", defaultValue = "local", description = "Provider name.")
+    String provider;
+
+    @Option(
+        names = "--provider-setting",
+        paramLabel = "KEY=VALUE",
+        description = "A provider setting; repeatable.")
+    Map<String, String> providerSettings = new LinkedHashMap<>();
+
+    @Option(
+        names = "--cluster-name",
+        required = true,
+        description = "The cluster whose load balancers to check (as in the controller's flag).")
+    String clusterName;
+
+    @Option(names = "--delete", description = "Delete what is orphaned (default: only list).")
+    boolean delete;
+
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = spec.commandLine().getOut();
+      LoadBalancerProviderFactory factory =
+          ProviderRegistry.load(Main.class.getClassLoader()).get(provider);
+      try (KubernetesClient client =
+              new KubernetesClientBuilder()
+                  .withConfig(ControllerProcess.config(kubeconfig))
+                  .build();
+          LoadBalancerProvider p =
+              factory.create(new ProviderContext(clusterName, providerSettings))) {
+        List<OrphanSweep.Found> found =
+            OrphanSweep.find(
+                p,
+                clusterName,
+                OrphanSweep.byUid(client.services().inAnyNamespace().list().getItems()));
+        out.printf("%-20s %-30s %-38s %-8s %s%n", "NAMESPACE", "NAME", "UID", "STATE", "ACTION");
+        int orphans = 0;
+        int deleted = 0;
+        for (OrphanSweep.Found f : found) {
+          String action = "-";
+          if (f.orphan()) {
+            orphans++;
+            if (delete) {
+              p.ensureDeleted(f.ref());
+              deleted++;
+              action = "deleted";
+            } else {
+              action = "would delete (--delete)";
+            }
+          }
+          out.printf(
+              "%-20s %-30s %-38s %-8s %s%n",
+              f.ref().namespace(),
+              f.ref().name(),
+              f.ref().uid(),
+              f.orphan() ? "orphan" : "in use",
+              action);
+        }
+        out.printf(
+            "%d load balancers owned by cluster %s; %d orphaned; %d deleted%n",
+            found.size(), clusterName, orphans, deleted);
+        out.flush();
+        return 0;
+      }
     }
   }
 

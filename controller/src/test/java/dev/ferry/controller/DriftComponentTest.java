@@ -205,4 +205,31 @@ class DriftComponentTest {
     assertThat(events("refused")).allSatisfy(e -> assertThat(e.getCount()).isEqualTo(1));
     assertThat(ready(get("refused")).orElseThrow().getMessage()).contains("spec.loadBalancerIP");
   }
+
+  @Test
+  @DisplayName(
+      "the leak sweep deletes a load balancer no Service wants, after a grace period; one a"
+          + " Service wants stays")
+  void leakSweep() throws Exception {
+    create("web");
+    eventually().until(() -> ip(get("web")) != null);
+    dev.ferry.spi.LoadBalancerPlan orphan = provider.balancer(NS + "/web").orElseThrow();
+    provider.ensure(
+        new dev.ferry.spi.LoadBalancerPlan(
+            new dev.ferry.spi.LoadBalancerRef("test", NS, "gone", "uid-of-a-deleted-service"),
+            orphan.scheme(),
+            orphan.listeners(),
+            orphan.backends(),
+            orphan.healthCheck(),
+            orphan.sourceRanges(),
+            orphan.requestedIp(),
+            orphan.affinity(),
+            orphan.annotations(),
+            orphan.tags()));
+    long start = System.nanoTime();
+    await().atMost(Duration.ofSeconds(15)).until(() -> provider.balancer(NS + "/gone").isEmpty());
+    // not at the first sweep that saw it: a grace period of one resync period
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(Duration.ofSeconds(1));
+    assertThat(provider.balancer(NS + "/web")).isPresent();
+  }
 }
