@@ -144,7 +144,7 @@ public abstract class ProviderConformanceKit {
       LoadBalancerPlan plan = plan(ref, backends(2));
       LoadBalancerStatus first = provider.ensure(plan);
       LoadBalancerStatus second = provider.ensure(plan);
-      assertThat(second).isEqualTo(first);
+      assertThat(second.ingress()).isEqualTo(first.ingress());
       assertThat(first.ingress()).isNotEmpty();
       assertThat(cloud().loadBalancerCount(ref)).isEqualTo(1);
     }
@@ -154,7 +154,7 @@ public abstract class ProviderConformanceKit {
     void findAfterEnsure() throws Exception {
       LoadBalancerRef ref = newRef();
       LoadBalancerStatus status = provider.ensure(plan(ref, backends(1)));
-      assertThat(provider.find(ref)).contains(status);
+      assertThat(provider.find(ref).map(LoadBalancerStatus::ingress)).contains(status.ingress());
     }
 
     @Test
@@ -267,8 +267,9 @@ public abstract class ProviderConformanceKit {
       LoadBalancerPlan plan = plan(ref, backends(2));
       LoadBalancerStatus status = provider.ensure(plan);
       try (LoadBalancerProvider restarted = newProvider()) {
-        assertThat(restarted.find(ref)).contains(status);
-        assertThat(restarted.ensure(plan)).isEqualTo(status);
+        // the addresses are the same; a backend health figure may move between calls
+        assertThat(restarted.find(ref).map(LoadBalancerStatus::ingress)).contains(status.ingress());
+        assertThat(restarted.ensure(plan).ingress()).isEqualTo(status.ingress());
       }
       assertThat(cloud().loadBalancerCount(ref)).isEqualTo(1);
     }

@@ -106,13 +106,16 @@ final class AwsProvider implements LoadBalancerProvider {
       lb = createLoadBalancer(shape, options, subnets);
     }
     Map<String, TargetGroup> groups = ensureTargetGroups(ref, lb, shape, options, vpcId);
+    // a backend counts as healthy when every target group reports it so
+    Set<String> healthy = new TreeSet<>(shape.instanceIds());
     for (TargetGroupSpec spec : shape.targetGroups()) {
-      syncTargets(groups.get(spec.name()).targetGroupArn(), shape.instanceIds());
+      healthy.retainAll(syncTargets(groups.get(spec.name()).targetGroupArn(), shape.instanceIds()));
     }
     syncListeners(lb, shape, groups);
     deleteStaleTargetGroups(shape, groups.values());
     syncRules(ref, shape.instanceIds(), shape.rules());
-    return LoadBalancerStatus.ofHostname(lb.dnsName());
+    return LoadBalancerStatus.ofHostname(lb.dnsName())
+        .withBackendHealth(healthy.size(), shape.instanceIds().size());
   }
 
   @Override
@@ -412,18 +415,25 @@ final class AwsProvider implements LoadBalancerProvider {
     return owned;
   }
 
-  private void syncTargets(String targetGroupArn, Set<String> desired) throws ProviderException {
+  /** Registers exactly {@code desired}; returns the targets the NLB reported healthy. */
+  private Set<String> syncTargets(String targetGroupArn, Set<String> desired)
+      throws ProviderException {
+    List<software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetHealthDescription>
+        described =
+            api.call(
+                Bucket.ELB_READ,
+                "DescribeTargetHealth",
+                () ->
+                    elb.describeTargetHealth(r -> r.targetGroupArn(targetGroupArn))
+                        .targetHealthDescriptions());
     Set<String> actual =
-        api.call(
-            Bucket.ELB_READ,
-            "DescribeTargetHealth",
-            () ->
-                elb
-                    .describeTargetHealth(r -> r.targetGroupArn(targetGroupArn))
-                    .targetHealthDescriptions()
-                    .stream()
-                    .map(d -> d.target().id())
-                    .collect(Collectors.toCollection(TreeSet::new)));
+        described.stream().map(d -> d.target().id()).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> healthy =
+        described.stream()
+            .filter(
+                d -> d.targetHealth() != null && "healthy".equals(d.targetHealth().stateAsString()))
+            .map(d -> d.target().id())
+            .collect(Collectors.toCollection(TreeSet::new));
     SetDiff<String> diff = SetDiff.of(new TreeSet<>(desired), actual);
     if (!diff.add().isEmpty()) {
       List<TargetDescription> add =
@@ -441,6 +451,8 @@ final class AwsProvider implements LoadBalancerProvider {
           "DeregisterTargets",
           () -> elb.deregisterTargets(r -> r.targetGroupArn(targetGroupArn).targets(remove)));
     }
+    healthy.retainAll(desired);
+    return healthy;
   }
 
   /**

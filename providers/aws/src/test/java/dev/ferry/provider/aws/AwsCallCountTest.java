@@ -77,4 +77,62 @@ class AwsCallCountTest {
           .containsExactly("RegisterTargets", "RegisterTargets");
     }
   }
+
+  @Test
+  @DisplayName(
+      "a resync round over 20 unchanged Services: no mutating call, a bounded number of reads"
+          + " per load balancer, and the healthy backend count in the status")
+  void resyncRound() throws Exception {
+    AwsFixture f = new AwsFixture(cloud, 3);
+    List<LoadBalancerPlan> plans = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      LoadBalancerPlan p = AwsFixture.plan(AwsFixture.ref("uid-resync-" + i), f.backends);
+      int shift = 100 + 2 * i; // NodePorts are unique in a cluster
+      plans.add(
+          new LoadBalancerPlan(
+              p.ref(),
+              p.scheme(),
+              p.listeners().stream()
+                  .map(
+                      l ->
+                          new dev.ferry.spi.Listener(
+                              l.name(), l.protocol(), l.port(), l.nodePort() + shift))
+                  .toList(),
+              p.backends(),
+              p.healthCheck(),
+              p.sourceRanges(),
+              p.requestedIp(),
+              p.affinity(),
+              p.annotations(),
+              p.tags()));
+    }
+    List<String> calls = new ArrayList<>();
+    try (AwsProvider p = f.provider()) {
+      for (LoadBalancerPlan plan : plans) {
+        p.ensure(plan);
+      }
+      p.api().observer(calls::add);
+      List<dev.ferry.spi.LoadBalancerStatus> statuses = new ArrayList<>();
+      for (LoadBalancerPlan plan : plans) {
+        statuses.add(p.ensure(plan)); // what one --resync-period does for every Service
+      }
+      System.out.printf(
+          "AWS resync round, 20 Services (2 ports, 3 nodes each): %d calls (%d mutating), %.1f"
+              + " reads per load balancer: %s%n",
+          calls.size(),
+          calls.stream().filter(AwsCallCountTest::mutating).count(),
+          calls.size() / 20.0,
+          count(calls));
+      assertThat(calls).filteredOn(AwsCallCountTest::mutating).isEmpty();
+      assertThat(calls.size()).isLessThanOrEqualTo(20 * 12);
+      assertThat(statuses)
+          .allSatisfy(
+              s ->
+                  assertThat(s.backendHealth())
+                      .hasValue(new dev.ferry.spi.LoadBalancerStatus.BackendHealth(3, 3)));
+      for (LoadBalancerPlan plan : plans) {
+        p.ensureDeleted(plan.ref());
+      }
+    }
+  }
 }
