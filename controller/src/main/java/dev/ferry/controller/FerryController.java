@@ -1,7 +1,10 @@
 package dev.ferry.controller;
 
 import dev.ferry.spi.Backend;
+import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.ProviderException;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
@@ -14,6 +17,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -59,6 +63,9 @@ public final class FerryController implements AutoCloseable {
   private final Map<String, ScheduledFuture<?>> resyncs = new ConcurrentHashMap<>();
   private final Map<String, Instant> orphanedSince = new ConcurrentHashMap<>();
   private volatile ScheduledFuture<?> sweeps;
+  private volatile ScheduledFuture<?> checks;
+  // Services whose periodic check is due, checked together by the next round
+  private final Set<String> due = ConcurrentHashMap.newKeySet();
   private volatile SharedIndexInformer<Service> serviceInformer;
   private volatile SharedIndexInformer<Node> nodeInformer;
   private volatile boolean ready;
@@ -194,6 +201,13 @@ public final class FerryController implements AutoCloseable {
         .forEach(queue::add);
     leading = true;
     long period = settings.resyncPeriod().toMillis();
+    long checkEvery = Math.max(50, period / 20);
+    checks =
+        timer.scheduleWithFixedDelay(
+            () -> Thread.ofVirtual().name("ferry-check").start(this::checkDue),
+            checkEvery,
+            checkEvery,
+            TimeUnit.MILLISECONDS);
     sweeps =
         timer.scheduleWithFixedDelay(
             () -> Thread.ofVirtual().name("ferry-sweep").start(this::sweep),
@@ -255,6 +269,9 @@ public final class FerryController implements AutoCloseable {
     if (sweeps != null) {
       sweeps.cancel(false);
     }
+    if (checks != null) {
+      checks.cancel(false);
+    }
     queue.stop();
     resyncs.values().forEach(f -> f.cancel(false));
     resyncs.clear();
@@ -314,19 +331,53 @@ public final class FerryController implements AutoCloseable {
     } else {
       long period = settings.resyncPeriod().toMillis();
       long delay = (long) (period * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
-      previous =
-          resyncs.put(
-              key,
-              timer.schedule(
-                  () -> {
-                    reconciler.resync(key);
-                    queue.add(key);
-                  },
-                  delay,
-                  TimeUnit.MILLISECONDS));
+      previous = resyncs.put(key, timer.schedule(() -> due.add(key), delay, TimeUnit.MILLISECONDS));
     }
     if (previous != null) {
       previous.cancel(false);
+    }
+  }
+
+  /**
+   * Checks the Services whose resync is due, all in one batched, read-only {@code inStep} call: a
+   * load balancer in step only has its status compared (through the queue, so each Service is still
+   * reconciled by one worker at a time); any other gets a full, read-first ensure.
+   */
+  private void checkDue() {
+    if (!leading || due.isEmpty()) {
+      return;
+    }
+    List<String> keys = new ArrayList<>(due);
+    due.removeAll(keys);
+    List<LoadBalancerPlan> plans = new ArrayList<>();
+    Map<LoadBalancerRef, String> keyOf = new HashMap<>();
+    for (String key : keys) {
+      LoadBalancerPlan plan = reconciler.appliedPlan(key);
+      if (plan == null) {
+        reconciler.resync(key);
+        queue.add(key);
+      } else {
+        plans.add(plan);
+        keyOf.put(plan.ref(), key);
+      }
+    }
+    Map<LoadBalancerRef, LoadBalancerStatus> inStep = Map.of();
+    if (!plans.isEmpty()) {
+      try {
+        inStep = provider.inStep(plans);
+      } catch (ProviderException | RuntimeException e) {
+        log.info("periodic check failed, ensuring each instead: {}", e.getMessage());
+      }
+    }
+    for (LoadBalancerPlan plan : plans) {
+      String key = keyOf.get(plan.ref());
+      LoadBalancerStatus status = inStep.get(plan.ref());
+      if (status != null) {
+        reconciler.checked(key, status);
+      } else {
+        reconciler.resync(key);
+      }
+      queue.add(key);
     }
   }
 

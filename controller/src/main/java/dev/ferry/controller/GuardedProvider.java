@@ -96,6 +96,14 @@ final class GuardedProvider implements LoadBalancerProvider {
   }
 
   @Override
+  public Map<LoadBalancerRef, LoadBalancerStatus> inStep(List<LoadBalancerPlan> plans)
+      throws ProviderException {
+    Map<LoadBalancerRef, LoadBalancerStatus> answer =
+        guarded("inStep", null, () -> delegate.inStep(plans));
+    return answer == null ? Map.of() : answer;
+  }
+
+  @Override
   public List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException {
     return guarded("listOwned", null, () -> delegate.listOwned(clusterName));
   }

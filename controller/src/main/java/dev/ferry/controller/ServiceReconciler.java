@@ -55,6 +55,8 @@ final class ServiceReconciler {
   private final Map<String, LoadBalancerPlan> announced = new ConcurrentHashMap<>();
   // Services due for a full, read-first check (drift repair)
   private final Set<String> resyncDue = ConcurrentHashMap.newKeySet();
+  // the status of load balancers the periodic check found in step, for the next reconcile
+  private final Map<String, LoadBalancerStatus> checked = new ConcurrentHashMap<>();
   // Services whose load balancer exists but whose cloud had no address for it yet
   private final Set<String> awaitingAddress = ConcurrentHashMap.newKeySet();
   // what a Service was last warned about, so that a warning is recorded once per content of it
@@ -167,8 +169,12 @@ final class ServiceReconciler {
     }
 
     boolean resync = resyncDue.remove(key);
+    LoadBalancerStatus checkedInStep = checked.remove(key);
     LoadBalancerPlan last = applied.get(key);
     if (plan.equals(last) && !resync) {
+      if (checkedInStep != null) {
+        return published(key, withPorts, checkedInStep); // writes only what differs
+      }
       return awaitingAddress.contains(key) ? recheckAddress(key, withPorts, plan) : Outcome.DONE;
     }
     if (!resync && last != null && last.withBackends(plan.backends()).equals(plan)) {
@@ -179,10 +185,21 @@ final class ServiceReconciler {
 
   /** Forgets every memo of what was applied: a new leadership term checks everything afresh. */
   void forgetAll() {
+    checked.clear();
     applied.clear();
     announced.clear();
     awaitingAddress.clear();
     resyncDue.clear();
+  }
+
+  /** The plan last applied for {@code key}, or null. */
+  LoadBalancerPlan appliedPlan(String key) {
+    return applied.get(key);
+  }
+
+  /** The periodic check found {@code key}'s load balancer in step, with this status. */
+  void checked(String key, LoadBalancerStatus status) {
+    checked.put(key, status);
   }
 
   /** Marks {@code key} for a full, read-first check at its next reconcile (drift repair). */
@@ -337,6 +354,7 @@ final class ServiceReconciler {
   }
 
   private void forget(String key) {
+    checked.remove(key);
     applied.remove(key);
     announced.remove(key);
     awaitingAddress.remove(key);

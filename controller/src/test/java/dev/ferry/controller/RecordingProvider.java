@@ -107,6 +107,22 @@ final class RecordingProvider implements LoadBalancerProvider {
     }
   }
 
+  /** In step: a balancer exists with exactly the plan (addresses aside). */
+  @Override
+  public synchronized Map<LoadBalancerRef, LoadBalancerStatus> inStep(
+      List<LoadBalancerPlan> plans) {
+    Map<LoadBalancerRef, LoadBalancerStatus> out = new LinkedHashMap<>();
+    for (LoadBalancerPlan plan : plans) {
+      calls.add(new Call("inStep", plan.ref().serviceKey()));
+      LoadBalancerPlan have = balancers.get(plan.ref().uid());
+      if (have != null
+          && have.withCurrentAddresses(List.of()).equals(plan.withCurrentAddresses(List.of()))) {
+        out.put(plan.ref(), status(plan.ref()));
+      }
+    }
+    return out;
+  }
+
   @Override
   public synchronized void updateBackends(LoadBalancerRef ref, List<Backend> backends)
       throws ProviderException {

@@ -1,6 +1,7 @@
 package dev.ferry.spi;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -32,6 +33,21 @@ public interface LoadBalancerProvider extends AutoCloseable {
    * @throws ProviderException.Transient if no load balancer exists for {@code ref}
    */
   void updateBackends(LoadBalancerRef ref, List<Backend> backends) throws ProviderException;
+
+  /**
+   * The periodic check (drift repair): which of {@code plans}' load balancers are exactly as their
+   * plans say, found with read-only calls, batched where the cloud allows (e.g. one describe for
+   * many load balancers). Answers the status of each one in step; a plan left out is drifted,
+   * missing or unknown, and the controller calls {@link #ensure} for it. Never changes anything,
+   * and may run while other calls for the same Services are in flight (it only reads).
+   *
+   * <p>The default knows nothing (every plan is ensured, which is correct if each {@code ensure}
+   * reads first and changes only differences).
+   */
+  default Map<LoadBalancerRef, LoadBalancerStatus> inStep(List<LoadBalancerPlan> plans)
+      throws ProviderException {
+    return Map.of();
+  }
 
   /** Deletes everything this provider made for {@code ref}; succeeds when nothing is there. */
   void ensureDeleted(LoadBalancerRef ref) throws ProviderException;

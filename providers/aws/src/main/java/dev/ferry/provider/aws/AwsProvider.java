@@ -64,6 +64,8 @@ final class AwsProvider implements LoadBalancerProvider {
   private final Ec2Client ec2;
   private final AwsApi api;
   private final ProviderEvents events;
+  // the shared reads of a check (inStep) in progress on this thread, if any
+  private final ThreadLocal<ReadRound> round = new ThreadLocal<>();
 
   AwsProvider(ElasticLoadBalancingV2Client elb, Ec2Client ec2, AwsApi api, ProviderEvents events) {
     this.elb = elb;
@@ -91,13 +93,19 @@ final class AwsProvider implements LoadBalancerProvider {
     CAPABILITIES.requireSupported(plan);
     AwsOptions options = AwsOptions.from(plan);
     LoadBalancerRef ref = plan.ref();
-    List<Subnet> subnets = subnets(options, ref.cluster());
+    List<Subnet> subnets =
+        shared(
+            "subnets:" + options.internal() + ":" + options.subnets() + ":" + ref.cluster(),
+            () -> subnets(options, ref.cluster()));
     String vpcId = subnets.get(0).vpcId();
     String vpcCidr =
-        api.call(
-            Bucket.EC2_READ,
-            "DescribeVpcs",
-            () -> ec2.describeVpcs(r -> r.vpcIds(vpcId)).vpcs().get(0).cidrBlock());
+        shared(
+            "vpc:" + vpcId,
+            () ->
+                api.call(
+                    Bucket.EC2_READ,
+                    "DescribeVpcs",
+                    () -> ec2.describeVpcs(r -> r.vpcIds(vpcId)).vpcs().get(0).cidrBlock()));
     AwsShape shape = AwsShape.of(plan, options, vpcCidr);
     warnSkipped(ref, shape.skippedNodes());
 
@@ -189,7 +197,7 @@ final class AwsProvider implements LoadBalancerProvider {
   }
 
   private void warnSkipped(LoadBalancerRef ref, List<String> nodes) {
-    if (!nodes.isEmpty()) {
+    if (!nodes.isEmpty() && round.get() == null) { // a periodic check repeats no warning
       events.warning(
           ref,
           "NodeNotRegistered",
@@ -203,26 +211,14 @@ final class AwsProvider implements LoadBalancerProvider {
 
   private Optional<LoadBalancer> findLoadBalancer(LoadBalancerRef ref) throws ProviderException {
     String name = AwsNames.loadBalancer(ref);
-    List<LoadBalancer> found;
-    try {
-      found =
-          api.call(
-              Bucket.ELB_READ,
-              "DescribeLoadBalancers",
-              () -> elb.describeLoadBalancers(r -> r.names(name)).loadBalancers());
-    } catch (ProviderException.Transient e) {
-      if (e.getCause() instanceof AwsServiceException a
-          && AwsApi.isCode(a, "LoadBalancerNotFound")) {
-        return Optional.empty();
-      }
-      throw e;
-    }
+    List<LoadBalancer> found = shared("lb:" + name, () -> describeLoadBalancers(List.of(name)));
     if (found.isEmpty()) {
       return Optional.empty();
     }
     // AWS keeps names unique; should an emulator hold two, the first owned one is the one
     Map<String, Map<String, String>> tags =
-        tags(found.stream().map(LoadBalancer::loadBalancerArn).toList());
+        shared(
+            "tags:" + name, () -> tags(found.stream().map(LoadBalancer::loadBalancerArn).toList()));
     for (LoadBalancer lb : found) {
       if (AwsShape.owns(ref, tags.getOrDefault(lb.loadBalancerArn(), Map.of()))) {
         return Optional.of(lb);
@@ -534,6 +530,82 @@ final class AwsProvider implements LoadBalancerProvider {
     }
   }
 
+  /** The load balancers with these names (up to 20); none when any is unknown to AWS. */
+  private List<LoadBalancer> describeLoadBalancers(List<String> names) throws ProviderException {
+    try {
+      return api.call(
+          Bucket.ELB_READ,
+          "DescribeLoadBalancers",
+          () -> elb.describeLoadBalancers(r -> r.names(names)).loadBalancers());
+    } catch (ProviderException.Transient e) {
+      if (e.getCause() instanceof AwsServiceException a
+          && AwsApi.isCode(a, "LoadBalancerNotFound")) {
+        return List.of();
+      }
+      throw e;
+    }
+  }
+
+  // --- the periodic check ---
+
+  /**
+   * Each plan's ensure, run with every mutating call refused: a load balancer whose ensure would
+   * change nothing is in step. Checks go 20 at a time, sharing one DescribeLoadBalancers and one
+   * DescribeTags for the 20, and the reads every Service repeats (subnets, VPC, node security
+   * group).
+   */
+  @Override
+  public Map<LoadBalancerRef, LoadBalancerStatus> inStep(List<LoadBalancerPlan> plans)
+      throws ProviderException {
+    Map<LoadBalancerRef, LoadBalancerStatus> inStep = new HashMap<>();
+    for (int i = 0; i < plans.size(); i += 20) {
+      List<LoadBalancerPlan> batch = plans.subList(i, Math.min(plans.size(), i + 20));
+      ReadRound shared = new ReadRound();
+      prefetch(batch, shared);
+      for (LoadBalancerPlan plan : batch) {
+        round.set(shared);
+        api.readOnly(true);
+        try {
+          inStep.put(plan.ref(), ensure(plan));
+        } catch (ReadRound.WouldChange e) {
+          // drifted: the controller ensures it
+        } finally {
+          api.readOnly(false);
+          round.remove();
+        }
+      }
+    }
+    return inStep;
+  }
+
+  /** One describe for the batch's load balancers and one for their tags. */
+  private void prefetch(List<LoadBalancerPlan> batch, ReadRound shared) throws ProviderException {
+    List<String> names = batch.stream().map(p -> AwsNames.loadBalancer(p.ref())).toList();
+    List<LoadBalancer> found = describeLoadBalancers(names);
+    if (found.isEmpty()) {
+      return; // one of them is missing (AWS then answers none): each is looked up alone
+    }
+    Map<String, Map<String, String>> tags =
+        tags(found.stream().map(LoadBalancer::loadBalancerArn).toList());
+    for (String name : names) {
+      List<LoadBalancer> mine =
+          found.stream().filter(lb -> lb.loadBalancerName().equals(name)).toList();
+      shared.put("lb:" + name, mine);
+      Map<String, Map<String, String>> theirTags = new HashMap<>();
+      mine.forEach(
+          lb ->
+              theirTags.put(
+                  lb.loadBalancerArn(), tags.getOrDefault(lb.loadBalancerArn(), Map.of())));
+      shared.put("tags:" + name, theirTags);
+    }
+  }
+
+  /** A read shared within a check's round; outside a check, simply the read. */
+  private <T> T shared(String key, ReadRound.Read<T> read) throws ProviderException {
+    ReadRound r = round.get();
+    return r == null ? read.get() : r.read(key, read);
+  }
+
   // --- subnets ---
 
   private List<Subnet> subnets(AwsOptions options, String cluster) throws ProviderException {
@@ -634,6 +706,13 @@ final class AwsProvider implements LoadBalancerProvider {
     if (instanceIds.isEmpty()) {
       return Optional.empty();
     }
+    return shared(
+        "nodesg:" + cluster + ":" + instanceIds,
+        () -> describeNodeSecurityGroup(instanceIds, cluster));
+  }
+
+  private Optional<SecurityGroup> describeNodeSecurityGroup(Set<String> instanceIds, String cluster)
+      throws ProviderException {
     List<Instance> instances =
         api.call(
             Bucket.EC2_READ,
