@@ -7,6 +7,7 @@ import dev.ferry.controller.ControllerProcess;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -159,7 +160,7 @@ class OperationsIT {
                                     e -> e.getCount() == 1 && !e.getReason().startsWith("Delet"))));
     assertThat(events("class-a")).extracting(Event::getReason).hasSize(2);
     assertThat(events("class-default")).extracting(Event::getReason).hasSize(2);
-    assertThat(ClusterIT.get("class-a").getMetadata().getAnnotations())
+    assertThat(get("class-a").getMetadata().getAnnotations())
         .containsEntry("ferry.dev/owner", RealApiServer.NAMESPACE + "/ferry-a");
     delete("class-a", "class-default");
   }
@@ -257,6 +258,46 @@ class OperationsIT {
     assertThat(ip(get("outage"))).isEqualTo(address);
     assertThat(ask(address, 18405)).isEqualTo("hello");
     delete("outage");
+  }
+
+  @Test
+  @DisplayName(
+      "drift repair: the local load balancer deleted behind Ferry's back and a cleared status are"
+          + " both back within one resync period")
+  void driftRepaired() throws Exception {
+    String pool = "127.0.120.0/24";
+    start(local(pool, "--resync-period", "2s"));
+    Service created = create("drifty", 18406, null);
+    ClusterIT.eventually().until(() -> ip(get("drifty")) != null);
+    String address = ip(get("drifty"));
+    dev.ferry.spi.LoadBalancerProvider behindItsBack =
+        dev.ferry.controller.ProviderRegistry.load(getClass().getClassLoader())
+            .get("local")
+            .create(
+                new dev.ferry.spi.ProviderContext(
+                    "ops", java.util.Map.of("local.address-pool", pool)));
+    dev.ferry.spi.LoadBalancerRef ref =
+        new dev.ferry.spi.LoadBalancerRef("ops", NS, "drifty", created.getMetadata().getUid());
+    behindItsBack.ensureDeleted(ref);
+    assertThat(behindItsBack.find(ref)).isEmpty();
+    await().atMost(Duration.ofSeconds(10)).until(() -> behindItsBack.find(ref).isPresent());
+    assertThat(behindItsBack.find(ref).orElseThrow().ingress().get(0).ip()).contains(address);
+
+    admin
+        .services()
+        .inNamespace(NS)
+        .withName("drifty")
+        .editStatus(
+            sv ->
+                new ServiceBuilder(sv)
+                    .editStatus()
+                    .withNewLoadBalancer()
+                    .endLoadBalancer()
+                    .endStatus()
+                    .build());
+    assertThat(ip(get("drifty"))).isNull();
+    await().atMost(Duration.ofSeconds(10)).until(() -> address.equals(ip(get("drifty"))));
+    delete("drifty");
   }
 
   /** Sends nothing, reads one line from {@code host:port}; null when that fails. */
