@@ -53,13 +53,14 @@ public final class ControllerProcess implements AutoCloseable {
   private volatile Duration lease;
   private volatile String leaseNamespace;
   private volatile String leaseName;
+  private volatile boolean stopping;
 
   private ControllerProcess(RunOptions options) throws IOException {
     ControllerSettings settings =
         options.controllerSettings(leaseNamespace(options) + "/" + options.leaseName);
     LoadBalancerProviderFactory factory =
         ProviderRegistry.load(ControllerProcess.class.getClassLoader()).get(options.provider);
-    Config config = config(options);
+    Config config = ApiServerConnection.find(options.kubeconfig).requireReachable().config();
     this.client = new KubernetesClientBuilder().withConfig(config).build();
     this.leaseTiming = RunOptions.parseDuration(options.leaseDuration, "--lease-duration");
     // the Lease gets a client of its own that fails fast: a renewal must fail within the renew
@@ -155,19 +156,27 @@ public final class ControllerProcess implements AutoCloseable {
                               controller.startWorkers();
                             },
                             () -> {
-                              log.warn(
-                                  "{} lost the lease; stopped reconciling, campaigning again",
-                                  identity);
+                              if (stopping) {
+                                log.info("{} released the lease", identity);
+                              } else {
+                                log.warn(
+                                    "{} lost the lease; stopped reconciling, campaigning again",
+                                    identity);
+                              }
                               controller.stopWorkers();
                             },
-                            leader -> log.info("leader is {}", leader)))
+                            leader -> {
+                              if (leader != null) {
+                                log.info("leader is {}", leader);
+                              }
+                            }))
                     .build())
             .build()
             .start();
     election = term;
     term.whenComplete(
         (v, t) -> {
-          if (exited.getCount() > 0 && !term.isCancelled()) {
+          if (!stopping && !term.isCancelled()) {
             controller.stopWorkers();
             campaign();
           }
@@ -186,18 +195,6 @@ public final class ControllerProcess implements AutoCloseable {
       // fall through to the default
     }
     return System.getenv().getOrDefault("POD_NAMESPACE", "default");
-  }
-
-  private static Config config(RunOptions options) throws IOException {
-    return config(options.kubeconfig);
-  }
-
-  /** The API server's configuration: {@code kubeconfig}, else in-cluster or the usual files. */
-  static Config config(Path kubeconfig) throws IOException {
-    if (kubeconfig != null) {
-      return Config.fromKubeconfig(Files.readString(kubeconfig));
-    }
-    return Config.autoConfigure(null);
   }
 
   public boolean isReady() {
@@ -219,6 +216,11 @@ public final class ControllerProcess implements AutoCloseable {
 
   FerryController controller() {
     return controller;
+  }
+
+  /** True once the process has stopped. */
+  public boolean hasStopped() {
+    return exited.getCount() == 0;
   }
 
   /** The exit code if the process stops within {@code limit}; empty while it runs. */
@@ -244,6 +246,7 @@ public final class ControllerProcess implements AutoCloseable {
     if (exited.getCount() == 0) {
       return;
     }
+    stopping = true;
     Future<?> e = election;
     if (e != null) {
       e.cancel(true);

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,14 +25,22 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     version = "ferry 0.1.0",
     description = "Makes type: LoadBalancer Services real.",
-    subcommands = {Main.Run.class, Main.Gc.class})
+    subcommands = {Main.Run.class, Main.Gc.class, AutoComplete.GenerateCompletion.class})
 public final class Main {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
 
   /** {@code ferry run}: runs the controller until stopped. */
   @Command(
       name = "run",
       mixinStandardHelpOptions = true,
-      description = "Run the controller against a cluster.")
+      description = "Run the controller against a cluster.",
+      footer = {
+        "",
+        "Examples:",
+        "  ferry run --kubeconfig ~/.kube/config --provider local --cluster-name dev",
+        "  ferry run --provider aws --cluster-name prod-eu --provider-setting aws.region=eu-west-1"
+      })
   public static final class Run implements Callable<Integer> {
     @Mixin RunOptions options;
 
@@ -81,12 +90,21 @@ public final class Main {
 
     @Override
     public Integer call() throws Exception {
+      try {
+        return sweep();
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        spec.commandLine().getErr().println("ferry: " + e.getMessage());
+        return 2;
+      }
+    }
+
+    private int sweep() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
       LoadBalancerProviderFactory factory =
           ProviderRegistry.load(Main.class.getClassLoader()).get(provider);
       try (KubernetesClient client =
               new KubernetesClientBuilder()
-                  .withConfig(ControllerProcess.config(kubeconfig))
+                  .withConfig(ApiServerConnection.find(kubeconfig).requireReachable().config())
                   .build();
           LoadBalancerProvider p =
               factory.create(new ProviderContext(clusterName, providerSettings))) {
@@ -136,7 +154,17 @@ public final class Main {
       System.err.println("ferry: " + e.getMessage());
       return 2;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(process::close, "ferry-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  if (!process.hasStopped()) {
+                    log.info("asked to stop (SIGTERM or ^C); shutting down");
+                    process.close();
+                    log.info("stopped");
+                  }
+                },
+                "ferry-shutdown"));
     return process.awaitExit();
   }
 

@@ -62,7 +62,9 @@ class ControllerProcessTest {
                 "local.address-pool=127.0.105.0/24"));
     args.addAll(List.of(extra));
     RunOptions options = new RunOptions();
-    new CommandLine(options).parseArgs(args.toArray(String[]::new));
+    new CommandLine(options)
+        .setOverwrittenOptionsAllowed(true)
+        .parseArgs(args.toArray(String[]::new));
     ControllerProcess p = ControllerProcess.start(options);
     processes.add(p);
     return p;
@@ -148,5 +150,20 @@ class ControllerProcessTest {
     p.controller().informers().get(0).stop();
     await().atMost(Duration.ofSeconds(10)).until(() -> !p.isReady());
     assertThat(p.awaitExit()).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("a busy metrics port names the port and the flags to change")
+  void busyPort() throws Exception {
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () ->
+                  start(
+                      "--no-leader-elect", "--metrics-port", String.valueOf(taken.getLocalPort())))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("127.0.0.1:" + taken.getLocalPort())
+          .hasMessageContaining("--metrics-port");
+    }
   }
 }

@@ -42,6 +42,46 @@ class MainTest {
   }
 
   @Test
+  @DisplayName("a missing kubeconfig file: one line naming it, exit 2")
+  void missingKubeconfig() {
+    Run r = run("run", "--kubeconfig", "/nonexistent/kubeconfig", "--metrics-port", "0");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.stderr().strip())
+        .isEqualTo(
+            "ferry: kubeconfig /nonexistent/kubeconfig does not exist (--kubeconfig"
+                + " /nonexistent/kubeconfig)");
+  }
+
+  @Test
+  @DisplayName("an unreachable API server: one line naming the URL and where it came from, exit 2")
+  void unreachable(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path kubeconfig = dir.resolve("kubeconfig");
+    java.nio.file.Files.writeString(
+        kubeconfig,
+        """
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: x, cluster: {server: "https://127.0.0.1:1"}}]
+        users: [{name: x, user: {token: t}}]
+        contexts: [{name: x, context: {cluster: x, user: x}}]
+        current-context: x
+        """);
+    Run r = run("run", "--kubeconfig", kubeconfig.toString(), "--metrics-port", "0");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.stderr().lines()).hasSize(1);
+    assertThat(r.stderr())
+        .contains("cannot reach the API server at https://127.0.0.1:1/", kubeconfig.toString());
+  }
+
+  @Test
+  @DisplayName("--help lists every command with a description")
+  void help() {
+    java.io.StringWriter out = new java.io.StringWriter();
+    new CommandLine(new Main()).setOut(new java.io.PrintWriter(out)).execute("--help");
+    assertThat(out.toString()).contains("run ", "gc ", "generate-completion");
+  }
+
+  @Test
   @DisplayName("the in-tree local provider is found on the class path")
   void registryFindsLocal() {
     assertThat(ProviderRegistry.load(getClass().getClassLoader()).names()).contains("local");

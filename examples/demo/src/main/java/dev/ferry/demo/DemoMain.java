@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,7 +21,21 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "ferry 0.1.0",
     description = "Makes type: LoadBalancer Services real.",
-    subcommands = {DemoMain.Demo.class, DemoMain.Run.class, ProxyBenchmark.class})
+    subcommands = {
+      DemoMain.Demo.class,
+      DemoMain.Run.class,
+      Main.Gc.class,
+      ProxyBenchmark.class,
+      AutoComplete.GenerateCompletion.class
+    },
+    footer = {
+      "",
+      "Start with:",
+      "  ferry demo                    a tour with simulated nodes and real traffic",
+      "  ferry run --embedded-api      the controller on a fresh embedded API server",
+      "  ferry run --kubeconfig FILE   the controller against a cluster",
+      "  source <(ferry generate-completion)      completion for bash and zsh"
+    })
 public final class DemoMain {
 
   static Path home() {
@@ -31,7 +46,8 @@ public final class DemoMain {
   @Command(
       name = "demo",
       mixinStandardHelpOptions = true,
-      description = "Run Ferry on an embedded API server with simulated nodes and real traffic.")
+      description = "Run Ferry on an embedded API server with simulated nodes and real traffic.",
+      footer = {"", "Examples:", "  ferry demo", "  ferry demo --once      run the tour and exit"})
   static final class Demo implements Callable<Integer> {
     @Option(names = "--once", description = "Run the tour and exit: 0 when every step worked.")
     boolean once;
@@ -73,7 +89,13 @@ public final class DemoMain {
   @Command(
       name = "run",
       mixinStandardHelpOptions = true,
-      description = "Run the controller; --embedded-api starts a local API server for it.")
+      description = "Run the controller; --embedded-api starts a local API server for it.",
+      footer = {
+        "",
+        "Examples:",
+        "  ferry run --embedded-api --provider local",
+        "  ferry run --kubeconfig ~/.kube/config --provider aws --cluster-name prod-eu"
+      })
   static final class Run implements Callable<Integer> {
     @Mixin RunOptions options;
 

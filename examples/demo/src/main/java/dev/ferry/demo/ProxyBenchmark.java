@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = "Measure the local provider's proxy against a direct connection.")
+    description = "Measure the local provider's proxy against a direct connection.",
+    footer = {"", "Example:", "  ferry bench --connections 100 --seconds 5"})
 final class ProxyBenchmark implements Callable<Integer> {
 
   @Option(
