@@ -43,6 +43,9 @@ final class Planner {
 
   static final Duration DEFAULT_AFFINITY_TIMEOUT = Duration.ofSeconds(10800);
 
+  /** kube-proxy's health endpoint on every node ({@code --healthz-bind-address}). */
+  static final int KUBE_PROXY_HEALTH_PORT = 10256;
+
   private static final Pattern IPV4 =
       Pattern.compile(
           "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
@@ -175,7 +178,9 @@ final class Planner {
               "metadata.annotations[" + HC_TIMEOUT + "]",
               "timeout " + timeout + "s exceeds the interval " + interval + "s; make it shorter"));
     }
-    int port = HealthCheck.TRAFFIC_PORT;
+    // Cluster policy: kube-proxy's health endpoint, as KEP-3836 recommends for every protocol (it
+    // fails when the node is going away or kube-proxy is down; UDP cannot be checked on its port)
+    int port = KUBE_PROXY_HEALTH_PORT;
     if (local) {
       Integer hcnp = spec.getHealthCheckNodePort();
       if (hcnp == null || hcnp < 1 || hcnp > 65535) {
@@ -191,9 +196,9 @@ final class Planner {
       return null;
     }
     return new HealthCheck(
-        local ? HealthCheck.Type.HTTP : HealthCheck.Type.TCP,
+        HealthCheck.Type.HTTP,
         port,
-        local ? "/healthz" : "",
+        "/healthz",
         Duration.ofSeconds(interval),
         Duration.ofSeconds(timeout),
         healthy,

@@ -64,7 +64,8 @@ class PlannerTest {
 
   @Test
   @DisplayName(
-      "a plain Service becomes listeners per port, TCP health check on the traffic port, open to all")
+      "a plain Service becomes listeners per port, kube-proxy's HTTP :10256/healthz as health check"
+          + " (for UDP too), open to all")
   void plainService() {
     LoadBalancerPlan expected =
         new LoadBalancerPlan(
@@ -75,9 +76,9 @@ class PlannerTest {
                 new Listener("dns", Protocol.UDP, 53, 30053)),
             NODES,
             new HealthCheck(
-                HealthCheck.Type.TCP,
-                HealthCheck.TRAFFIC_PORT,
-                "",
+                HealthCheck.Type.HTTP,
+                10256,
+                "/healthz",
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(5),
                 2,

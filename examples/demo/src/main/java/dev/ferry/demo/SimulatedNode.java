@@ -26,12 +26,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * A simulated node on its own loopback address, with a tiny kube-proxy: it listens on every
- * Service's NodePorts and forwards to the demo pods, and serves the healthCheckNodePort {@code
- * /healthz} of {@code externalTrafficPolicy: Local} Services (200 only with a local pod). Under
- * Local policy a node without a local pod does not open the NodePort at all, so a load balancer's
- * connection is refused there, as kube-proxy drops it. Under Cluster policy this node prefers its
- * own pods, then any other live pod (a simplification that keeps the demo's output readable).
+ * A simulated node on its own loopback address, with a tiny kube-proxy: it serves kube-proxy's
+ * {@code :10256/healthz}, listens on every Service's NodePorts and forwards to the demo pods, and
+ * serves the healthCheckNodePort {@code /healthz} of {@code externalTrafficPolicy: Local} Services
+ * (200 only with a local pod). Under Local policy a node without a local pod does not open the
+ * NodePort at all, so a load balancer's connection is refused there, as kube-proxy drops it. Under
+ * Cluster policy this node prefers its own pods, then any other live pod (a simplification that
+ * keeps the demo's output readable).
  */
 final class SimulatedNode implements AutoCloseable {
 
@@ -45,10 +46,42 @@ final class SimulatedNode implements AutoCloseable {
   private final AtomicInteger cursor = new AtomicInteger();
   private volatile boolean running = true;
 
+  private final HttpServer kubeProxyHealth;
+
   SimulatedNode(String name, String address, String zone) {
     this.name = name;
     this.address = address;
     this.zone = zone;
+    this.kubeProxyHealth = startKubeProxyHealth();
+  }
+
+  /**
+   * kube-proxy's own health endpoint, {@code :10256/healthz}: 200 while the node runs. Load
+   * balancers check it for Services with {@code externalTrafficPolicy: Cluster}, whatever their
+   * protocol, so a node that stops is taken out for UDP as for TCP.
+   */
+  private HttpServer startKubeProxyHealth() {
+    try {
+      HttpServer server = HttpServer.create(new InetSocketAddress(address, 10256), 16);
+      server.createContext(
+          "/healthz",
+          ex -> {
+            byte[] body =
+                ("{\"lastUpdated\":\"%s\",\"currentTime\":\"%s\"}\n"
+                        .formatted(java.time.Instant.now(), java.time.Instant.now()))
+                    .getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(running ? 200 : 503, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+              out.write(body);
+            }
+          });
+      server.start();
+      return server;
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          name + " cannot serve kube-proxy's health port 10256: " + e.getMessage(), e);
+    }
   }
 
   boolean running() {
@@ -217,5 +250,6 @@ final class SimulatedNode implements AutoCloseable {
     proxies.clear();
     healthServers.values().forEach(s -> s.stop(0));
     healthServers.clear();
+    kubeProxyHealth.stop(0);
   }
 }

@@ -187,8 +187,10 @@ class AwsClusterIT {
         .hasSize(2)
         .allSatisfy(
             tg -> {
-              assertThat(tg.healthCheckProtocolAsString()).isEqualTo("TCP");
-              assertThat(tg.healthCheckPort()).isEqualTo("traffic-port");
+              // kube-proxy's health endpoint, for every protocol (KEP-3836)
+              assertThat(tg.healthCheckProtocolAsString()).isEqualTo("HTTP");
+              assertThat(tg.healthCheckPort()).isEqualTo("10256");
+              assertThat(tg.healthCheckPath()).isEqualTo("/healthz");
               assertThat(tg.healthCheckIntervalSeconds()).isEqualTo(10);
               assertThat(cloud.registeredInstances(tg))
                   .containsExactlyInAnyOrderElementsOf(firstThree);

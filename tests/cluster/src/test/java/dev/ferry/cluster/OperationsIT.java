@@ -240,6 +240,7 @@ class OperationsIT {
     Service created = create("outage", 18405, null);
     int nodePort = created.getSpec().getPorts().get(0).getNodePort();
     closing.add(echoServer("127.0.114.1", nodePort));
+    closing.add(kubeProxyHealth("127.0.114.1"));
     ClusterIT.eventually().until(() -> ip(get("outage")) != null);
     String address = ip(get("outage"));
     ClusterIT.eventually().until(() -> "hello".equals(ask(address, 18405)));
@@ -310,6 +311,21 @@ class OperationsIT {
     } catch (IOException e) {
       return null;
     }
+  }
+
+  /** kube-proxy's {@code :10256/healthz} on a "node", which the load balancer checks. */
+  private static AutoCloseable kubeProxyHealth(String host) throws IOException {
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(
+            new InetSocketAddress(InetAddress.getByName(host), 10256), 8);
+    server.createContext(
+        "/healthz",
+        ex -> {
+          ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    server.start();
+    return () -> server.stop(0);
   }
 
   /** A "node" answering "hello" on {@code host:port}, as a pod behind the NodePort would. */

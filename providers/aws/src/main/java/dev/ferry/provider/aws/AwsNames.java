@@ -51,4 +51,9 @@ final class AwsNames {
       throw new IllegalStateException(e);
     }
   }
+
+  /** The description of rules the cluster's Services share (kube-proxy health checks). */
+  static String sharedRuleDescription(String cluster) {
+    return "ferry.dev/cluster=" + cluster + " kube-proxy health checks";
+  }
 }

@@ -121,7 +121,7 @@ final class AwsProvider implements LoadBalancerProvider {
     }
     syncListeners(lb, shape, groups);
     deleteStaleTargetGroups(shape, groups.values());
-    syncRules(ref, shape.instanceIds(), shape.rules());
+    syncRules(ref, shape.instanceIds(), shape.rules(), shape.sharedRules());
     return LoadBalancerStatus.ofHostname(lb.dnsName())
         .withBackendHealth(healthy.size(), shape.instanceIds().size());
   }
@@ -740,11 +740,24 @@ final class AwsProvider implements LoadBalancerProvider {
         .or(() -> groups.stream().min((a, b) -> a.groupId().compareTo(b.groupId())));
   }
 
-  private void syncRules(LoadBalancerRef ref, Set<String> instanceIds, Set<Rule> desired)
+  private void syncRules(
+      LoadBalancerRef ref, Set<String> instanceIds, Set<Rule> desired, Set<Rule> shared)
       throws ProviderException {
     Optional<SecurityGroup> group = nodeSecurityGroup(instanceIds, ref.cluster());
     if (group.isEmpty()) {
       return;
+    }
+    Set<Rule> missingShared = new TreeSet<>(shared);
+    missingShared.removeAll(anyDescription(group.get()));
+    if (!missingShared.isEmpty()) {
+      List<IpPermission> add =
+          permissions(missingShared, AwsNames.sharedRuleDescription(ref.cluster()));
+      api.run(
+          Bucket.EC2_MUTATE,
+          "AuthorizeSecurityGroupIngress",
+          () ->
+              ec2.authorizeSecurityGroupIngress(
+                  r -> r.groupId(group.get().groupId()).ipPermissions(add)));
     }
     String description = AwsNames.ruleDescription(ref);
     SetDiff<Rule> diff = SetDiff.of(new TreeSet<>(desired), ours(group.get(), description));
@@ -783,6 +796,19 @@ final class AwsProvider implements LoadBalancerProvider {
     for (SecurityGroup g : groups) {
       revoke(g.groupId(), ours(g, description), description);
     }
+  }
+
+  /** Every rule of the group, whoever made it. */
+  private static Set<Rule> anyDescription(SecurityGroup group) {
+    Set<Rule> rules = new TreeSet<>();
+    for (IpPermission p : group.ipPermissions()) {
+      for (IpRange range : p.ipRanges()) {
+        if (p.fromPort() != null) {
+          rules.add(new Rule(p.ipProtocol(), p.fromPort(), range.cidrIp()));
+        }
+      }
+    }
+    return rules;
   }
 
   private static Set<Rule> ours(SecurityGroup group, String description) {

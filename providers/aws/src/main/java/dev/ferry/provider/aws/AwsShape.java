@@ -27,12 +27,15 @@ record AwsShape(
     Set<String> instanceIds,
     List<String> skippedNodes,
     Map<String, String> tags,
-    Set<Rule> rules) {
+    Set<Rule> rules,
+    Set<Rule> sharedRules) {
 
   static final String TAG_CLUSTER_PREFIX = "kubernetes.io/cluster/";
   static final String TAG_SERVICE_NAME = "kubernetes.io/service-name";
   static final String TAG_UID = "ferry.dev/service-uid";
   static final String TAG_CLUSTER = "ferry.dev/cluster";
+
+  static final int KUBE_PROXY_HEALTH_PORT = 10256;
 
   private static final Pattern AWS_PROVIDER_ID = Pattern.compile("aws:///[^/]*/(i-[0-9a-zA-Z]+)");
 
@@ -113,8 +116,13 @@ record AwsShape(
             new Rule("tcp", l.nodePort(), vpcCidr)); // the NLB's health checks come from the VPC
       }
     }
+    Set<Rule> shared = new TreeSet<>();
     if (!options.healthCheck().port().equals("traffic-port") && vpcCidr != null) {
-      rules.add(new Rule("tcp", Integer.parseInt(options.healthCheck().port()), vpcCidr));
+      int port = Integer.parseInt(options.healthCheck().port());
+      // kube-proxy's health port is the same on every node for every Service: one rule for the
+      // cluster (AWS refuses a second rule for the same port and source), never revoked by one
+      // Service's cleanup; a Local Service's healthCheckNodePort is its own
+      (port == KUBE_PROXY_HEALTH_PORT ? shared : rules).add(new Rule("tcp", port, vpcCidr));
     }
     return new AwsShape(
         AwsNames.loadBalancer(ref),
@@ -122,7 +130,8 @@ record AwsShape(
         Set.copyOf(instances),
         List.copyOf(skipped),
         Map.copyOf(tags),
-        Set.copyOf(rules));
+        Set.copyOf(rules),
+        Set.copyOf(shared));
   }
 
   /** The EC2 instance ID in a backend's {@code aws:///zone/i-...} providerID, or null. */

@@ -251,6 +251,33 @@ class LocalProviderTrafficTest {
   }
 
   @Test
+  @DisplayName(
+      "Cluster policy, UDP only: the kube-proxy HTTP check takes a failing node out of UDP traffic")
+  void udpFailsOverOnKubeProxyHealth() throws Exception {
+    HealthCheck kubeProxy =
+        new HealthCheck(
+            HealthCheck.Type.HTTP,
+            HEALTH_PORT, // kube-proxy's :10256 in a cluster; the fake nodes serve it here
+            "/healthz",
+            Duration.ofMillis(200),
+            Duration.ofMillis(150),
+            1,
+            1);
+    LoadBalancerPlan plan =
+        plan(backends(1, 2), kubeProxy, List.of("0.0.0.0/0"), SessionAffinity.NONE, UDP);
+    String ip = ip(provider.ensure(plan));
+    nodes.get(1).healthStatus(503); // node-2's kube-proxy reports unhealthy (node going away)
+    eventually()
+        .until(
+            () -> ((LocalProvider) provider).healthyBackends(plan.ref()).equals(List.of("node-1")));
+    for (int i = 0; i < 6; i++) {
+      assertThat(udpRequest(CLIENT, ip, 8053, "q" + i)).isEqualTo("node-1:q" + i);
+    }
+    nodes.get(1).healthStatus(200);
+    eventually().until(() -> ((LocalProvider) provider).healthyBackends(plan.ref()).size() == 2);
+  }
+
+  @Test
   @DisplayName("a backend change keeps established connections to backends that stay")
   void backendChangeKeepsConnections() throws Exception {
     LoadBalancerPlan plan =
