@@ -74,17 +74,46 @@ class ChartTest {
   }
 
   @Test
-  @DisplayName("the schema refuses an unknown provider and credentials in values")
+  @DisplayName(
+      "local values: host network, one replica replaced with Recreate (never two serving at once)")
+  void localValues() {
+    assertThat(template("local-values.yaml"))
+        .contains("--provider=local", "hostNetwork: true", "dnsPolicy: ClusterFirstWithHostNet")
+        .contains("replicas: 1", "type: Recreate")
+        .doesNotContain("kind: PodDisruptionBudget", "maxSurge");
+  }
+
+  @Test
+  @DisplayName(
+      "the schema takes any provider name (plugins), checks the in-tree providers' settings, and"
+          + " refuses credentials in values")
   void schema() {
+    assertThat(
+            new Helm(CHART)
+                .template()
+                .withKubeVersion("1.34.0")
+                .set("provider.name", "haproxy")
+                .set("provider.settings.haproxy\\.socket", "/run/haproxy.sock")
+                .call())
+        .contains("--provider=haproxy", "--provider-setting=haproxy.socket=/run/haproxy.sock");
     assertThatThrownBy(
             () ->
                 new Helm(CHART)
                     .template()
                     .withKubeVersion("1.34.0")
-                    .withKubeVersion("1.34.0")
-                    .set("provider.name", "nosuch")
+                    .set("provider.name", "No Such")
                     .call())
         .hasMessageContaining("/provider/name");
+    assertThatThrownBy(
+            () ->
+                new Helm(CHART)
+                    .template()
+                    .withKubeVersion("1.34.0")
+                    .set("provider.name", "aws")
+                    .set("provider.settings.aws\\.zone", "x")
+                    .call())
+        .hasMessageContaining("invalid propertyName 'aws.zone'")
+        .hasMessageContaining("'aws.region', 'aws.endpoint'");
     assertThatThrownBy(
             () ->
                 new Helm(CHART)
