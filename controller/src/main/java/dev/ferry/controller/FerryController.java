@@ -136,6 +136,22 @@ public final class FerryController implements AutoCloseable {
             },
             settings.workers(),
             backoff);
+    for (String reason :
+        List.of(
+            StatusWriter.Ready.PROVISIONED,
+            StatusWriter.Ready.PENDING,
+            StatusWriter.Ready.INVALID_SERVICE,
+            StatusWriter.Ready.PROVIDER_ERROR,
+            StatusWriter.Ready.THROTTLED,
+            StatusWriter.Ready.DELETING)) {
+      Gauge.builder("ferry.services", this, c -> c.countByReason(reason))
+          .description("Ferry's Services by the reason of their LoadBalancerReady condition")
+          .tag("reason", reason)
+          .register(registry);
+    }
+    Gauge.builder("ferry.services.without.address", this, FerryController::countWithoutAddress)
+        .description("Services Ferry should serve that have no address in their status")
+        .register(registry);
     Gauge.builder("ferry.leader", this, c -> c.leading ? 1 : 0)
         .description("1 while this replica reconciles (leads), 0 on standby")
         .register(registry);
@@ -275,6 +291,32 @@ public final class FerryController implements AutoCloseable {
     queue.stop();
     resyncs.values().forEach(f -> f.cancel(false));
     resyncs.clear();
+  }
+
+  private double countByReason(String reason) {
+    SharedIndexInformer<Service> informer = serviceInformer;
+    if (informer == null) {
+      return 0;
+    }
+    return informer.getStore().list().stream()
+        .filter(s -> s.getStatus() != null && s.getStatus().getConditions() != null)
+        .filter(
+            s ->
+                s.getStatus().getConditions().stream()
+                    .anyMatch(
+                        c -> StatusWriter.TYPE.equals(c.getType()) && reason.equals(c.getReason())))
+        .count();
+  }
+
+  private double countWithoutAddress() {
+    SharedIndexInformer<Service> informer = serviceInformer;
+    if (informer == null) {
+      return 0;
+    }
+    return informer.getStore().list().stream()
+        .filter(classifier::wantsLoadBalancer)
+        .filter(s -> StatusWriter.ingressOf(s).isEmpty())
+        .count();
   }
 
   /** True once the caches have synced, until an informer stops. */

@@ -111,6 +111,39 @@ class ControllerProcessTest {
         .contains("ferry_nodeports_allocated 1.0")
         .contains("ferry_nodeports_capacity 2768.0")
         .contains("ferry_provider_calls_seconds_count{operation=\"ensure\",result=\"ok\"} 1");
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> get(p, "/metrics").body().contains("ferry_services{reason=\"Provisioned\"} 1.0"));
+    assertThat(get(p, "/metrics").body())
+        .contains("ferry_services_without_address 0.0", "ferry_leader 1.0");
+    // a Service Ferry must refuse counts by its reason, and as one without an address
+    client
+        .services()
+        .inNamespace("default")
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName("bad")
+                .addToAnnotations("ferry.dev/health-check-interval", "often")
+                .endMetadata()
+                .withNewSpec()
+                .withType("LoadBalancer")
+                .addNewPort()
+                .withPort(18091)
+                .withProtocol("TCP")
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                get(p, "/metrics")
+                    .body()
+                    .contains("ferry_services{reason=\"InvalidService\"} 1.0"));
+    assertThat(get(p, "/metrics").body()).contains("ferry_services_without_address 1.0");
   }
 
   @Test

@@ -54,6 +54,10 @@ final class AwsApi {
           "TooManyTags",
           "RulesPerSecurityGroupLimitExceeded",
           "AddressLimitExceeded");
+  // answers to lookups of what may not exist: an expected outcome, not a failure
+  private static final String[] NOT_FOUND = {
+    "LoadBalancerNotFound", "TargetGroupNotFound", "ListenerNotFound", "InvalidGroup.NotFound"
+  };
   private static final Set<String> USER_CODES =
       Set.of(
           "InvalidSubnet",
@@ -168,7 +172,8 @@ final class AwsApi {
           Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, limited)).get();
       return value;
     } catch (AwsServiceException e) {
-      result = e.isThrottlingException() ? "throttled" : "error";
+      result =
+          e.isThrottlingException() ? "throttled" : isCode(e, NOT_FOUND) ? "not_found" : "error";
       throw translate(operation, e);
     } catch (SdkException e) {
       result = "error";

@@ -23,6 +23,11 @@ class AwsCallCountTest {
 
   private static final AwsAccount cloud = AwsAccount.connect();
 
+  static {
+    io.micrometer.core.instrument.Metrics.addRegistry(
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
   private static boolean mutating(String operation) {
     return !operation.startsWith("Describe");
   }
@@ -72,6 +77,17 @@ class AwsCallCountTest {
           .filteredOn(c -> c.equals("CreateTargetGroup"))
           .hasSize(2);
       assertThat(idle).filteredOn(AwsCallCountTest::mutating).isEmpty();
+      // a lookup of what is not there yet is not an error (moto answers TargetGroupNotFound)
+      io.micrometer.core.instrument.MeterRegistry global =
+          io.micrometer.core.instrument.Metrics.globalRegistry;
+      assertThat(
+              global
+                  .find("ferry.aws.calls")
+                  .tag("operation", "DescribeTargetGroups")
+                  .tag("result", "not_found")
+                  .counters())
+          .isNotEmpty();
+      assertThat(global.find("ferry.aws.calls").tag("result", "error").counters()).isEmpty();
       assertThat(nodeAdded)
           .filteredOn(AwsCallCountTest::mutating)
           .containsExactly("RegisterTargets", "RegisterTargets");
