@@ -62,6 +62,7 @@ final class DemoCluster implements AutoCloseable {
                   }
                 },
                 0);
+    sync();
   }
 
   SimulatedNode node(String name) {
@@ -74,6 +75,9 @@ final class DemoCluster implements AutoCloseable {
   }
 
   private synchronized void sync() {
+    if (services == null) {
+      return; // the informer's first events come before inform() returns; it syncs again after
+    }
     List<Service> relevant =
         services.getStore().list().stream()
             .filter(

@@ -121,11 +121,12 @@ public final class DemoMain {
       if (!embeddedApi) {
         return Main.runUntilStopped(options);
       }
-      EmbeddedApiServer api = EmbeddedApiServer.start(embeddedApiPort);
+      EmbeddedApi api = EmbeddedApi.start(embeddedApiPort);
       Path path =
           api.writeKubeconfig(
               kubeconfigOut != null ? kubeconfigOut : home().resolve(".ferry/embedded.kubeconfig"));
-      System.out.printf("Embedded API server: %s%nkubeconfig: %s%n", api.url(), path);
+      System.out.printf(
+          "Embedded API server: %s (%s)%nkubeconfig: %s%n", api.url(), api.kind(), path);
       options.kubeconfig = path;
       try {
         return Main.runUntilStopped(options);

@@ -20,13 +20,13 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * A Kubernetes API for the demo and for {@code ferry run --embedded-api}: fabric8's mock server in
- * CRUD mode on loopback, plus the discovery documents kubectl asks for first, so {@code kubectl
- * apply/get/delete} work against it. It stores objects and serves watches; it does not allocate
- * ClusterIPs or NodePorts (Ferry fills the NodePorts) and does not validate. Demo scaffolding:
- * never part of the controller's jar or image.
+ * The fallback {@link EmbeddedApi} when no kube-apiserver binaries are cached: fabric8's mock
+ * server in CRUD mode on loopback, plus the discovery documents kubectl asks for first, so {@code
+ * kubectl apply/get/delete} work against it. It stores objects and serves watches; it does not
+ * allocate ClusterIPs or NodePorts (Ferry fills the NodePorts) and does not validate. Demo
+ * scaffolding: never part of the controller's jar or image.
  */
-public final class EmbeddedApiServer implements AutoCloseable {
+public final class EmbeddedApiServer implements EmbeddedApi {
 
   private final KubernetesMockServer server;
 
@@ -47,8 +47,14 @@ public final class EmbeddedApiServer implements AutoCloseable {
     return new EmbeddedApiServer(server);
   }
 
+  @Override
   public String url() {
     return "http://127.0.0.1:" + server.getPort();
+  }
+
+  @Override
+  public String kind() {
+    return "mock API server (no validation; run hack/kube-binaries.sh once for a real one)";
   }
 
   /** A client of this server. */

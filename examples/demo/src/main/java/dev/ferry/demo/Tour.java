@@ -39,7 +39,7 @@ final class Tour implements AutoCloseable {
   private final List<AutoCloseable> parts = new ArrayList<>();
   private int step;
   private final int steps = 7;
-  private EmbeddedApiServer api;
+  private EmbeddedApi api;
   private KubernetesClient client;
   private DemoCluster cluster;
   private ControllerProcess controller;
@@ -83,13 +83,14 @@ final class Tour implements AutoCloseable {
   }
 
   private Void startApi() throws IOException {
-    api = EmbeddedApiServer.start(0);
+    api = EmbeddedApi.start(0);
     parts.add(api);
     client = api.client();
     parts.add(client);
     api.writeKubeconfig(kubeconfig);
     System.out.printf(
-        "  API server: %s%n  kubeconfig: %s%n", api.url(), kubeconfig.toAbsolutePath());
+        "  API server: %s (%s)%n  kubeconfig: %s%n",
+        api.url(), api.kind(), kubeconfig.toAbsolutePath());
     System.out.printf(
         "  try:        kubectl --kubeconfig %s get services%n", kubeconfig.toAbsolutePath());
     return null;
@@ -152,7 +153,10 @@ final class Tour implements AutoCloseable {
 
   private Void waitForAddresses() throws StepFailed {
     long deadline = System.nanoTime() + ADDRESS_WAIT.toNanos();
-    List<Service> services = client.services().inNamespace("default").list().getItems();
+    List<Service> services =
+        client.services().inNamespace("default").list().getItems().stream()
+            .filter(s -> "LoadBalancer".equals(s.getSpec().getType()))
+            .toList();
     for (Service s : services) {
       String name = s.getMetadata().getName();
       while (true) {

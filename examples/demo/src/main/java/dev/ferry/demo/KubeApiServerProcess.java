@@ -1,0 +1,99 @@
+package dev.ferry.demo;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A real kube-apiserver and etcd, started through fabric8's kube-api-test in offline mode from the
+ * binaries {@code hack/kube-binaries.sh} caches ({@code $FERRY_KUBE_CACHE}, else {@code
+ * ~/.cache/ferry/kube}). Stopped, and its data removed, on close.
+ */
+final class KubeApiServerProcess implements EmbeddedApi {
+
+  private final KubeAPIServer server;
+  private final String kubeconfig;
+  private final String version;
+
+  private KubeApiServerProcess(KubeAPIServer server, String kubeconfig, String version) {
+    this.server = server;
+    this.kubeconfig = kubeconfig;
+    this.version = version;
+  }
+
+  private static String version() {
+    String v = System.getenv("KUBE_VERSION");
+    return v == null || v.isBlank() ? "1.34.4" : v;
+  }
+
+  /** The cache directory when it holds kube-apiserver and etcd of the expected version. */
+  static Optional<Path> cached() {
+    String env = System.getenv("FERRY_KUBE_CACHE");
+    Path dir;
+    if (env != null && !env.isBlank()) {
+      dir = Path.of(env);
+    } else {
+      String xdg = System.getenv("XDG_CACHE_HOME");
+      dir =
+          (xdg != null && !xdg.isBlank()
+                  ? Path.of(xdg)
+                  : Path.of(System.getProperty("user.home"), ".cache"))
+              .resolve("ferry/kube");
+    }
+    Path bin = dir.resolve("k8s").resolve(version() + "-linux-amd64");
+    return Files.isExecutable(bin.resolve("kube-apiserver"))
+            && Files.isExecutable(bin.resolve("etcd"))
+        ? Optional.of(dir)
+        : Optional.empty();
+  }
+
+  static KubeApiServerProcess start(Path cache) {
+    KubeAPIServer server =
+        new KubeAPIServer(
+            KubeAPIServerConfigBuilder.anAPIServerConfig()
+                .withOfflineMode(true)
+                .withTestDir(cache.toString())
+                .withApiServerVersion(version())
+                .withUpdateKubeConfig(false)
+                .withStartupTimeout(60_000)
+                .build());
+    server.start();
+    return new KubeApiServerProcess(server, server.getKubeConfigYaml(), version());
+  }
+
+  @Override
+  public String url() {
+    return Config.fromKubeconfig(kubeconfig).getMasterUrl();
+  }
+
+  @Override
+  public String kind() {
+    return "kube-apiserver v" + version + " + etcd";
+  }
+
+  @Override
+  public KubernetesClient client() {
+    return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfig)).build();
+  }
+
+  @Override
+  public Path writeKubeconfig(Path path) throws IOException {
+    Path parent = path.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    Files.writeString(path, kubeconfig);
+    return path.toAbsolutePath();
+  }
+
+  @Override
+  public void close() {
+    server.stop();
+  }
+}
