@@ -61,7 +61,7 @@ public final class RunOptions {
 
   @Option(
       names = "--metrics-port",
-      defaultValue = "8080",
+      defaultValue = "10262",
       description =
           "Port for /metrics, /healthz, /readyz; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   public int metricsPort;

@@ -75,6 +75,20 @@ class ChartTest {
 
   @Test
   @DisplayName(
+      "the chart's default image is the reference hack/image.sh builds: repository and appVersion")
+  void imageMatchesBuild() throws Exception {
+    Process p =
+        new ProcessBuilder(RealApiServer.HOME.resolve("hack/image.sh").toString(), "--print-name")
+            .redirectErrorStream(true)
+            .start();
+    String built = new String(p.getInputStream().readAllBytes()).strip();
+    assertThat(p.waitFor()).isZero();
+    assertThat(built).matches("ferry/controller:[0-9][^ ]*");
+    assertThat(template("aws-values.yaml")).contains("image: \"" + built + "\"");
+  }
+
+  @Test
+  @DisplayName(
       "local values: host network, one replica replaced with Recreate (never two serving at once)")
   void localValues() {
     assertThat(template("local-values.yaml"))

@@ -104,7 +104,8 @@ public final class MotoServer implements BeforeEachCallback {
    * installing it there first if needed. (A {@code moto_server} that happens to be on the PATH is
    * not used: its version is unknown.)
    */
-  private static String binary() throws IOException, InterruptedException {
+  /** The moto_server executable, installed into the cache on first use. */
+  public static String binary() throws IOException, InterruptedException {
     String override = System.getenv("MOTO_SERVER");
     if (override != null && !override.isBlank()) {
       return override;
