@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Where Ferry finds its API server, said in words an operator can act on: the flag's kubeconfig,
@@ -20,17 +21,21 @@ record ApiServerConnection(Config config, String source) {
 
   /** Finds the configuration; fails with what was tried when there is none. */
   static ApiServerConnection find(Path kubeconfig) {
+    return find(kubeconfig, System.getenv(), Path.of(System.getProperty("user.home")));
+  }
+
+  static ApiServerConnection find(Path kubeconfig, Map<String, String> env, Path userHome) {
     if (kubeconfig != null) {
       return fromFile(kubeconfig, "--kubeconfig " + kubeconfig);
     }
-    if (System.getenv("KUBERNETES_SERVICE_HOST") != null) {
+    if (env.get("KUBERNETES_SERVICE_HOST") != null) {
       return new ApiServerConnection(Config.autoConfigure(null), "in-cluster service account");
     }
-    String env = System.getenv("KUBECONFIG");
-    if (env != null && !env.isBlank()) {
-      return fromFile(Path.of(env.split(java.io.File.pathSeparator)[0]), "$KUBECONFIG " + env);
+    String file = env.get("KUBECONFIG");
+    if (file != null && !file.isBlank()) {
+      return fromFile(Path.of(file.split(java.io.File.pathSeparator)[0]), "$KUBECONFIG " + file);
     }
-    Path home = Path.of(System.getProperty("user.home"), ".kube", "config");
+    Path home = userHome.resolve(".kube").resolve("config");
     if (Files.isReadable(home)) {
       return fromFile(home, home.toString());
     }

@@ -148,7 +148,7 @@ public final class ControllerProcess implements AutoCloseable {
                     .withLeaseDuration(lease)
                     .withRenewDeadline(lease.multipliedBy(2).dividedBy(3))
                     .withRetryPeriod(lease.dividedBy(5))
-                    .withReleaseOnCancel(true)
+                    .withReleaseOnCancel(false) // close() releases, quietly when it cannot
                     .withLeaderCallbacks(
                         new LeaderCallbacks(
                             () -> {
@@ -157,7 +157,7 @@ public final class ControllerProcess implements AutoCloseable {
                             },
                             () -> {
                               if (stopping) {
-                                log.info("{} released the lease", identity);
+                                log.debug("{} stopped leading", identity);
                               } else {
                                 log.warn(
                                     "{} lost the lease; stopped reconciling, campaigning again",
@@ -195,6 +195,46 @@ public final class ControllerProcess implements AutoCloseable {
       // fall through to the default
     }
     return System.getenv().getOrDefault("POD_NAMESPACE", "default");
+  }
+
+  /**
+   * Hands the Lease back on a clean stop (holder cleared, duration 1 s, as client-go does), so the
+   * standby takes over at once. When the API server cannot be reached the Lease simply expires.
+   */
+  private void releaseLease() {
+    try {
+      var lease = leaseClient.leases().inNamespace(leaseNamespace).withName(leaseName).get();
+      if (lease == null
+          || lease.getSpec() == null
+          || !identity.equals(lease.getSpec().getHolderIdentity())) {
+        return;
+      }
+      String now =
+          java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)
+              .format(
+                  java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"));
+      leaseClient
+          .leases()
+          .inNamespace(leaseNamespace)
+          .withName(leaseName)
+          .patch(
+              io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                  io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+              "{\"metadata\":{\"resourceVersion\":\""
+                  + lease.getMetadata().getResourceVersion()
+                  + "\"},\"spec\":{\"holderIdentity\":\"\",\"leaseDurationSeconds\":1,"
+                  + "\"renewTime\":\""
+                  + now
+                  + "\"}}");
+      log.info("{} released the lease {}/{}", identity, leaseNamespace, leaseName);
+    } catch (RuntimeException e) {
+      log.warn(
+          "could not release the lease {}/{} ({}); it expires in {}",
+          leaseNamespace,
+          leaseName,
+          e.getMessage(),
+          lease);
+    }
   }
 
   public boolean isReady() {
@@ -247,9 +287,13 @@ public final class ControllerProcess implements AutoCloseable {
       return;
     }
     stopping = true;
+    boolean wasLeading = controller.isLeading();
     Future<?> e = election;
     if (e != null) {
-      e.cancel(true);
+      e.cancel(true); // no more renewals, then hand the Lease back
+    }
+    if (wasLeading && identity != null) {
+      releaseLease();
     }
     controller.close();
     ops.close();

@@ -53,6 +53,18 @@ class MainTest {
   }
 
   @Test
+  @DisplayName("no kubeconfig anywhere: one line saying what was tried and what to pass")
+  void noKubeconfig(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home) {
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ApiServerConnection.find(null, java.util.Map.of(), home))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("KUBERNETES_SERVICE_HOST is unset")
+        .hasMessageContaining("$KUBECONFIG is unset")
+        .hasMessageContaining(home.resolve(".kube/config") + " does not exist")
+        .hasMessageContaining("pass --kubeconfig FILE");
+  }
+
+  @Test
   @DisplayName("an unreachable API server: one line naming the URL and where it came from, exit 2")
   void unreachable(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     java.nio.file.Path kubeconfig = dir.resolve("kubeconfig");

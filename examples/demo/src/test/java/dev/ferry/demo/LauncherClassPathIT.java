@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class LauncherClassPathIT {
 
   @Test
-  @DisplayName("the launcher's class path for the demo and --embedded-api has every provider")
+  @DisplayName("the launcher's class path has every provider, and --help lists every command")
   void everyProvider() throws Exception {
     Path target = Path.of("target").toAbsolutePath();
     Path jar;
@@ -44,5 +44,18 @@ class LauncherClassPathIT {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(2);
     assertThat(out).contains("unknown provider 'nosuch'; providers found: aws, local");
+
+    Process help =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                jar + File.pathSeparator + target.resolve("lib") + File.separator + "*",
+                "dev.ferry.demo.DemoMain",
+                "--help")
+            .redirectErrorStream(true)
+            .start();
+    String usage = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(help.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(usage).contains("demo ", "run ", "gc ", "bench ", "generate-completion");
   }
 }

@@ -32,9 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>A comment right before a block says how to treat it, e.g. {@code <!-- readme-test:
  * until="caches synced" -->}: {@code until="TEXT"} (a command that keeps running: it must print
  * TEXT, then it is stopped), {@code keep} (with until: left running for the later blocks, like the
- * demo), {@code expect="TEXT"} (the output must contain it; repeatable), {@code cluster} (against
- * the cluster tier's API server instead of the demo's), {@code skip="REASON"} (reported, never
- * counted as passing). Blocks without a comment must exit 0.
+ * demo), {@code expect="TEXT"} (the output, after a stop too, must contain it; repeatable), {@code
+ * absent="TEXT"} (must not), {@code cluster} (against the cluster tier's API server instead of the
+ * demo's), {@code skip="REASON"} (reported, never counted as passing). Blocks without a comment
+ * must exit 0.
  */
 class ReadmeCommandsIT {
 
@@ -147,6 +148,11 @@ class ReadmeCommandsIT {
         for (String text : b.options().getOrDefault("expect", List.of())) {
           if (problem == null && !output.contains(text)) {
             problem = "its output lacks \"" + text + "\"";
+          }
+        }
+        for (String text : b.options().getOrDefault("absent", List.of())) {
+          if (problem == null && output.contains(text)) {
+            problem = "its output shows \"" + text + "\"";
           }
         }
         if (problem == null) {
