@@ -63,7 +63,8 @@ final class ServicePatches {
         .patch(JSON, Serialization.asJson(all));
   }
 
-  private static Map<String, Object> op(String op, String path, Object value) {
+  /** One JSON-patch operation. */
+  static Map<String, Object> op(String op, String path, Object value) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("op", op);
     m.put("path", path);

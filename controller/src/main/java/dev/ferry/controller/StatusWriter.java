@@ -17,7 +17,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -105,8 +104,9 @@ final class StatusWriter {
     // exactly, and a concurrent writer's change is a 409, never lost
     List<Map<String, Object>> patch =
         List.of(
-            op("replace", "/metadata/resourceVersion", service.getMetadata().getResourceVersion()),
-            op("add", "/status", next));
+            ServicePatches.op(
+                "replace", "/metadata/resourceVersion", service.getMetadata().getResourceVersion()),
+            ServicePatches.op("add", "/status", next));
     try {
       client
           .services()
@@ -130,14 +130,6 @@ final class StatusWriter {
           "The API server refused the load balancer status: " + message);
       return new Outcome.Failed("status refused: " + message);
     }
-  }
-
-  private static Map<String, Object> op(String op, String path, Object value) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("op", op);
-    m.put("path", path);
-    m.put("value", value);
-    return m;
   }
 
   private static Condition condition(Service service, Ready r, Optional<Condition> current) {

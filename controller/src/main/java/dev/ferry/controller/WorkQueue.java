@@ -196,17 +196,6 @@ final class WorkQueue implements AutoCloseable {
   public void close() {
     closed = true;
     timer.shutdownNow();
-    ExecutorService p;
-    synchronized (this) {
-      p = pool;
-    }
-    if (p != null) {
-      p.shutdownNow();
-      try {
-        p.awaitTermination(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    stop();
   }
 }
