@@ -59,7 +59,8 @@ public final class ControllerProcess implements AutoCloseable {
     ControllerSettings settings =
         options.controllerSettings(leaseNamespace(options) + "/" + options.leaseName);
     LoadBalancerProviderFactory factory =
-        ProviderRegistry.load(ControllerProcess.class.getClassLoader()).get(options.provider);
+        ProviderRegistry.load(ControllerProcess.class.getClassLoader(), options.pluginPath)
+            .get(options.provider);
     Config config = ApiServerConnection.find(options.kubeconfig).requireReachable().config();
     this.client = new KubernetesClientBuilder().withConfig(config).build();
     this.leaseTiming = RunOptions.parseDuration(options.leaseDuration, "--lease-duration");

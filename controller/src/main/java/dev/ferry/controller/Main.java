@@ -72,6 +72,14 @@ public final class Main {
     String provider;
 
     @Option(
+        names = "--plugin-path",
+        paramLabel = "DIR",
+        defaultValue = "${env:FERRY_PLUGIN_PATH}",
+        split = ":",
+        description = "Directories of provider plugins (default: $FERRY_PLUGIN_PATH).")
+    List<Path> pluginPath = new java.util.ArrayList<>();
+
+    @Option(
         names = "--provider-setting",
         paramLabel = "KEY=VALUE",
         description = "A provider setting; repeatable.")
@@ -101,7 +109,7 @@ public final class Main {
     private int sweep() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
       LoadBalancerProviderFactory factory =
-          ProviderRegistry.load(Main.class.getClassLoader()).get(provider);
+          ProviderRegistry.load(Main.class.getClassLoader(), pluginPath).get(provider);
       try (KubernetesClient client =
               new KubernetesClientBuilder()
                   .withConfig(ApiServerConnection.find(kubeconfig).requireReachable().config())

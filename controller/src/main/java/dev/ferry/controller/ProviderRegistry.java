@@ -1,46 +1,166 @@
 package dev.ferry.controller;
 
 import dev.ferry.spi.LoadBalancerProviderFactory;
+import dev.ferry.spi.SpiVersion;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The providers on the class path, found with {@link ServiceLoader}, by name. */
+/**
+ * The providers Ferry can run, by name: those on its class path (the in-tree ones), and the plugins
+ * below each plugin directory, each loaded in a {@link PluginClassLoader} of its own. A plugin is a
+ * directory of jars (or a single jar) directly below a plugin directory. Every provider declares
+ * the contract version it was built for; one built for another is refused when it is selected, at
+ * start-up, with both versions named.
+ */
 public final class ProviderRegistry {
 
-  private final Map<String, LoadBalancerProviderFactory> factories;
+  private static final Logger log = LoggerFactory.getLogger(ProviderRegistry.class);
 
-  private ProviderRegistry(Map<String, LoadBalancerProviderFactory> factories) {
+  /** A provider found, where it came from, and the contract version it declares (null: none). */
+  record Found(LoadBalancerProviderFactory factory, String origin, String spiVersion) {
+    boolean compatible() {
+      try {
+        return spiVersion != null && SpiVersion.accepts(spiVersion);
+      } catch (IllegalArgumentException e) {
+        return false;
+      }
+    }
+  }
+
+  private final Map<String, Found> factories;
+
+  private ProviderRegistry(Map<String, Found> factories) {
     this.factories = factories;
   }
 
-  /** Loads every factory; two with one name fail with both classes named. */
+  /** The providers on {@code loader}'s class path; two with one name fail with both named. */
   public static ProviderRegistry load(ClassLoader loader) {
-    Map<String, LoadBalancerProviderFactory> found = new TreeMap<>();
-    for (LoadBalancerProviderFactory f :
-        ServiceLoader.load(LoadBalancerProviderFactory.class, loader)) {
-      LoadBalancerProviderFactory clash = found.putIfAbsent(f.name(), f);
+    return load(loader, List.of());
+  }
+
+  /** The providers on {@code loader}'s class path and in the plugin directories. */
+  public static ProviderRegistry load(ClassLoader loader, List<Path> pluginDirs) {
+    Map<String, Found> found = new TreeMap<>();
+    add(found, ServiceLoader.load(LoadBalancerProviderFactory.class, loader), "the class path");
+    for (Path dir : pluginDirs) {
+      for (Path plugin : plugins(dir)) {
+        ClassLoader pluginLoader =
+            new PluginClassLoader(plugin.getFileName().toString(), jars(plugin), loader);
+        add(
+            found,
+            ServiceLoader.load(LoadBalancerProviderFactory.class, pluginLoader),
+            "plugin " + plugin);
+      }
+    }
+    found.values().stream()
+        .filter(f -> !f.compatible())
+        .forEach(
+            f ->
+                log.warn(
+                    "provider '{}' from {} cannot run here: {}",
+                    f.factory().name(),
+                    f.origin(),
+                    incompatibility(f)));
+    return new ProviderRegistry(found);
+  }
+
+  private static void add(
+      Map<String, Found> found, ServiceLoader<LoadBalancerProviderFactory> loader, String origin) {
+    for (LoadBalancerProviderFactory f : loader) {
+      String version;
+      try {
+        version = f.spiVersion();
+      } catch (AbstractMethodError e) {
+        version = null; // compiled against a contract before 1.0, which had no version
+      }
+      Found clash = found.putIfAbsent(f.name(), new Found(f, origin, version));
       if (clash != null) {
         throw new IllegalStateException(
             "two providers are named '"
                 + f.name()
                 + "': "
-                + clash.getClass().getName()
-                + " and "
-                + f.getClass().getName());
+                + clash.factory().getClass().getName()
+                + " ("
+                + clash.origin()
+                + ") and "
+                + f.getClass().getName()
+                + " ("
+                + origin
+                + ")");
       }
     }
-    return new ProviderRegistry(found);
+  }
+
+  /** The plugins below {@code dir}: each subdirectory, and each jar directly in it. */
+  private static List<Path> plugins(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("plugin path " + dir + " is not a directory");
+    }
+    try (Stream<Path> entries = Files.list(dir)) {
+      return entries
+          .filter(p -> Files.isDirectory(p) || p.toString().endsWith(".jar"))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static URL[] jars(Path plugin) {
+    List<URL> urls = new ArrayList<>();
+    try (Stream<Path> files = Files.isDirectory(plugin) ? Files.walk(plugin) : Stream.of(plugin)) {
+      for (Path p : files.filter(f -> f.toString().endsWith(".jar")).sorted().toList()) {
+        urls.add(p.toUri().toURL());
+      }
+    } catch (MalformedURLException e) {
+      throw new IllegalArgumentException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return urls.toArray(URL[]::new);
+  }
+
+  private static String incompatibility(Found f) {
+    return f.spiVersion() == null
+        ? "it was built for a provider contract before "
+            + SpiVersion.CURRENT
+            + " (it declares no spiVersion); this Ferry requires SPI "
+            + SpiVersion.CURRENT
+            + ": rebuild it against dev.ferry:ferry-provider-spi:"
+            + SpiVersion.CURRENT
+        : "it was built for SPI "
+            + f.spiVersion()
+            + "; this Ferry provides SPI "
+            + SpiVersion.CURRENT
+            + " (it runs providers built for "
+            + SpiVersion.CURRENT.split("\\.")[0]
+            + ".x up to "
+            + SpiVersion.CURRENT
+            + ")";
   }
 
   public List<String> names() {
     return List.copyOf(factories.keySet());
   }
 
-  /** The factory called {@code name}; an unknown name fails with the names found. */
+  /**
+   * The factory called {@code name}; an unknown name fails with the names found, an incompatible
+   * one with both contract versions.
+   */
   public LoadBalancerProviderFactory get(String name) {
-    LoadBalancerProviderFactory f = factories.get(name);
+    Found f = factories.get(name);
     if (f == null) {
       throw new IllegalArgumentException(
           "unknown provider '"
@@ -48,6 +168,17 @@ public final class ProviderRegistry {
               + "'; providers found: "
               + (factories.isEmpty() ? "none" : String.join(", ", names())));
     }
-    return f;
+    if (!f.compatible()) {
+      throw new IllegalStateException(
+          "provider '"
+              + name
+              + "' ("
+              + f.factory().getClass().getName()
+              + " from "
+              + f.origin()
+              + ") cannot run here: "
+              + incompatibility(f));
+    }
+    return f.factory();
   }
 }

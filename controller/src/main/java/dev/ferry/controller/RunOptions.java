@@ -2,7 +2,9 @@ package dev.ferry.controller;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -20,6 +22,16 @@ public final class RunOptions {
       defaultValue = "local",
       description = "Provider name (default: ${DEFAULT-VALUE}).")
   public String provider;
+
+  @Option(
+      names = "--plugin-path",
+      paramLabel = "DIR",
+      defaultValue = "${env:FERRY_PLUGIN_PATH}",
+      split = ":",
+      description =
+          "Directories of provider plugins: each directory (or jar) below one is a plugin, loaded"
+              + " in a class loader of its own (default: $FERRY_PLUGIN_PATH).")
+  public List<Path> pluginPath = new ArrayList<>();
 
   @Option(
       names = "--provider-setting",

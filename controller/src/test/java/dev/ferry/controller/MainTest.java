@@ -107,6 +107,11 @@ class MainTest {
     }
 
     @Override
+    public String spiVersion() {
+      return dev.ferry.spi.SpiVersion.CURRENT;
+    }
+
+    @Override
     public dev.ferry.spi.LoadBalancerProvider create(dev.ferry.spi.ProviderContext context) {
       throw new UnsupportedOperationException();
     }

@@ -10,6 +10,13 @@ public interface LoadBalancerProviderFactory {
   String name();
 
   /**
+   * The contract version this provider was compiled against: implement it as {@code return
+   * SpiVersion.CURRENT;} (the constant is compiled into your class). A provider without this method
+   * was built for a contract before 1.0 and is refused at start-up.
+   */
+  String spiVersion();
+
+  /**
    * Makes a provider for one cluster. Invalid settings fail here with an {@link
    * IllegalArgumentException} naming the setting, so a misconfigured controller stops at start-up.
    */

@@ -25,6 +25,11 @@ public final class BadStatusProvider implements LoadBalancerProviderFactory, Loa
   }
 
   @Override
+  public String spiVersion() {
+    return dev.ferry.spi.SpiVersion.CURRENT;
+  }
+
+  @Override
   public LoadBalancerProvider create(ProviderContext context) {
     return new BadStatusProvider();
   }

@@ -32,6 +32,11 @@ public final class AwsProviderFactory implements LoadBalancerProviderFactory {
   }
 
   @Override
+  public String spiVersion() {
+    return dev.ferry.spi.SpiVersion.CURRENT;
+  }
+
+  @Override
   public LoadBalancerProvider create(ProviderContext context) {
     for (String key : context.settings().keySet()) {
       if (!Set.of(REGION, ENDPOINT).contains(key)) {

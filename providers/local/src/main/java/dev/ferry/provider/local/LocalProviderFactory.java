@@ -13,6 +13,11 @@ public final class LocalProviderFactory implements LoadBalancerProviderFactory {
   }
 
   @Override
+  public String spiVersion() {
+    return dev.ferry.spi.SpiVersion.CURRENT;
+  }
+
+  @Override
   public LoadBalancerProvider create(ProviderContext context) {
     LocalSettings settings = LocalSettings.from(context);
     return new LocalProvider(LocalCloud.shared(settings.pool()), settings);
