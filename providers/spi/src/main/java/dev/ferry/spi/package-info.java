@@ -19,6 +19,35 @@
  *       subtype, which tells the controller whether to warn the user, wait, or back off.
  * </ul>
  *
+ * <p>How the controller calls a provider, which the rules above rely on:
+ *
+ * <ul>
+ *   <li><b>Concurrency.</b> Calls for different Services may run at the same time, from several
+ *       threads; two calls for the same Service never do. {@code inStep} only reads and may overlap
+ *       with other calls; {@code listOwned} may run at any time.
+ *   <li><b>Deadlines.</b> Every call has a deadline ({@code --provider-timeout}, 3 minutes by
+ *       default). A call that overruns it is interrupted and abandoned; no other call for that
+ *       Service is made until it returns, and then {@code ensure} runs again. Honour interrupts
+ *       where the cloud client allows, and keep every step idempotent, so that the repeat
+ *       converges.
+ *   <li><b>No address yet.</b> When the cloud has not assigned an address, return a status whose
+ *       {@code ingress} is empty: the controller asks again with {@code find}, with backoff, and
+ *       publishes the address when it comes. An {@code ipMode} goes only with an IP.
+ *   <li><b>Changes the cloud cannot make in place</b> (a scheme, a subnet that is fixed at
+ *       creation): either replace (make the new resource, move to it, then delete the old, each
+ *       step idempotent) or refuse with {@link dev.ferry.spi.ProviderException.InvalidPlan} naming
+ *       the field and what to do; never leave a half-made resource.
+ *   <li><b>Errors.</b> {@link dev.ferry.spi.ProviderException.InvalidPlan} means the user must
+ *       change the Service: it gets a Warning and waits for a change (no retry). Anything an
+ *       operator fixes outside the Service (a resource not found, permission denied, untagged
+ *       subnets) is {@link dev.ferry.spi.ProviderException.Transient}: a Warning, then retries with
+ *       backoff until it passes; so is a passing failure. {@link
+ *       dev.ferry.spi.ProviderException.QuotaExceeded} names the limit and is retried likewise;
+ *       {@link dev.ferry.spi.ProviderException.Throttled} is retried when the cloud asked. Anything
+ *       else thrown (a bug, an {@code Error}) is treated as transient and reported; a cleanup is
+ *       retried whatever failed.
+ * </ul>
+ *
  * <p>This package depends on the JDK only; the build fails if a library is added.
  */
 package dev.ferry.spi;

@@ -38,7 +38,13 @@ class ChartTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"aws-values.yaml", "local-values.yaml", "secret-values.yaml"})
+  @ValueSource(
+      strings = {
+        "aws-values.yaml",
+        "local-values.yaml",
+        "secret-values.yaml",
+        "plugin-values.yaml"
+      })
   @DisplayName(
       "every provider's values render a Deployment with hardened pods and least-privilege RBAC")
   void templates(String values) {
@@ -85,6 +91,20 @@ class ChartTest {
     assertThat(p.waitFor()).isZero();
     assertThat(built).matches("ferry/controller:[0-9][^ ]*");
     assertThat(template("aws-values.yaml")).contains("image: \"" + built + "\"");
+  }
+
+  @Test
+  @DisplayName(
+      "plugin values: an init container copies the plugin's jars into the plugin directory the"
+          + " controller reads")
+  void pluginValues() {
+    assertThat(template("plugin-values.yaml"))
+        .contains("--provider=haproxy", "--provider-setting=haproxy.address-pool=192.168.50.224/28")
+        .contains(
+            "- name: plugin-haproxy",
+            "image: \"registry.example.com/ferry-haproxy-provider:1.0.0\"")
+        .contains("cp -R /plugin/. /opt/ferry/plugins/haproxy/")
+        .contains("mountPath: /opt/ferry/plugins\n              readOnly: true");
   }
 
   @Test
