@@ -53,7 +53,7 @@ public final class FerryController implements AutoCloseable {
   private final NodePortAssigner ports;
   private final ServiceReconciler reconciler;
   private final WorkQueue queue;
-  private final LoadBalancerProvider provider;
+  private final GuardedProvider provider;
   private final AtomicReference<List<Backend>> lastBackends = new AtomicReference<>();
   private final AtomicBoolean nodeSyncPending = new AtomicBoolean();
   private final ScheduledExecutorService timer =

@@ -54,6 +54,25 @@ final class GuardedProvider implements LoadBalancerProvider {
     this.deadline = deadline;
   }
 
+  /**
+   * The provider's capabilities; a provider that cannot say (throws, or answers null) is reported
+   * as a transient failure, like any other broken call.
+   */
+  Capabilities checkedCapabilities() throws ProviderException {
+    Capabilities c;
+    try {
+      c = delegate.capabilities();
+    } catch (RuntimeException | Error e) {
+      log.error("provider call capabilities failed unexpectedly", e);
+      throw new ProviderException.Transient(
+          "the provider failed unexpectedly in capabilities: " + e, e);
+    }
+    if (c == null) {
+      throw new ProviderException.Transient("the provider's capabilities() returned null", null);
+    }
+    return c;
+  }
+
   @Override
   public Capabilities capabilities() {
     return delegate.capabilities();

@@ -3,7 +3,6 @@ package dev.ferry.controller;
 import dev.ferry.controller.StatusWriter.Ready;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.LoadBalancerPlan;
-import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.PlanViolation;
@@ -45,7 +44,7 @@ final class ServiceReconciler {
   private final KubernetesClient client;
   private final Function<String, Service> services;
   private final Supplier<List<Backend>> eligibleBackends;
-  private final LoadBalancerProvider provider;
+  private final GuardedProvider provider;
   private final ServiceClassifier classifier;
   private final NodePortAssigner ports;
   private final ServiceEvents events;
@@ -69,7 +68,7 @@ final class ServiceReconciler {
       KubernetesClient client,
       Function<String, Service> services,
       Supplier<List<Backend>> eligibleBackends,
-      LoadBalancerProvider provider,
+      GuardedProvider provider,
       ServiceClassifier classifier,
       NodePortAssigner ports,
       ServiceEvents events,
@@ -163,7 +162,12 @@ final class ServiceReconciler {
       }
       case Planner.Planned p -> plan = p.plan();
     }
-    List<PlanViolation> unsupported = provider.capabilities().violations(plan);
+    List<PlanViolation> unsupported;
+    try {
+      unsupported = provider.checkedCapabilities().violations(plan);
+    } catch (ProviderException e) {
+      return providerFailed(withPorts, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
+    }
     if (!unsupported.isEmpty()) {
       return rejected(withPorts, unsupported);
     }
