@@ -1,7 +1,6 @@
 package dev.ferry.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.ferry.spi.ProviderException;
 import io.fabric8.kubernetes.api.model.Event;
@@ -63,38 +62,24 @@ class ConvergenceComponentTest {
   }
 
   private static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(50));
+    return MockCluster.eventually();
   }
 
   private Service create(String name) {
-    return client
-        .services()
-        .inNamespace(NS)
-        .resource(
-            ControllerComponentTest.lb(name).editMetadata().withNamespace(NS).endMetadata().build())
-        .create();
+    return new MockCluster(client, NS).create(name);
   }
 
   private Service get(String name) {
-    return client.services().inNamespace(NS).withName(name).get();
+    return new MockCluster(client, NS).get(name);
   }
 
   private static String ip(Service s) {
-    if (s == null
-        || s.getStatus() == null
-        || s.getStatus().getLoadBalancer() == null
-        || s.getStatus().getLoadBalancer().getIngress() == null
-        || s.getStatus().getLoadBalancer().getIngress().isEmpty()) {
-      return null;
-    }
-    return s.getStatus().getLoadBalancer().getIngress().get(0).getIp();
+    List<io.fabric8.kubernetes.api.model.LoadBalancerIngress> in = StatusWriter.ingressOf(s);
+    return in.isEmpty() ? null : in.get(0).getIp();
   }
 
   private List<Event> warnings(String name) {
-    return client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName()))
-        .filter(e -> "Warning".equals(e.getType()))
-        .toList();
+    return new MockCluster(client, NS).warnings(name);
   }
 
   @Nested

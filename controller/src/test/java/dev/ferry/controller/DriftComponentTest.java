@@ -55,20 +55,15 @@ class DriftComponentTest {
   }
 
   private static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50));
+    return MockCluster.eventually();
   }
 
   private Service create(String name) {
-    return client
-        .services()
-        .inNamespace(NS)
-        .resource(
-            ControllerComponentTest.lb(name).editMetadata().withNamespace(NS).endMetadata().build())
-        .create();
+    return new MockCluster(client, NS).create(name);
   }
 
   private Service get(String name) {
-    return client.services().inNamespace(NS).withName(name).get();
+    return new MockCluster(client, NS).get(name);
   }
 
   private static String ip(Service s) {
@@ -86,9 +81,7 @@ class DriftComponentTest {
   }
 
   private List<Event> events(String name) {
-    return client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName()))
-        .toList();
+    return new MockCluster(client, NS).events(name);
   }
 
   @Test

@@ -1,7 +1,6 @@
 package dev.ferry.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
@@ -109,30 +108,23 @@ class HostileProviderTest {
   }
 
   private static ConditionFactory eventually() {
-    return await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50));
+    return MockCluster.eventually();
+  }
+
+  private MockCluster cluster() {
+    return new MockCluster(client, NS);
   }
 
   private Service create(String name) {
-    return client
-        .services()
-        .inNamespace(NS)
-        .resource(
-            ControllerComponentTest.lb(name).editMetadata().withNamespace(NS).endMetadata().build())
-        .create();
+    return cluster().create(name);
   }
 
   private String ip(String name) {
-    Service s = client.services().inNamespace(NS).withName(name).get();
-    var in = StatusWriter.ingressOf(s);
-    return in.isEmpty() ? null : in.get(0).getIp();
+    return cluster().ip(name);
   }
 
   private List<String> warnings(String name) {
-    return client.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> name.equals(e.getInvolvedObject().getName()))
-        .filter(e -> "Warning".equals(e.getType()))
-        .map(Event::getMessage)
-        .toList();
+    return cluster().warnings(name).stream().map(Event::getMessage).toList();
   }
 
   @Test
