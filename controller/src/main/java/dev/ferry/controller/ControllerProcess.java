@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running controller: Kubernetes client, provider, ops server, leader election and the core.
- * {@link #start} returns at once; {@link #awaitExit} blocks until it stops. Losing the lease ends
- * reconciling and campaigns again; a stopped informer ends the process with code 1.
+ * {@link #start} returns once the caches have synced; {@link #awaitExit} blocks until it stops.
+ * Losing the lease stops reconciling and campaigns again; a stopped informer ends the process with
+ * code 1.
  */
 public final class ControllerProcess implements AutoCloseable {
 
@@ -40,7 +41,7 @@ public final class ControllerProcess implements AutoCloseable {
 
   private final KubernetesClient client;
   private final KubernetesClient leaseClient;
-  private final Duration leaseTiming;
+  private final Duration leaseDuration;
   private final LoadBalancerProvider provider;
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -50,7 +51,6 @@ public final class ControllerProcess implements AutoCloseable {
   private final AtomicInteger exitCode = new AtomicInteger();
   private volatile Future<?> election;
   private volatile String identity;
-  private volatile Duration lease;
   private volatile String leaseNamespace;
   private volatile String leaseName;
   private volatile boolean stopping;
@@ -63,10 +63,10 @@ public final class ControllerProcess implements AutoCloseable {
             .get(options.provider);
     Config config = ApiServerConnection.find(options.kubeconfig).requireReachable().config();
     this.client = new KubernetesClientBuilder().withConfig(config).build();
-    this.leaseTiming = RunOptions.parseDuration(options.leaseDuration, "--lease-duration");
+    this.leaseDuration = RunOptions.parseDuration(options.leaseDuration, "--lease-duration");
     // the Lease gets a client of its own that fails fast: a renewal must fail within the renew
     // deadline when the API server is out, not after the default client's retries (minutes)
-    int renewMillis = (int) leaseTiming.multipliedBy(2).dividedBy(3).toMillis();
+    int renewMillis = (int) leaseDuration.multipliedBy(2).dividedBy(3).toMillis();
     this.leaseClient =
         new KubernetesClientBuilder()
             .withConfig(
@@ -123,7 +123,6 @@ public final class ControllerProcess implements AutoCloseable {
         System.getenv().getOrDefault("HOSTNAME", "ferry")
             + "-"
             + UUID.randomUUID().toString().substring(0, 8);
-    lease = leaseTiming;
     leaseNamespace = leaseNamespace(options);
     leaseName = options.leaseName;
     campaign();
@@ -146,9 +145,9 @@ public final class ControllerProcess implements AutoCloseable {
                 new LeaderElectionConfigBuilder()
                     .withName("ferry")
                     .withLock(new LeaseLock(leaseNamespace, leaseName, identity))
-                    .withLeaseDuration(lease)
-                    .withRenewDeadline(lease.multipliedBy(2).dividedBy(3))
-                    .withRetryPeriod(lease.dividedBy(5))
+                    .withLeaseDuration(leaseDuration)
+                    .withRenewDeadline(leaseDuration.multipliedBy(2).dividedBy(3))
+                    .withRetryPeriod(leaseDuration.dividedBy(5))
                     .withReleaseOnCancel(false) // close() releases, quietly when it cannot
                     .withLeaderCallbacks(
                         new LeaderCallbacks(
@@ -234,7 +233,7 @@ public final class ControllerProcess implements AutoCloseable {
           leaseNamespace,
           leaseName,
           e.getMessage(),
-          lease);
+          leaseDuration);
     }
   }
 

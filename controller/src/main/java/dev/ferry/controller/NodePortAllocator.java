@@ -81,15 +81,24 @@ public final class NodePortAllocator {
   }
 
   /**
-   * Makes {@code owner} hold exactly {@code ports} (those in range): ports it no longer names are
-   * released at once, the others taken where free. Returns the ports it names that another owner
-   * holds.
+   * What {@link #sync} did.
+   *
+   * @param released ports the owner held and no longer names, now free
+   * @param taken ports the owner names that another owner holds
    */
-  public synchronized Set<Integer> sync(String owner, Collection<Integer> ports) {
+  public record Synced(Set<Integer> released, Set<Integer> taken) {}
+
+  /**
+   * Makes {@code owner} hold exactly {@code ports} (those in range): ports it no longer names are
+   * released at once, the others taken where free.
+   */
+  public synchronized Synced sync(String owner, Collection<Integer> ports) {
     Set<Integer> wanted = new TreeSet<>(ports);
+    Set<Integer> released = new TreeSet<>();
     for (Integer held : List.copyOf(byOwner.getOrDefault(owner, Set.of()))) {
       if (!wanted.contains(held)) {
         release(held);
+        released.add(held);
       }
     }
     Set<Integer> clashes = new TreeSet<>();
@@ -102,7 +111,7 @@ public final class NodePortAllocator {
         }
       }
     }
-    return clashes;
+    return new Synced(released, clashes);
   }
 
   private void take(int port, String owner) {
@@ -173,20 +182,19 @@ public final class NodePortAllocator {
     }
   }
 
-  /** Releases every port {@code owner} holds; costs the number of ports it holds. */
-  public synchronized void releaseAll(String owner) {
+  /**
+   * Releases every port {@code owner} holds, and returns them; costs the number of ports it holds.
+   */
+  public synchronized Set<Integer> releaseAll(String owner) {
     Set<Integer> held = byOwner.remove(owner);
-    if (held != null) {
-      for (int port : held) {
-        used.clear(port - range.first());
-        owners.remove(port);
-      }
+    if (held == null) {
+      return Set.of();
     }
-  }
-
-  /** The ports {@code owner} holds now (a copy). */
-  public synchronized Set<Integer> heldBy(String owner) {
-    return new TreeSet<>(byOwner.getOrDefault(owner, Set.of()));
+    for (int port : held) {
+      used.clear(port - range.first());
+      owners.remove(port);
+    }
+    return held;
   }
 
   /** The owner of {@code port}, or null when it is free or held by someone unknown. */

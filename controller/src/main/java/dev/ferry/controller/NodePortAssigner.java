@@ -69,17 +69,12 @@ final class NodePortAssigner {
    * took it is seen. Returns the keys of Services that waited for a port freed here.
    */
   Set<String> observe(Service service) {
-    Set<Integer> before = allocator.heldBy(service.getMetadata().getUid());
-    allocator.sync(service.getMetadata().getUid(), heldPorts(service));
-    before.removeAll(allocator.heldBy(service.getMetadata().getUid()));
-    return unblocked(before);
+    return unblocked(allocator.sync(service.getMetadata().getUid(), heldPorts(service)).released());
   }
 
   /** Releases every port a deleted {@code service} held; returns the Services that waited. */
   Set<String> forget(Service service) {
-    Set<Integer> before = allocator.heldBy(service.getMetadata().getUid());
-    allocator.releaseAll(service.getMetadata().getUid());
-    return unblocked(before);
+    return unblocked(allocator.releaseAll(service.getMetadata().getUid()));
   }
 
   private synchronized Set<String> unblocked(Set<Integer> freed) {
@@ -93,7 +88,7 @@ final class NodePortAssigner {
     return keys;
   }
 
-  private synchronized void wait(int port, Service service) {
+  private synchronized void awaitPort(int port, Service service) {
     waiting.computeIfAbsent(port, p -> new TreeSet<>()).add(Cache.metaNamespaceKeyFunc(service));
   }
 
@@ -168,7 +163,7 @@ final class NodePortAssigner {
    */
   private List<PlanViolation> claimExisting(Service service) {
     List<PlanViolation> conflicts = new ArrayList<>();
-    Set<Integer> taken = allocator.sync(service.getMetadata().getUid(), heldPorts(service));
+    Set<Integer> taken = allocator.sync(service.getMetadata().getUid(), heldPorts(service)).taken();
     if (taken.isEmpty()) {
       return conflicts;
     }
@@ -183,7 +178,7 @@ final class NodePortAssigner {
     if (needsHealthCheckPort(service) && hcnp != null && taken.contains(hcnp)) {
       conflicts.add(conflict(hcnp, "spec.healthCheckNodePort"));
     }
-    taken.forEach(port -> wait(port, service));
+    taken.forEach(port -> awaitPort(port, service));
     return conflicts;
   }
 

@@ -41,7 +41,6 @@ final class ServiceReconciler {
 
   private static final Logger log = LoggerFactory.getLogger(ServiceReconciler.class);
 
-  private final KubernetesClient client;
   private final Function<String, Service> services;
   private final Supplier<List<Backend>> eligibleBackends;
   private final GuardedProvider provider;
@@ -74,7 +73,6 @@ final class ServiceReconciler {
       ServiceEvents events,
       Planner.Settings plannerSettings,
       MeterRegistry registry) {
-    this.client = client;
     this.services = services;
     this.eligibleBackends = eligibleBackends;
     this.provider = provider;
@@ -338,23 +336,11 @@ final class ServiceReconciler {
     log.info("deleted load balancer");
     if (service.getMetadata().getDeletionTimestamp() == null) {
       // still there (type or class changed): no address, no condition of Ferry's
-      status.write(service, Optional.of(List.of()), Optional.of(Optional.empty()));
-      service = refreshed(service);
+      service = status.clear(service);
     }
     withOwnership(service, false);
     events.normal(service, ServiceEvents.DELETED, "Deleted load balancer");
     return Outcome.DONE;
-  }
-
-  /** The Service as stored now (a status write moved its resourceVersion on). */
-  private Service refreshed(Service service) {
-    Service stored =
-        client
-            .services()
-            .inNamespace(service.getMetadata().getNamespace())
-            .withName(service.getMetadata().getName())
-            .get();
-    return stored != null ? stored : service;
   }
 
   private void forget(String key) {
@@ -375,7 +361,7 @@ final class ServiceReconciler {
     Outcome written =
         status.write(service, Optional.empty(), ready(Ready.no(Ready.INVALID_SERVICE, message)));
     // the user must change the Service; its update event brings it back
-    return written == Outcome.DONE ? Outcome.DONE : written;
+    return written;
   }
 
   private Outcome providerFailed(Service service, String reason, String what, ProviderException e) {

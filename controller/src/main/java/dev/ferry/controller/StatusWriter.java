@@ -74,6 +74,24 @@ final class StatusWriter {
       Service service,
       Optional<List<LoadBalancerIngress>> ingress,
       Optional<Optional<Ready>> ready) {
+    return apply(service, ingress, ready).outcome();
+  }
+
+  /**
+   * Removes the address and Ferry's condition (the Service is no longer Ferry's); returns the
+   * Service as now stored, for the write that follows.
+   */
+  Service clear(Service service) {
+    return apply(service, Optional.of(List.of()), Optional.of(Optional.empty())).service();
+  }
+
+  /** A write's outcome and the Service as stored after it. */
+  private record Written(Outcome outcome, Service service) {}
+
+  private Written apply(
+      Service service,
+      Optional<List<LoadBalancerIngress>> ingress,
+      Optional<Optional<Ready>> ready) {
     List<LoadBalancerIngress> currentIngress = ingressOf(service);
     List<Condition> conditions = conditionsOf(service);
     Optional<Condition> current =
@@ -98,7 +116,7 @@ final class StatusWriter {
       }
     }
     if (!changed) {
-      return Outcome.DONE;
+      return new Written(Outcome.DONE, service);
     }
     // the whole status, under the resourceVersion it was computed from: lists are replaced
     // exactly, and a concurrent writer's change is a 409, never lost
@@ -108,13 +126,14 @@ final class StatusWriter {
                 "replace", "/metadata/resourceVersion", service.getMetadata().getResourceVersion()),
             ServicePatches.op("add", "/status", next));
     try {
-      client
-          .services()
-          .inNamespace(service.getMetadata().getNamespace())
-          .withName(service.getMetadata().getName())
-          .subresource("status")
-          .patch(JSON, Serialization.asJson(patch));
-      return Outcome.DONE;
+      Service stored =
+          client
+              .services()
+              .inNamespace(service.getMetadata().getNamespace())
+              .withName(service.getMetadata().getName())
+              .subresource("status")
+              .patch(JSON, Serialization.asJson(patch));
+      return new Written(Outcome.DONE, stored);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 422 && e.getCode() != 400) {
         throw e;
@@ -128,7 +147,7 @@ final class StatusWriter {
           service,
           ServiceEvents.SYNC_FAILED,
           "The API server refused the load balancer status: " + message);
-      return new Outcome.Failed("status refused: " + message);
+      return new Written(new Outcome.Failed("status refused: " + message), service);
     }
   }
 
