@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
-import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -79,8 +78,11 @@ public final class ControllerProcess implements AutoCloseable {
     ServiceEvents events = new ServiceEvents(client, "ferry");
     this.provider =
         factory.create(
-            new ProviderContext(settings.clusterName(), options.providerSettings, events::warning));
-    Metrics.addRegistry(registry); // providers count their cloud calls on the global registry
+            ProviderContext.builder(settings.clusterName())
+                .settings(options.providerSettings)
+                .events(events::warning)
+                .metrics(new MicrometerProviderMetrics(registry, options.provider))
+                .build());
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     this.controller =
@@ -297,7 +299,6 @@ public final class ControllerProcess implements AutoCloseable {
     }
     controller.close();
     ops.close();
-    Metrics.removeRegistry(registry);
     leaseClient.close();
     client.close();
     exited.countDown();

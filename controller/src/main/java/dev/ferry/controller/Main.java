@@ -115,7 +115,8 @@ public final class Main {
                   .withConfig(ApiServerConnection.find(kubeconfig).requireReachable().config())
                   .build();
           LoadBalancerProvider p =
-              factory.create(new ProviderContext(clusterName, providerSettings))) {
+              factory.create(
+                  ProviderContext.builder(clusterName).settings(providerSettings).build())) {
         List<OrphanSweep.Found> found =
             OrphanSweep.find(
                 p,

@@ -2,6 +2,7 @@ package dev.ferry.controller;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -93,17 +94,26 @@ final class Planner {
             TAG_SERVICE, ref.serviceKey(),
             TAG_UID, ref.uid());
     return new Planned(
-        new LoadBalancerPlan(
-            ref,
-            scheme,
-            listeners,
-            backends,
-            healthCheck,
-            sourceRanges,
-            requestedIp,
-            affinity,
-            annotations,
-            tags));
+        LoadBalancerPlan.builder(ref, listeners, healthCheck)
+            .scheme(scheme)
+            .backends(backends)
+            .sourceRanges(sourceRanges)
+            .requestedIp(requestedIp)
+            .affinity(affinity)
+            .annotations(annotations)
+            .tags(tags)
+            .ipFamilies(ipFamilies(spec))
+            .build());
+  }
+
+  /** {@code spec.ipFamilies} (the API server validates and defaults it), IPv4 when absent. */
+  private static List<IpFamily> ipFamilies(ServiceSpec spec) {
+    List<String> given = spec.getIpFamilies() == null ? List.of() : spec.getIpFamilies();
+    List<IpFamily> families = new ArrayList<>();
+    for (String family : given) {
+      families.add("IPv6".equals(family) ? IpFamily.IPv6 : IpFamily.IPv4);
+    }
+    return families.isEmpty() ? List.of(IpFamily.IPv4) : families;
   }
 
   /**

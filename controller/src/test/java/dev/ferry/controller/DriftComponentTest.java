@@ -213,17 +213,9 @@ class DriftComponentTest {
     eventually().until(() -> ip(get("web")) != null);
     dev.ferry.spi.LoadBalancerPlan orphan = provider.balancer(NS + "/web").orElseThrow();
     provider.ensure(
-        new dev.ferry.spi.LoadBalancerPlan(
-            new dev.ferry.spi.LoadBalancerRef("test", NS, "gone", "uid-of-a-deleted-service"),
-            orphan.scheme(),
-            orphan.listeners(),
-            orphan.backends(),
-            orphan.healthCheck(),
-            orphan.sourceRanges(),
-            orphan.requestedIp(),
-            orphan.affinity(),
-            orphan.annotations(),
-            orphan.tags()));
+        orphan.toBuilder()
+            .ref(new dev.ferry.spi.LoadBalancerRef("test", NS, "gone", "uid-of-a-deleted-service"))
+            .build());
     long start = System.nanoTime();
     await().atMost(Duration.ofSeconds(15)).until(() -> provider.balancer(NS + "/gone").isEmpty());
     // not at the first sweep that saw it: a grace period of one resync period

@@ -16,7 +16,6 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -68,32 +67,29 @@ class PlannerTest {
           + " (for UDP too), open to all")
   void plainService() {
     LoadBalancerPlan expected =
-        new LoadBalancerPlan(
-            new LoadBalancerRef("prod", "shop", "web", "u-1"),
-            Scheme.EXTERNAL,
-            List.of(
-                new Listener("http", Protocol.TCP, 80, 30080),
-                new Listener("dns", Protocol.UDP, 53, 30053)),
-            NODES,
-            new HealthCheck(
-                HealthCheck.Type.HTTP,
-                10256,
-                "/healthz",
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(5),
-                2,
-                3),
-            List.of("0.0.0.0/0"),
-            Optional.empty(),
-            SessionAffinity.NONE,
-            Map.of(),
-            Map.of(
-                "ferry.dev/cluster",
-                "prod",
-                "ferry.dev/service",
-                "shop/web",
-                "ferry.dev/service-uid",
-                "u-1"));
+        LoadBalancerPlan.builder(
+                new LoadBalancerRef("prod", "shop", "web", "u-1"),
+                List.of(
+                    new Listener("http", Protocol.TCP, 80, 30080),
+                    new Listener("dns", Protocol.UDP, 53, 30053)),
+                new HealthCheck(
+                    HealthCheck.Type.HTTP,
+                    10256,
+                    "/healthz",
+                    Duration.ofSeconds(10),
+                    Duration.ofSeconds(5),
+                    2,
+                    3))
+            .backends(NODES)
+            .tags(
+                Map.of(
+                    "ferry.dev/cluster",
+                    "prod",
+                    "ferry.dev/service",
+                    "shop/web",
+                    "ferry.dev/service-uid",
+                    "u-1"))
+            .build();
     assertThat(planned(base().build())).isEqualTo(expected);
   }
 

@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,7 +37,13 @@ final class RecordingProvider implements LoadBalancerProvider {
   private final Map<String, CountDownLatch> hangs = new ConcurrentHashMap<>();
 
   static final Capabilities CAPABILITIES =
-      new Capabilities(Set.of(Protocol.TCP, Protocol.UDP), true, 10, true, false, false, true);
+      Capabilities.builder()
+          .protocols(Protocol.TCP, Protocol.UDP)
+          .mixedProtocols(true)
+          .maxListeners(10)
+          .sourceRanges(true)
+          .clientIpAffinity(true)
+          .build();
 
   /** The next {@code n} ensure/updateBackends/ensureDeleted calls fail as transient. */
   void failNext(int n) {

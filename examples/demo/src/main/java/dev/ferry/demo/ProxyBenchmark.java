@@ -9,8 +9,6 @@ import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
-import dev.ferry.spi.Scheme;
-import dev.ferry.spi.SessionAffinity;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -73,7 +70,9 @@ final class ProxyBenchmark implements Callable<Integer> {
         LoadBalancerProvider provider =
             new LocalProviderFactory()
                 .create(
-                    new ProviderContext("bench", Map.of("local.address-pool", "127.0.110.0/24")))) {
+                    ProviderContext.builder("bench")
+                        .settings(Map.of("local.address-pool", "127.0.110.0/24"))
+                        .build())) {
       LoadBalancerPlan plan = plan();
       String lbIp = provider.ensure(plan).ingress().get(0).ip().orElseThrow();
       System.out.printf(
@@ -122,24 +121,19 @@ final class ProxyBenchmark implements Callable<Integer> {
 
   private LoadBalancerPlan plan() {
     LoadBalancerRef ref = new LoadBalancerRef("bench", "bench", "echo", "bench-echo");
-    return new LoadBalancerPlan(
-        ref,
-        Scheme.EXTERNAL,
-        List.of(new Listener("echo", Protocol.TCP, 8443, ECHO_PORT)),
-        List.of(new Backend("bench-node", "", ECHO_HOST, "")),
-        new HealthCheck(
-            HealthCheck.Type.TCP,
-            HealthCheck.TRAFFIC_PORT,
-            "",
-            Duration.ofSeconds(10),
-            Duration.ofSeconds(2),
-            2,
-            3),
-        List.of("0.0.0.0/0"),
-        Optional.empty(),
-        SessionAffinity.NONE,
-        Map.of(),
-        Map.of());
+    return LoadBalancerPlan.builder(
+            ref,
+            List.of(new Listener("echo", Protocol.TCP, 8443, ECHO_PORT)),
+            new HealthCheck(
+                HealthCheck.Type.TCP,
+                HealthCheck.TRAFFIC_PORT,
+                "",
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(2),
+                2,
+                3))
+        .backends(List.of(new Backend("bench-node", "", ECHO_HOST, "")))
+        .build();
   }
 
   /**

@@ -1,8 +1,10 @@
 package dev.ferry.spi;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -11,28 +13,98 @@ import java.util.stream.Collectors;
  * calling the provider; providers call {@link #requireSupported} at the top of {@code ensure} so a
  * plan outside their reach fails before any change.
  *
- * @param protocols listener protocols supported
- * @param mixedProtocols whether one load balancer may carry TCP and UDP listeners together
- * @param maxListeners most listeners on one load balancer
- * @param sourceRanges whether client CIDRs can be restricted
- * @param requestedIp whether {@code spec.loadBalancerIP} can be honoured
- * @param internal whether internal (private) load balancers can be made
- * @param clientIpAffinity whether {@code sessionAffinity: ClientIP} can be honoured
+ * <p>Made with {@link #builder()}: a provider declares what it supports and everything it does not
+ * declare keeps its default, so a capability added to a later 1.x contract does not break a
+ * compiled provider. The defaults are what a provider that says nothing can be trusted with: TCP
+ * only, one protocol per load balancer, no limit on listeners, no source ranges, no requested
+ * address, no internal scheme, no ClientIP affinity, any health-check interval (1 ms to 1 hour),
+ * IPv4, and an IP address.
  */
-public record Capabilities(
-    Set<Protocol> protocols,
-    boolean mixedProtocols,
-    int maxListeners,
-    boolean sourceRanges,
-    boolean requestedIp,
-    boolean internal,
-    boolean clientIpAffinity) {
+public final class Capabilities {
 
-  public Capabilities {
-    protocols = Set.copyOf(protocols);
-    if (protocols.isEmpty() || maxListeners < 1) {
-      throw new IllegalArgumentException("a provider supports at least one protocol and listener");
-    }
+  private final Set<Protocol> protocols;
+  private final boolean mixedProtocols;
+  private final int maxListeners;
+  private final boolean sourceRanges;
+  private final boolean requestedIp;
+  private final boolean internal;
+  private final boolean clientIpAffinity;
+  private final Duration minHealthCheckInterval;
+  private final Duration maxHealthCheckInterval;
+  private final Set<IpFamily> ipFamilies;
+  private final AddressKind addressKind;
+
+  private Capabilities(Builder b) {
+    protocols = Set.copyOf(b.protocols);
+    mixedProtocols = b.mixedProtocols;
+    maxListeners = b.maxListeners;
+    sourceRanges = b.sourceRanges;
+    requestedIp = b.requestedIp;
+    internal = b.internal;
+    clientIpAffinity = b.clientIpAffinity;
+    minHealthCheckInterval = b.minHealthCheckInterval;
+    maxHealthCheckInterval = b.maxHealthCheckInterval;
+    ipFamilies = Set.copyOf(b.ipFamilies);
+    addressKind = b.addressKind;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Listener protocols supported. */
+  public Set<Protocol> protocols() {
+    return protocols;
+  }
+
+  /** Whether one load balancer may carry listeners of different protocols (TCP and UDP). */
+  public boolean mixedProtocols() {
+    return mixedProtocols;
+  }
+
+  /** Most listeners on one load balancer. */
+  public int maxListeners() {
+    return maxListeners;
+  }
+
+  /** Whether client CIDRs can be restricted ({@code spec.loadBalancerSourceRanges}). */
+  public boolean sourceRanges() {
+    return sourceRanges;
+  }
+
+  /** Whether {@code spec.loadBalancerIP} can be honoured. */
+  public boolean requestedIp() {
+    return requestedIp;
+  }
+
+  /** Whether internal (private) load balancers can be made. */
+  public boolean internal() {
+    return internal;
+  }
+
+  /** Whether {@code sessionAffinity: ClientIP} can be honoured. */
+  public boolean clientIpAffinity() {
+    return clientIpAffinity;
+  }
+
+  /** The shortest health-check interval the cloud takes. */
+  public Duration minHealthCheckInterval() {
+    return minHealthCheckInterval;
+  }
+
+  /** The longest health-check interval the cloud takes. */
+  public Duration maxHealthCheckInterval() {
+    return maxHealthCheckInterval;
+  }
+
+  /** The IP families a load balancer can serve. */
+  public Set<IpFamily> ipFamilies() {
+    return ipFamilies;
+  }
+
+  /** Whether the provider publishes IPs or hostnames. */
+  public AddressKind addressKind() {
+    return addressKind;
   }
 
   /** Everything a plan asks for that this provider cannot do; empty when the plan is supported. */
@@ -89,6 +161,35 @@ public record Capabilities(
           new PlanViolation(
               "spec.sessionAffinity", "this provider cannot honour ClientIP affinity; use None"));
     }
+    Duration interval = plan.healthCheck().interval();
+    if (interval.compareTo(minHealthCheckInterval) < 0
+        || interval.compareTo(maxHealthCheckInterval) > 0) {
+      found.add(
+          new PlanViolation(
+              "metadata.annotations[ferry.dev/health-check-interval]",
+              "a health-check interval of "
+                  + human(interval)
+                  + " is outside this provider's range "
+                  + human(minHealthCheckInterval)
+                  + "-"
+                  + human(maxHealthCheckInterval)
+                  + "; pick one inside it"));
+    }
+    Set<IpFamily> families = EnumSet.noneOf(IpFamily.class);
+    families.addAll(plan.ipFamilies());
+    families.removeAll(ipFamilies);
+    if (!families.isEmpty()) {
+      found.add(
+          new PlanViolation(
+              "spec.ipFamilies",
+              "this provider serves "
+                  + names(ipFamilies)
+                  + " only; "
+                  + names(families)
+                  + " cannot be given an address (set spec.ipFamilies to "
+                  + names(ipFamilies)
+                  + ")"));
+    }
     return List.copyOf(found);
   }
 
@@ -100,7 +201,129 @@ public record Capabilities(
     }
   }
 
-  private static String names(Set<Protocol> set) {
+  private static String human(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+  }
+
+  private static String names(Set<? extends Enum<?>> set) {
     return set.stream().sorted().map(Enum::name).collect(Collectors.joining(", "));
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Capabilities c && toString().equals(c.toString());
+  }
+
+  @Override
+  public int hashCode() {
+    return toString().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "Capabilities[protocols="
+        + names(protocols)
+        + ", mixedProtocols="
+        + mixedProtocols
+        + ", maxListeners="
+        + maxListeners
+        + ", sourceRanges="
+        + sourceRanges
+        + ", requestedIp="
+        + requestedIp
+        + ", internal="
+        + internal
+        + ", clientIpAffinity="
+        + clientIpAffinity
+        + ", healthCheckInterval="
+        + minHealthCheckInterval
+        + ".."
+        + maxHealthCheckInterval
+        + ", ipFamilies="
+        + names(ipFamilies)
+        + ", addressKind="
+        + addressKind
+        + "]";
+  }
+
+  /** Declares what a provider supports; see the class documentation for the defaults. */
+  public static final class Builder {
+    private Set<Protocol> protocols = Set.of(Protocol.TCP);
+    private boolean mixedProtocols;
+    private int maxListeners = Integer.MAX_VALUE;
+    private boolean sourceRanges;
+    private boolean requestedIp;
+    private boolean internal;
+    private boolean clientIpAffinity;
+    private Duration minHealthCheckInterval = Duration.ofMillis(1);
+    private Duration maxHealthCheckInterval = Duration.ofHours(1);
+    private Set<IpFamily> ipFamilies = Set.of(IpFamily.IPv4);
+    private AddressKind addressKind = AddressKind.IP;
+
+    private Builder() {}
+
+    public Builder protocols(Protocol first, Protocol... more) {
+      protocols = EnumSet.of(first, more);
+      return this;
+    }
+
+    public Builder mixedProtocols(boolean value) {
+      mixedProtocols = value;
+      return this;
+    }
+
+    public Builder maxListeners(int value) {
+      if (value < 1) {
+        throw new IllegalArgumentException("a provider supports at least one listener");
+      }
+      maxListeners = value;
+      return this;
+    }
+
+    public Builder sourceRanges(boolean value) {
+      sourceRanges = value;
+      return this;
+    }
+
+    public Builder requestedIp(boolean value) {
+      requestedIp = value;
+      return this;
+    }
+
+    public Builder internal(boolean value) {
+      internal = value;
+      return this;
+    }
+
+    public Builder clientIpAffinity(boolean value) {
+      clientIpAffinity = value;
+      return this;
+    }
+
+    /** The health-check intervals the cloud takes, both ends included. */
+    public Builder healthCheckInterval(Duration min, Duration max) {
+      Objects.requireNonNull(min, "min");
+      Objects.requireNonNull(max, "max");
+      if (min.isNegative() || min.isZero() || max.compareTo(min) < 0) {
+        throw new IllegalArgumentException("a health-check interval range needs 0 < min <= max");
+      }
+      minHealthCheckInterval = min;
+      maxHealthCheckInterval = max;
+      return this;
+    }
+
+    public Builder ipFamilies(IpFamily first, IpFamily... more) {
+      ipFamilies = EnumSet.of(first, more);
+      return this;
+    }
+
+    public Builder addressKind(AddressKind value) {
+      addressKind = Objects.requireNonNull(value, "addressKind");
+      return this;
+    }
+
+    public Capabilities build() {
+      return new Capabilities(this);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.ferry.spi;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -9,105 +10,278 @@ import java.util.Optional;
  * The desired load balancer for one Service, computed by the controller from the Service and the
  * eligible nodes. Immutable; a provider reads it and never changes it.
  *
- * @param ref which Service this is for
- * @param scheme external or internal
- * @param listeners one per Service port, in the Service's order
- * @param backends the eligible nodes, sorted by name
- * @param healthCheck how backends are probed
- * @param sourceRanges client CIDRs allowed in; {@code 0.0.0.0/0} when the Service names none
- * @param requestedIp {@code spec.loadBalancerIP}, when given
- * @param affinity session affinity
- * @param annotations the Service's annotations, for provider-specific options
- * @param tags ownership and user tags every cloud resource of this load balancer carries
- * @param currentAddresses the addresses (IPs or hostnames) the Service's status shows now; a
- *     provider that picks addresses itself gives a load balancer it makes again (after a restart,
- *     or one deleted out of band) the address it had, when it is free: clients keep reaching it
+ * <p>Made with {@link #builder} (or {@link #toBuilder} to change a copy): a field added in a later
+ * 1.x contract gets a default, so code that makes plans (a provider's tests, the conformance kit)
+ * keeps compiling and a compiled provider keeps running. Equal plans are equal field by field.
  */
-public record LoadBalancerPlan(
-    LoadBalancerRef ref,
-    Scheme scheme,
-    List<Listener> listeners,
-    List<Backend> backends,
-    HealthCheck healthCheck,
-    List<String> sourceRanges,
-    Optional<String> requestedIp,
-    SessionAffinity affinity,
-    Map<String, String> annotations,
-    Map<String, String> tags,
-    List<String> currentAddresses) {
+public final class LoadBalancerPlan {
 
-  public LoadBalancerPlan {
-    Objects.requireNonNull(ref, "ref");
-    Objects.requireNonNull(scheme, "scheme");
-    Objects.requireNonNull(healthCheck, "healthCheck");
-    Objects.requireNonNull(requestedIp, "requestedIp");
-    Objects.requireNonNull(affinity, "affinity");
-    listeners = List.copyOf(listeners);
-    backends = List.copyOf(backends);
-    sourceRanges = List.copyOf(sourceRanges);
-    annotations = Map.copyOf(annotations);
-    tags = Map.copyOf(tags);
-    currentAddresses = List.copyOf(currentAddresses);
+  private final LoadBalancerRef ref;
+  private final Scheme scheme;
+  private final List<Listener> listeners;
+  private final List<Backend> backends;
+  private final HealthCheck healthCheck;
+  private final List<String> sourceRanges;
+  private final Optional<String> requestedIp;
+  private final SessionAffinity affinity;
+  private final Map<String, String> annotations;
+  private final Map<String, String> tags;
+  private final List<String> currentAddresses;
+  private final List<IpFamily> ipFamilies;
+
+  private LoadBalancerPlan(Builder b) {
+    ref = Objects.requireNonNull(b.ref, "ref");
+    scheme = Objects.requireNonNull(b.scheme, "scheme");
+    healthCheck = Objects.requireNonNull(b.healthCheck, "healthCheck");
+    requestedIp = Objects.requireNonNull(b.requestedIp, "requestedIp");
+    affinity = Objects.requireNonNull(b.affinity, "affinity");
+    listeners = List.copyOf(b.listeners);
+    backends = List.copyOf(b.backends);
+    sourceRanges = List.copyOf(b.sourceRanges);
+    annotations = Map.copyOf(b.annotations);
+    tags = Map.copyOf(b.tags);
+    currentAddresses = List.copyOf(b.currentAddresses);
+    ipFamilies = List.copyOf(b.ipFamilies);
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("a load balancer needs at least one listener");
     }
+    if (ipFamilies.isEmpty()) {
+      throw new IllegalArgumentException("a load balancer needs at least one IP family");
+    }
   }
 
-  /** A plan with no current addresses (a Service that has none yet). */
-  public LoadBalancerPlan(
-      LoadBalancerRef ref,
-      Scheme scheme,
-      List<Listener> listeners,
-      List<Backend> backends,
-      HealthCheck healthCheck,
-      List<String> sourceRanges,
-      Optional<String> requestedIp,
-      SessionAffinity affinity,
-      Map<String, String> annotations,
-      Map<String, String> tags) {
-    this(
-        ref,
-        scheme,
-        listeners,
-        backends,
-        healthCheck,
-        sourceRanges,
-        requestedIp,
-        affinity,
-        annotations,
-        tags,
-        List.of());
+  /**
+   * A plan for {@code ref} with these listeners and health check. The rest defaults to: external,
+   * no backends, every client allowed ({@code 0.0.0.0/0}), no requested IP, no affinity, no
+   * annotations or tags, no current address, IPv4.
+   */
+  public static Builder builder(LoadBalancerRef ref, List<Listener> listeners, HealthCheck check) {
+    Builder b = new Builder();
+    b.ref = ref;
+    b.listeners = listeners;
+    b.healthCheck = check;
+    return b;
+  }
+
+  /** A builder holding this plan's fields. */
+  public Builder toBuilder() {
+    Builder b = builder(ref, listeners, healthCheck);
+    b.scheme = scheme;
+    b.backends = backends;
+    b.sourceRanges = sourceRanges;
+    b.requestedIp = requestedIp;
+    b.affinity = affinity;
+    b.annotations = annotations;
+    b.tags = tags;
+    b.currentAddresses = currentAddresses;
+    b.ipFamilies = ipFamilies;
+    return b;
+  }
+
+  /** Which Service this is for. */
+  public LoadBalancerRef ref() {
+    return ref;
+  }
+
+  /** External or internal. */
+  public Scheme scheme() {
+    return scheme;
+  }
+
+  /** One per Service port, in the Service's order. */
+  public List<Listener> listeners() {
+    return listeners;
+  }
+
+  /** The eligible nodes, sorted by name. */
+  public List<Backend> backends() {
+    return backends;
+  }
+
+  /** How backends are probed. */
+  public HealthCheck healthCheck() {
+    return healthCheck;
+  }
+
+  /** Client CIDRs allowed in; {@code 0.0.0.0/0} when the Service names none. */
+  public List<String> sourceRanges() {
+    return sourceRanges;
+  }
+
+  /** {@code spec.loadBalancerIP}, when given. */
+  public Optional<String> requestedIp() {
+    return requestedIp;
+  }
+
+  /** Session affinity. */
+  public SessionAffinity affinity() {
+    return affinity;
+  }
+
+  /** The Service's annotations, for provider-specific options. */
+  public Map<String, String> annotations() {
+    return annotations;
+  }
+
+  /** Ownership and user tags every cloud resource of this load balancer carries. */
+  public Map<String, String> tags() {
+    return tags;
+  }
+
+  /**
+   * The addresses (IPs or hostnames) the Service's status shows now. A provider that picks
+   * addresses itself gives a load balancer it makes again (after a restart, or one deleted out of
+   * band) the address it had, when it is free: clients keep reaching it.
+   */
+  public List<String> currentAddresses() {
+    return currentAddresses;
+  }
+
+  /** The Service's {@code spec.ipFamilies}, in its order (the first is the primary). */
+  public List<IpFamily> ipFamilies() {
+    return ipFamilies;
   }
 
   /** The same plan with another backend set. */
   public LoadBalancerPlan withBackends(List<Backend> newBackends) {
-    return new LoadBalancerPlan(
-        ref,
-        scheme,
-        listeners,
-        newBackends,
-        healthCheck,
-        sourceRanges,
-        requestedIp,
-        affinity,
-        annotations,
-        tags,
-        currentAddresses);
+    return toBuilder().backends(newBackends).build();
   }
 
   /** The same plan with other current addresses. */
   public LoadBalancerPlan withCurrentAddresses(List<String> addresses) {
-    return new LoadBalancerPlan(
-        ref,
-        scheme,
-        listeners,
-        backends,
-        healthCheck,
-        sourceRanges,
-        requestedIp,
-        affinity,
-        annotations,
-        tags,
-        addresses);
+    return toBuilder().currentAddresses(addresses).build();
+  }
+
+  private Object[] fields() {
+    return new Object[] {
+      ref,
+      scheme,
+      listeners,
+      backends,
+      healthCheck,
+      sourceRanges,
+      requestedIp,
+      affinity,
+      annotations,
+      tags,
+      currentAddresses,
+      ipFamilies
+    };
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof LoadBalancerPlan p && Arrays.equals(fields(), p.fields());
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(fields());
+  }
+
+  @Override
+  public String toString() {
+    String[] names = {
+      "ref",
+      "scheme",
+      "listeners",
+      "backends",
+      "healthCheck",
+      "sourceRanges",
+      "requestedIp",
+      "affinity",
+      "annotations",
+      "tags",
+      "currentAddresses",
+      "ipFamilies"
+    };
+    Object[] values = fields();
+    StringBuilder out = new StringBuilder("LoadBalancerPlan[");
+    for (int i = 0; i < names.length; i++) {
+      out.append(i == 0 ? "" : ", ").append(names[i]).append('=').append(values[i]);
+    }
+    return out.append(']').toString();
+  }
+
+  /** Sets a plan's fields; every setter replaces what was there. */
+  public static final class Builder {
+    private LoadBalancerRef ref;
+    private Scheme scheme = Scheme.EXTERNAL;
+    private List<Listener> listeners;
+    private List<Backend> backends = List.of();
+    private HealthCheck healthCheck;
+    private List<String> sourceRanges = List.of("0.0.0.0/0");
+    private Optional<String> requestedIp = Optional.empty();
+    private SessionAffinity affinity = SessionAffinity.NONE;
+    private Map<String, String> annotations = Map.of();
+    private Map<String, String> tags = Map.of();
+    private List<String> currentAddresses = List.of();
+    private List<IpFamily> ipFamilies = List.of(IpFamily.IPv4);
+
+    private Builder() {}
+
+    public Builder ref(LoadBalancerRef value) {
+      ref = value;
+      return this;
+    }
+
+    public Builder scheme(Scheme value) {
+      scheme = value;
+      return this;
+    }
+
+    public Builder listeners(List<Listener> value) {
+      listeners = value;
+      return this;
+    }
+
+    public Builder backends(List<Backend> value) {
+      backends = value;
+      return this;
+    }
+
+    public Builder healthCheck(HealthCheck value) {
+      healthCheck = value;
+      return this;
+    }
+
+    public Builder sourceRanges(List<String> value) {
+      sourceRanges = value;
+      return this;
+    }
+
+    public Builder requestedIp(Optional<String> value) {
+      requestedIp = value;
+      return this;
+    }
+
+    public Builder affinity(SessionAffinity value) {
+      affinity = value;
+      return this;
+    }
+
+    public Builder annotations(Map<String, String> value) {
+      annotations = value;
+      return this;
+    }
+
+    public Builder tags(Map<String, String> value) {
+      tags = value;
+      return this;
+    }
+
+    public Builder currentAddresses(List<String> value) {
+      currentAddresses = value;
+      return this;
+    }
+
+    public Builder ipFamilies(List<IpFamily> value) {
+      ipFamilies = value;
+      return this;
+    }
+
+    public LoadBalancerPlan build() {
+      return new LoadBalancerPlan(this);
+    }
   }
 }

@@ -1,6 +1,9 @@
 package dev.ferry.tck;
 
+import dev.ferry.spi.HealthCheck;
 import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.Scheme;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -14,4 +17,30 @@ public interface CloudView {
 
   /** The node names (or provider IDs, as the provider registers them) behind {@code ref}. */
   Set<String> registeredBackends(LoadBalancerRef ref);
+
+  /** The front-end listeners of {@code ref}'s load balancer, each as {@code PROTOCOL/port}. */
+  Set<String> listeners(LoadBalancerRef ref);
+
+  /** How the cloud probes {@code ref}'s backends. */
+  Probe healthProbe(LoadBalancerRef ref);
+
+  /** The client CIDRs the cloud lets in to {@code ref}'s load balancer. */
+  Set<String> sourceRanges(LoadBalancerRef ref);
+
+  /** Whether {@code ref}'s load balancer is external or internal. */
+  Scheme scheme(LoadBalancerRef ref);
+
+  /**
+   * Every cloud resource that carries {@code ref}'s ownership (load balancer, target groups, rules,
+   * addresses, configuration files...): 0 once {@code ensureDeleted} has succeeded.
+   */
+  int ownedResources(LoadBalancerRef ref);
+
+  /**
+   * A health probe as the cloud has it.
+   *
+   * @param port the probed port, or {@link HealthCheck#TRAFFIC_PORT} for each listener's NodePort
+   * @param path the HTTP path, empty for TCP
+   */
+  record Probe(HealthCheck.Type type, int port, String path, Duration interval) {}
 }

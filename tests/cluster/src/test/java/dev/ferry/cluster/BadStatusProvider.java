@@ -7,11 +7,9 @@ import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerProviderFactory;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
-import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * A provider whose status the API server refuses (an "IP" that is none), as a buggy plugin might
@@ -36,7 +34,7 @@ public final class BadStatusProvider implements LoadBalancerProviderFactory, Loa
 
   @Override
   public Capabilities capabilities() {
-    return new Capabilities(Set.of(Protocol.TCP), false, 10, true, false, false, false);
+    return Capabilities.builder().maxListeners(10).sourceRanges(true).build();
   }
 
   @Override

@@ -13,8 +13,6 @@ import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
-import dev.ferry.spi.Scheme;
-import dev.ferry.spi.SessionAffinity;
 import io.fabric8.kubernetes.api.model.Service;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -23,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -51,18 +48,12 @@ class GcIT {
   }
 
   private static LoadBalancerPlan plan(String cluster, String name, String uid, int port) {
-    return new LoadBalancerPlan(
-        new LoadBalancerRef(cluster, "default", name, uid),
-        Scheme.EXTERNAL,
-        List.of(new Listener("p", Protocol.TCP, port, 30700 + port % 100)),
-        List.of(),
-        new HealthCheck(
-            HealthCheck.Type.TCP, 0, "", Duration.ofSeconds(10), Duration.ofSeconds(5), 2, 2),
-        List.of("0.0.0.0/0"),
-        Optional.empty(),
-        SessionAffinity.NONE,
-        Map.of(),
-        Map.of());
+    return LoadBalancerPlan.builder(
+            new LoadBalancerRef(cluster, "default", name, uid),
+            List.of(new Listener("p", Protocol.TCP, port, 30700 + port % 100)),
+            new HealthCheck(
+                HealthCheck.Type.TCP, 0, "", Duration.ofSeconds(10), Duration.ofSeconds(5), 2, 2))
+        .build();
   }
 
   private static String gc(String... args) throws Exception {
@@ -81,7 +72,7 @@ class GcIT {
   private static LoadBalancerProvider provider(String name, String cluster, Map<String, String> s) {
     return ProviderRegistry.load(GcIT.class.getClassLoader())
         .get(name)
-        .create(new ProviderContext(cluster, s));
+        .create(ProviderContext.builder(cluster).settings(s).build());
   }
 
   private static Service service(String name) {

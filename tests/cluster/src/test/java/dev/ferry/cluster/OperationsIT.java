@@ -275,8 +275,9 @@ class OperationsIT {
         dev.ferry.controller.ProviderRegistry.load(getClass().getClassLoader())
             .get("local")
             .create(
-                new dev.ferry.spi.ProviderContext(
-                    "ops", java.util.Map.of("local.address-pool", pool)));
+                dev.ferry.spi.ProviderContext.builder("ops")
+                    .settings(java.util.Map.of("local.address-pool", pool))
+                    .build());
     dev.ferry.spi.LoadBalancerRef ref =
         new dev.ferry.spi.LoadBalancerRef("ops", NS, "drifty", created.getMetadata().getUid());
     behindItsBack.ensureDeleted(ref);

@@ -1,6 +1,7 @@
 package dev.ferry.provider.aws;
 
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.ProviderMetrics;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -10,9 +11,9 @@ import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
-import io.micrometer.core.instrument.Metrics;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -23,7 +24,8 @@ import software.amazon.awssdk.core.exception.SdkException;
  * Every AWS call goes through here: rate limiters sized to AWS's published token buckets (per
  * account and region), a retry with exponential backoff for throttling and server errors, a circuit
  * breaker so a broken region fails fast, a counter per operation and result ({@code
- * ferry_aws_calls_total}), and the translation of AWS errors into {@link ProviderException}s.
+ * ferry_provider_cloud_calls_total{provider="aws"}}, through the controller's metrics hook), and
+ * the translation of AWS errors into {@link ProviderException}s.
  */
 final class AwsApi {
 
@@ -82,7 +84,10 @@ final class AwsApi {
   // set on a thread while it checks (inStep): a mutating call is refused, never made
   private final ThreadLocal<Boolean> readOnly = ThreadLocal.withInitial(() -> false);
 
-  AwsApi(Duration firstBackoff, int attempts) {
+  private final ProviderMetrics metrics;
+
+  AwsApi(Duration firstBackoff, int attempts, ProviderMetrics metrics) {
+    this.metrics = metrics;
     this.retry =
         Retry.of(
             "aws",
@@ -187,7 +192,7 @@ final class AwsApi {
       throw new ProviderException.Throttled(
           "AWS API budget exhausted locally", Duration.ofSeconds(10), e);
     } finally {
-      Metrics.counter("ferry.aws.calls", "operation", operation, "result", result).increment();
+      metrics.increment("cloud_calls", Map.of("operation", operation, "result", result));
       observer.after(operation); // answered or failed, the call has happened
     }
   }

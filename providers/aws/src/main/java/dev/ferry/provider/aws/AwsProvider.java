@@ -3,6 +3,7 @@ package dev.ferry.provider.aws;
 import dev.ferry.provider.aws.AwsApi.Bucket;
 import dev.ferry.provider.aws.AwsShape.Rule;
 import dev.ferry.provider.aws.AwsShape.TargetGroupSpec;
+import dev.ferry.spi.AddressKind;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
 import dev.ferry.spi.LoadBalancerPlan;
@@ -12,6 +13,7 @@ import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -58,7 +60,15 @@ final class AwsProvider implements LoadBalancerProvider {
   private static final Logger log = LoggerFactory.getLogger(AwsProvider.class);
 
   static final Capabilities CAPABILITIES =
-      new Capabilities(Set.of(Protocol.TCP, Protocol.UDP), true, 50, true, false, true, false);
+      Capabilities.builder()
+          .protocols(Protocol.TCP, Protocol.UDP)
+          .mixedProtocols(true)
+          .maxListeners(50)
+          .sourceRanges(true)
+          .internal(true)
+          .healthCheckInterval(Duration.ofSeconds(5), Duration.ofSeconds(300))
+          .addressKind(AddressKind.HOSTNAME)
+          .build();
 
   private final ElasticLoadBalancingV2Client elb;
   private final Ec2Client ec2;
@@ -112,6 +122,16 @@ final class AwsProvider implements LoadBalancerProvider {
     LoadBalancer lb = findLoadBalancer(ref).orElse(null);
     if (lb == null) {
       lb = createLoadBalancer(shape, options, subnets);
+    } else if ((lb.scheme() == LoadBalancerSchemeEnum.INTERNAL) != options.internal()) {
+      // an NLB's scheme is fixed at creation: refuse before any change, the NLB keeps serving
+      throw new ProviderException.InvalidPlan(
+          "metadata.annotations",
+          "the load balancer "
+              + lb.loadBalancerName()
+              + " is "
+              + lb.schemeAsString()
+              + " and AWS cannot change an NLB's scheme in place; put the scheme annotation back,"
+              + " or delete the Service and create it again (it gets a new address)");
     }
     Map<String, TargetGroup> groups = ensureTargetGroups(ref, lb, shape, options, vpcId);
     // a backend counts as healthy when every target group reports it so
@@ -497,29 +517,35 @@ final class AwsProvider implements LoadBalancerProvider {
       Action forward = Action.builder().type(ActionTypeEnum.FORWARD).targetGroupArn(tgArn).build();
       var existing = byPort.remove(spec.port());
       if (existing == null) {
-        api.run(
-            Bucket.ELB_MUTATE,
-            "CreateListener",
-            () ->
-                elb.createListener(
-                    r ->
-                        r.loadBalancerArn(lb.loadBalancerArn())
-                            .protocol(ProtocolEnum.fromValue(spec.protocol()))
-                            .port(spec.port())
-                            .defaultActions(forward)));
+        createListener(lb, spec, forward);
       } else if (!spec.protocol().equals(existing.protocolAsString())
           || existing.defaultActions().size() != 1
           || !tgArn.equals(existing.defaultActions().get(0).targetGroupArn())) {
-        api.run(
-            Bucket.ELB_MUTATE,
-            "ModifyListener",
-            () ->
-                elb.modifyListener(
-                    r ->
-                        r.listenerArn(existing.listenerArn())
-                            .protocol(ProtocolEnum.fromValue(spec.protocol()))
-                            .port(spec.port())
-                            .defaultActions(forward)));
+        try {
+          api.run(
+              Bucket.ELB_MUTATE,
+              "ModifyListener",
+              () ->
+                  elb.modifyListener(
+                      r ->
+                          r.listenerArn(existing.listenerArn())
+                              .protocol(ProtocolEnum.fromValue(spec.protocol()))
+                              .port(spec.port())
+                              .defaultActions(forward)));
+        } catch (ProviderException.Transient e) {
+          if (!(e.getCause() instanceof AwsServiceException a
+              && "UnsupportedProtocol".equals(a.awsErrorDetails().errorCode()))) {
+            throw e;
+          }
+          // ELBv2 changes an NLB listener's protocol in place; an emulator that cannot (moto
+          // refuses UDP and TCP_UDP there) gets the listener replaced, each step idempotent
+          log.info("replacing listener {} to change its protocol", existing.listenerArn());
+          api.run(
+              Bucket.ELB_MUTATE,
+              "DeleteListener",
+              () -> elb.deleteListener(r -> r.listenerArn(existing.listenerArn())));
+          createListener(lb, spec, forward);
+        }
       }
     }
     for (var stale : byPort.values()) {
@@ -528,6 +554,20 @@ final class AwsProvider implements LoadBalancerProvider {
           "DeleteListener",
           () -> elb.deleteListener(r -> r.listenerArn(stale.listenerArn())));
     }
+  }
+
+  private void createListener(LoadBalancer lb, TargetGroupSpec spec, Action forward)
+      throws ProviderException {
+    api.run(
+        Bucket.ELB_MUTATE,
+        "CreateListener",
+        () ->
+            elb.createListener(
+                r ->
+                    r.loadBalancerArn(lb.loadBalancerArn())
+                        .protocol(ProtocolEnum.fromValue(spec.protocol()))
+                        .port(spec.port())
+                        .defaultActions(forward)));
   }
 
   /** The load balancers with these names (up to 20); none when any is unknown to AWS. */

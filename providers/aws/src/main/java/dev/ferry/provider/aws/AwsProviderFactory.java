@@ -65,6 +65,9 @@ public final class AwsProviderFactory implements LoadBalancerProviderFactory {
       }
     }
     return new AwsProvider(
-        elb.build(), ec2.build(), new AwsApi(Duration.ofSeconds(1), 5), context.events());
+        elb.build(),
+        ec2.build(),
+        new AwsApi(Duration.ofSeconds(1), 5, context.metrics()),
+        context.events());
   }
 }

@@ -66,7 +66,7 @@ public final class AwsAccount implements AutoCloseable {
     return Map.of("aws.region", REGION, "aws.endpoint", endpoint);
   }
 
-  /** Tags two default subnets for internet-facing NLBs of {@code cluster}; returns them. */
+  /** Tags two default subnets for internet-facing and internal NLBs of {@code cluster}. */
   public List<Subnet> tagSubnets(String cluster) {
     List<Subnet> subnets =
         ec2.describeSubnets().subnets().stream()
@@ -80,6 +80,10 @@ public final class AwsAccount implements AutoCloseable {
                 .tags(
                     software.amazon.awssdk.services.ec2.model.Tag.builder()
                         .key("kubernetes.io/role/elb")
+                        .value("1")
+                        .build(),
+                    software.amazon.awssdk.services.ec2.model.Tag.builder()
+                        .key("kubernetes.io/role/internal-elb")
                         .value("1")
                         .build(),
                     software.amazon.awssdk.services.ec2.model.Tag.builder()

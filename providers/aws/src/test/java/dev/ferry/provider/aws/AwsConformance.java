@@ -1,16 +1,25 @@
 package dev.ferry.provider.aws;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.ferry.spi.Backend;
+import dev.ferry.spi.HealthCheck;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderContext;
+import dev.ferry.spi.Scheme;
 import dev.ferry.tck.CloudView;
 import dev.ferry.tck.ProviderConformanceKit;
+import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
 import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancerSchemeEnum;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
 
 /**
  * The conformance kit for the AWS provider on any emulated account; subclasses name the account.
@@ -18,6 +27,8 @@ import software.amazon.awssdk.services.ec2.model.Subnet;
 abstract class AwsConformance extends ProviderConformanceKit {
 
   private List<Backend> instances;
+  private String nodeGroup;
+  private String vpcCidr;
 
   protected abstract AwsAccount account();
 
@@ -25,14 +36,29 @@ abstract class AwsConformance extends ProviderConformanceKit {
   void prepareAccount() {
     List<Subnet> subnets = account().tagSubnets(clusterName());
     account().tagSubnets(clusterName() + "-other"); // listOwned makes one for another cluster
-    String sg = account().nodeSecurityGroup(clusterName(), subnets.get(0).vpcId());
-    instances = AwsAccount.backends(account().launch(3, subnets.get(0), sg));
+    nodeGroup = account().nodeSecurityGroup(clusterName(), subnets.get(0).vpcId());
+    vpcCidr =
+        account().ec2.describeVpcs(r -> r.vpcIds(subnets.get(0).vpcId())).vpcs().get(0).cidrBlock();
+    instances = AwsAccount.backends(account().launch(3, subnets.get(0), nodeGroup));
   }
 
   @Override
   protected LoadBalancerProvider newProvider() {
-    return new AwsProviderFactory()
-        .create(new ProviderContext(clusterName(), account().providerSettings()));
+    AwsProvider p =
+        (AwsProvider)
+            new AwsProviderFactory()
+                .create(
+                    ProviderContext.builder(clusterName())
+                        .settings(account().providerSettings())
+                        .build());
+    p.api()
+        .observer(
+            operation -> {
+              if (!operation.startsWith("Describe")) {
+                cloudCalls.mutated(operation);
+              }
+            });
+    return p;
   }
 
   @Override
@@ -55,7 +81,68 @@ abstract class AwsConformance extends ProviderConformanceKit {
             .map(Backend::nodeName)
             .collect(Collectors.toSet());
       }
+
+      @Override
+      public Set<String> listeners(LoadBalancerRef ref) {
+        Set<String> out = new HashSet<>();
+        for (LoadBalancer lb : account().loadBalancersFor(ref)) {
+          for (var l : account().listeners(lb)) {
+            for (String proto : l.protocolAsString().split("_")) {
+              out.add(proto + "/" + l.port());
+            }
+          }
+        }
+        return out;
+      }
+
+      @Override
+      public Probe healthProbe(LoadBalancerRef ref) {
+        List<Probe> probes =
+            targetGroupsOf(ref).stream()
+                .map(
+                    tg ->
+                        new Probe(
+                            HealthCheck.Type.valueOf(tg.healthCheckProtocolAsString()),
+                            "traffic-port".equals(tg.healthCheckPort())
+                                ? HealthCheck.TRAFFIC_PORT
+                                : Integer.parseInt(tg.healthCheckPort()),
+                            tg.healthCheckPath() == null ? "" : tg.healthCheckPath(),
+                            Duration.ofSeconds(tg.healthCheckIntervalSeconds())))
+                .distinct()
+                .toList();
+        assertThat(probes).as("every target group probes alike").hasSize(1);
+        return probes.get(0);
+      }
+
+      @Override
+      public Set<String> sourceRanges(LoadBalancerRef ref) {
+        // the node rules' sources, less the VPC's own range the health checks come from
+        return account().rulesOf(nodeGroup, ref).stream()
+            .map(rule -> rule.substring(rule.indexOf(" from ") + 6))
+            .filter(cidr -> !cidr.equals(vpcCidr))
+            .collect(Collectors.toSet());
+      }
+
+      @Override
+      public Scheme scheme(LoadBalancerRef ref) {
+        return account().loadBalancersFor(ref).get(0).scheme() == LoadBalancerSchemeEnum.INTERNAL
+            ? Scheme.INTERNAL
+            : Scheme.EXTERNAL;
+      }
+
+      @Override
+      public int ownedResources(LoadBalancerRef ref) {
+        return loadBalancerCount(ref)
+            + targetGroupsOf(ref).size()
+            + account().rulesOf(nodeGroup, ref).size();
+      }
     };
+  }
+
+  private List<TargetGroup> targetGroupsOf(LoadBalancerRef ref) {
+    return account().targetGroups().stream()
+        .filter(tg -> tg.targetGroupName().startsWith(AwsNames.targetGroupPrefix(ref)))
+        .toList();
   }
 
   @Override

@@ -7,12 +7,8 @@ import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
-import dev.ferry.spi.Scheme;
-import dev.ferry.spi.SessionAffinity;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import software.amazon.awssdk.services.ec2.model.Instance;
 import software.amazon.awssdk.services.ec2.model.Subnet;
 
@@ -34,32 +30,37 @@ final class AwsFixture {
   }
 
   AwsProvider provider() {
+    return provider(dev.ferry.spi.ProviderMetrics.NONE);
+  }
+
+  AwsProvider provider(dev.ferry.spi.ProviderMetrics metrics) {
     return (AwsProvider)
-        new AwsProviderFactory().create(new ProviderContext(CLUSTER, cloud.providerSettings()));
+        new AwsProviderFactory()
+            .create(
+                ProviderContext.builder(CLUSTER)
+                    .settings(cloud.providerSettings())
+                    .metrics(metrics)
+                    .build());
   }
 
   /** A Service with a TCP and a UDP port, open to one client range. */
   static LoadBalancerPlan plan(LoadBalancerRef ref, List<Backend> backends) {
-    return new LoadBalancerPlan(
-        ref,
-        Scheme.EXTERNAL,
-        List.of(
-            new Listener("http", Protocol.TCP, 80, 30080),
-            new Listener("dns", Protocol.UDP, 53, 30053)),
-        backends,
-        new HealthCheck(
-            HealthCheck.Type.TCP,
-            HealthCheck.TRAFFIC_PORT,
-            "",
-            Duration.ofSeconds(10),
-            Duration.ofSeconds(5),
-            2,
-            3),
-        List.of("203.0.113.0/24"),
-        Optional.empty(),
-        SessionAffinity.NONE,
-        Map.of(),
-        Map.of());
+    return LoadBalancerPlan.builder(
+            ref,
+            List.of(
+                new Listener("http", Protocol.TCP, 80, 30080),
+                new Listener("dns", Protocol.UDP, 53, 30053)),
+            new HealthCheck(
+                HealthCheck.Type.TCP,
+                HealthCheck.TRAFFIC_PORT,
+                "",
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(5),
+                2,
+                3))
+        .backends(backends)
+        .sourceRanges(List.of("203.0.113.0/24"))
+        .build();
   }
 
   static LoadBalancerRef ref(String uid) {

@@ -11,12 +11,9 @@ import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.PlanViolation;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderException;
-import dev.ferry.spi.Scheme;
-import dev.ferry.spi.SessionAffinity;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -32,17 +29,11 @@ class AwsShapeTest {
 
   private static LoadBalancerPlan plan(
       Map<String, String> annotations, HealthCheck hc, List<String> ranges, Listener... listeners) {
-    return new LoadBalancerPlan(
-        REF,
-        Scheme.EXTERNAL,
-        List.of(listeners),
-        NODES,
-        hc,
-        ranges,
-        Optional.empty(),
-        SessionAffinity.NONE,
-        annotations,
-        Map.of());
+    return LoadBalancerPlan.builder(REF, List.of(listeners), hc)
+        .backends(NODES)
+        .sourceRanges(ranges)
+        .annotations(annotations)
+        .build();
   }
 
   private static HealthCheck tcp() {

@@ -71,8 +71,21 @@ final class LocalBalancer implements AutoCloseable {
     return pool.members().stream().map(BackendPool.Member::backend).toList();
   }
 
-  /** Brings this load balancer in line with {@code next}. */
-  synchronized void apply(LoadBalancerPlan next) {
+  /** The listeners bound now. */
+  synchronized Set<Listener> boundListeners() {
+    return Set.copyOf(listeners.keySet());
+  }
+
+  /**
+   * Brings this load balancer in line with {@code next}; false when it already was (and every
+   * listener is bound).
+   */
+  synchronized boolean apply(LoadBalancerPlan next) {
+    if (plan != null
+        && portErrors.isEmpty()
+        && plan.withCurrentAddresses(List.of()).equals(next.withCurrentAddresses(List.of()))) {
+      return false;
+    }
     sourceRanges = next.sourceRanges().stream().map(Cidr::parse).toList();
     pool.affinity(next.affinity());
     pool.replace(next.backends());
@@ -108,6 +121,7 @@ final class LocalBalancer implements AutoCloseable {
         portErrors.put(l, "ferry.dev/BindFailed");
       }
     }
+    return true;
   }
 
   private L4Proxy open(Listener l) throws IOException {
@@ -152,9 +166,14 @@ final class LocalBalancer implements AutoCloseable {
     }
   }
 
-  void updateBackends(List<Backend> backends) {
+  /** Makes the backends exactly {@code backends}; false when they already were. */
+  synchronized boolean updateBackends(List<Backend> backends) {
+    if (Set.copyOf(plan.backends()).equals(Set.copyOf(backends))) {
+      return false;
+    }
     pool.replace(backends);
     plan = plan.withBackends(backends);
+    return true;
   }
 
   synchronized LoadBalancerStatus status() {

@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
 
 /**
  * The "cloud" of the local provider: the live load balancers of this JVM, keyed by Service UID, and
@@ -23,6 +24,8 @@ final class LocalCloud {
 
   private final AddressPool addresses;
   private final Map<String, LocalBalancer> balancers = new ConcurrentHashMap<>();
+  // told of every change to this cloud, after it is made (tests count and crash on them)
+  private volatile Consumer<String> changes = change -> {};
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("local-lb-timer").daemon().factory());
@@ -34,6 +37,11 @@ final class LocalCloud {
   /** The JVM's cloud for {@code pool}. */
   static LocalCloud shared(Cidr pool) {
     return SHARED.computeIfAbsent(pool.toString(), k -> new LocalCloud(pool));
+  }
+
+  /** Tells {@code hook} of every change made to this cloud, right after it is made. */
+  void onChange(Consumer<String> hook) {
+    changes = hook;
   }
 
   Cidr pool() {
@@ -58,8 +66,11 @@ final class LocalCloud {
       InetAddress address = addresses.take(ref.uid(), requested, literals(plan.currentAddresses()));
       existing = new LocalBalancer(ref, address, settings, timer);
       balancers.put(ref.uid(), existing);
+      existing.apply(plan);
+      changes.accept("CreateLoadBalancer");
+    } else if (existing.apply(plan)) {
+      changes.accept("UpdateLoadBalancer");
     }
-    existing.apply(plan);
     return existing;
   }
 
@@ -84,7 +95,17 @@ final class LocalCloud {
       balancers.remove(ref.uid());
       b.close();
       addresses.release(b.address(), ref.uid());
+      changes.accept("DeleteLoadBalancer");
     }
+  }
+
+  /** Makes {@code ref}'s backends exactly {@code backends}; false when none exists. */
+  boolean updateBackends(LoadBalancerRef ref, List<dev.ferry.spi.Backend> backends) {
+    Optional<LocalBalancer> b = get(ref);
+    if (b.isPresent() && b.get().updateBackends(backends)) {
+      changes.accept("SetBackends");
+    }
+    return b.isPresent();
   }
 
   List<LoadBalancerRef> refs() {

@@ -10,9 +10,9 @@ import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * An in-process L4 load balancer: real TCP and UDP proxies on addresses from a pool (127.0.0.0/8 by
@@ -23,7 +23,16 @@ import java.util.Set;
 public final class LocalProvider implements LoadBalancerProvider {
 
   static final Capabilities CAPABILITIES =
-      new Capabilities(Set.of(Protocol.TCP, Protocol.UDP), true, 100, true, true, true, true);
+      Capabilities.builder()
+          .protocols(Protocol.TCP, Protocol.UDP)
+          .mixedProtocols(true)
+          .maxListeners(100)
+          .sourceRanges(true)
+          .requestedIp(true)
+          .internal(true)
+          .clientIpAffinity(true)
+          .healthCheckInterval(Duration.ofMillis(50), Duration.ofHours(1))
+          .build();
 
   private final LocalCloud cloud;
   private final LocalSettings settings;
@@ -84,14 +93,9 @@ public final class LocalProvider implements LoadBalancerProvider {
 
   @Override
   public void updateBackends(LoadBalancerRef ref, List<Backend> backends) throws ProviderException {
-    LocalBalancer balancer =
-        cloud
-            .get(ref)
-            .orElseThrow(
-                () ->
-                    new ProviderException.Transient(
-                        "no load balancer for " + ref.serviceKey(), null));
-    balancer.updateBackends(backends);
+    if (!cloud.updateBackends(ref, backends)) {
+      throw new ProviderException.Transient("no load balancer for " + ref.serviceKey(), null);
+    }
   }
 
   @Override

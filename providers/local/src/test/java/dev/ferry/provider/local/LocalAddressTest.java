@@ -7,15 +7,12 @@ import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.Protocol;
-import dev.ferry.spi.Scheme;
-import dev.ferry.spi.SessionAffinity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -33,18 +30,12 @@ class LocalAddressTest {
 
   private static LoadBalancerPlan plan(int i) {
     String uid = "00000000-0000-0000-0000-" + String.format("%012d", i * 7919);
-    return new LoadBalancerPlan(
-        new LoadBalancerRef("addr", "a", "svc-" + i, uid),
-        Scheme.EXTERNAL,
-        List.of(new Listener("p", Protocol.TCP, 18500 + i, 30000 + i)),
-        List.of(),
-        new HealthCheck(
-            HealthCheck.Type.TCP, 0, "", Duration.ofSeconds(5), Duration.ofSeconds(2), 2, 2),
-        List.of("0.0.0.0/0"),
-        Optional.empty(),
-        SessionAffinity.NONE,
-        Map.of(),
-        Map.of());
+    return LoadBalancerPlan.builder(
+            new LoadBalancerRef("addr", "a", "svc-" + i, uid),
+            List.of(new Listener("p", Protocol.TCP, 18500 + i, 30000 + i)),
+            new HealthCheck(
+                HealthCheck.Type.TCP, 0, "", Duration.ofSeconds(5), Duration.ofSeconds(2), 2, 2))
+        .build();
   }
 
   private static String ip(dev.ferry.spi.LoadBalancerStatus s) {

@@ -1,31 +1,43 @@
 package dev.ferry.provider.local;
 
 import dev.ferry.spi.Backend;
+import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderContext;
+import dev.ferry.spi.Scheme;
 import dev.ferry.tck.CloudView;
 import dev.ferry.tck.ProviderConformanceKit;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
-/** The local provider against the conformance kit; its "cloud" is the JVM's LocalCloud. */
+/**
+ * The local provider against the conformance kit; its "cloud" is the JVM's LocalCloud, seen through
+ * its balancers (what is bound and configured), and its changes are counted through the cloud's
+ * change hook.
+ */
 class LocalProviderConformanceTest extends ProviderConformanceKit {
 
   private static final String POOL = "127.0.101.0/24";
+  private final LocalCloud cloud = LocalCloud.shared(Cidr.parse(POOL));
 
   @Override
   protected LoadBalancerProvider newProvider() {
+    cloud.onChange(cloudCalls::mutated);
     return new LocalProviderFactory()
-        .create(new ProviderContext(clusterName(), Map.of(LocalSettings.POOL, POOL)));
+        .create(
+            ProviderContext.builder(clusterName())
+                .settings(Map.of(LocalSettings.POOL, POOL))
+                .build());
   }
 
   @Override
   protected CloudView cloud() {
-    LocalCloud cloud = LocalCloud.shared(Cidr.parse(POOL));
     return new CloudView() {
       @Override
       public int loadBalancerCount(LoadBalancerRef ref) {
@@ -37,6 +49,34 @@ class LocalProviderConformanceTest extends ProviderConformanceKit {
         Set<String> names = new HashSet<>();
         cloud.get(ref).ifPresent(b -> b.backends().forEach(x -> names.add(x.nodeName())));
         return names;
+      }
+
+      @Override
+      public Set<String> listeners(LoadBalancerRef ref) {
+        return cloud.get(ref).map(LocalBalancer::boundListeners).orElse(Set.of()).stream()
+            .map((Listener l) -> l.protocol() + "/" + l.port())
+            .collect(Collectors.toSet());
+      }
+
+      @Override
+      public Probe healthProbe(LoadBalancerRef ref) {
+        HealthCheck hc = cloud.get(ref).orElseThrow().plan().healthCheck();
+        return new Probe(hc.protocol(), hc.port(), hc.path(), hc.interval());
+      }
+
+      @Override
+      public Set<String> sourceRanges(LoadBalancerRef ref) {
+        return Set.copyOf(cloud.get(ref).orElseThrow().plan().sourceRanges());
+      }
+
+      @Override
+      public Scheme scheme(LoadBalancerRef ref) {
+        return cloud.get(ref).orElseThrow().plan().scheme();
+      }
+
+      @Override
+      public int ownedResources(LoadBalancerRef ref) {
+        return loadBalancerCount(ref);
       }
     };
   }

@@ -14,7 +14,6 @@ import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
-import dev.ferry.spi.Scheme;
 import dev.ferry.spi.SessionAffinity;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,7 +50,10 @@ class LocalProviderTrafficTest {
   void start() throws Exception {
     provider =
         new LocalProviderFactory()
-            .create(new ProviderContext("traffic", Map.of(LocalSettings.POOL, "127.0.103.0/24")));
+            .create(
+                ProviderContext.builder("traffic")
+                    .settings(Map.of(LocalSettings.POOL, "127.0.103.0/24"))
+                    .build());
     for (int i = 1; i <= 3; i++) {
       nodes.add(
           new FakeNode("node-" + i, "127.0.104." + i)
@@ -94,17 +96,11 @@ class LocalProviderTrafficTest {
     String uid = UUID.randomUUID().toString();
     LoadBalancerRef ref = new LoadBalancerRef("traffic", "t", "svc-" + uid.substring(0, 6), uid);
     made.add(ref);
-    return new LoadBalancerPlan(
-        ref,
-        Scheme.EXTERNAL,
-        List.of(listeners),
-        backends,
-        hc,
-        ranges,
-        Optional.empty(),
-        affinity,
-        Map.of(),
-        Map.of());
+    return LoadBalancerPlan.builder(ref, List.of(listeners), hc)
+        .backends(backends)
+        .sourceRanges(ranges)
+        .affinity(affinity)
+        .build();
   }
 
   private static HealthCheck tcpCheck() {
@@ -319,33 +315,11 @@ class LocalProviderTrafficTest {
   void requestedIp() throws Exception {
     LoadBalancerPlan base =
         plan(backends(1), tcpCheck(), List.of("0.0.0.0/0"), SessionAffinity.NONE, TCP);
-    LoadBalancerPlan inPool =
-        new LoadBalancerPlan(
-            base.ref(),
-            base.scheme(),
-            base.listeners(),
-            base.backends(),
-            base.healthCheck(),
-            base.sourceRanges(),
-            Optional.of("127.0.103.77"),
-            base.affinity(),
-            Map.of(),
-            Map.of());
+    LoadBalancerPlan inPool = base.toBuilder().requestedIp(Optional.of("127.0.103.77")).build();
     assertThat(ip(provider.ensure(inPool))).isEqualTo("127.0.103.77");
     LoadBalancerPlan outside =
         plan(backends(1), tcpCheck(), List.of("0.0.0.0/0"), SessionAffinity.NONE, TCP);
-    LoadBalancerPlan bad =
-        new LoadBalancerPlan(
-            outside.ref(),
-            outside.scheme(),
-            outside.listeners(),
-            outside.backends(),
-            outside.healthCheck(),
-            outside.sourceRanges(),
-            Optional.of("10.9.9.9"),
-            outside.affinity(),
-            Map.of(),
-            Map.of());
+    LoadBalancerPlan bad = outside.toBuilder().requestedIp(Optional.of("10.9.9.9")).build();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> provider.ensure(bad))
         .isInstanceOfSatisfying(
             dev.ferry.spi.ProviderException.InvalidPlan.class,
