@@ -179,6 +179,7 @@ public final class ProviderRegistry {
               + ") cannot run here: "
               + incompatibility(f));
     }
+    log.info("provider '{}' (SPI {}) from {}", name, f.spiVersion(), f.origin());
     return f.factory();
   }
 }

@@ -9,13 +9,6 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -239,25 +232,25 @@ class OperationsIT {
     ClusterIT.eventually().until(p::isLeader);
     Service created = create("outage", 18405, null);
     int nodePort = created.getSpec().getPorts().get(0).getNodePort();
-    closing.add(echoServer("127.0.114.1", nodePort));
-    closing.add(kubeProxyHealth("127.0.114.1"));
+    closing.add(FakeNodes.answering("127.0.114.1", nodePort, "hello"));
+    closing.add(FakeNodes.kubeProxyHealth("127.0.114.1"));
     ClusterIT.eventually().until(() -> ip(get("outage")) != null);
     String address = ip(get("outage"));
-    ClusterIT.eventually().until(() -> "hello".equals(ask(address, 18405)));
+    ClusterIT.eventually().until(() -> "hello".equals(FakeNodes.ask(address, 18405)));
 
     relay.cut();
     await().atMost(Duration.ofSeconds(20)).until(() -> !p.isLeader()); // the lease is lost
-    assertThat(ask(address, 18405)).as("traffic during the outage").isEqualTo("hello");
+    assertThat(FakeNodes.ask(address, 18405)).as("traffic during the outage").isEqualTo("hello");
     await()
         .during(Duration.ofSeconds(2))
         .atMost(Duration.ofSeconds(3))
-        .until(() -> "hello".equals(ask(address, 18405)));
+        .until(() -> "hello".equals(FakeNodes.ask(address, 18405)));
     relay.restore();
 
     await().atMost(Duration.ofSeconds(30)).until(p::isLeader);
     assertThat(p.awaitExitFor(Duration.ZERO)).as("the process did not exit").isEmpty();
     assertThat(ip(get("outage"))).isEqualTo(address);
-    assertThat(ask(address, 18405)).isEqualTo("hello");
+    assertThat(FakeNodes.ask(address, 18405)).isEqualTo("hello");
     delete("outage");
   }
 
@@ -300,53 +293,5 @@ class OperationsIT {
     assertThat(ip(get("drifty"))).isNull();
     await().atMost(Duration.ofSeconds(10)).until(() -> address.equals(ip(get("drifty"))));
     delete("drifty");
-  }
-
-  /** Sends nothing, reads one line from {@code host:port}; null when that fails. */
-  private static String ask(String host, int port) {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(host, port), 2000);
-      s.setSoTimeout(2000);
-      byte[] buf = s.getInputStream().readNBytes(5);
-      return new String(buf, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return null;
-    }
-  }
-
-  /** kube-proxy's {@code :10256/healthz} on a "node", which the load balancer checks. */
-  private static AutoCloseable kubeProxyHealth(String host) throws IOException {
-    com.sun.net.httpserver.HttpServer server =
-        com.sun.net.httpserver.HttpServer.create(
-            new InetSocketAddress(InetAddress.getByName(host), 10256), 8);
-    server.createContext(
-        "/healthz",
-        ex -> {
-          ex.sendResponseHeaders(200, -1);
-          ex.close();
-        });
-    server.start();
-    return () -> server.stop(0);
-  }
-
-  /** A "node" answering "hello" on {@code host:port}, as a pod behind the NodePort would. */
-  private static AutoCloseable echoServer(String host, int port) throws IOException {
-    ServerSocket server = new ServerSocket();
-    server.bind(new InetSocketAddress(InetAddress.getByName(host), port));
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              while (!server.isClosed()) {
-                try (Socket s = server.accept();
-                    OutputStream out = s.getOutputStream();
-                    InputStream in = s.getInputStream()) {
-                  out.write("hello".getBytes(StandardCharsets.UTF_8));
-                  out.flush();
-                } catch (IOException e) {
-                  // closed
-                }
-              }
-            });
-    return server;
   }
 }
