@@ -18,11 +18,24 @@ final class HaproxyFixture {
     this.pool = pool;
   }
 
-  /** The haproxy binary: -Dhaproxy.binary, the PATH, or Debian's place; skips loudly if none. */
-  static String binary() {
+  /**
+   * The haproxy binary: -Dhaproxy.binary, else the PATH, else what the project's {@code
+   * hack/haproxy.sh} installs (Debian's package); the tests skip loudly, with the reason, if none.
+   */
+  static synchronized String binary() {
     String given = System.getProperty("haproxy.binary", "");
     if (!given.isBlank() && !given.startsWith("${")) {
       return given;
+    }
+    Path install = Path.of("../../hack/haproxy.sh");
+    if (!Files.isExecutable(Path.of("/usr/sbin/haproxy")) && Files.isExecutable(install)) {
+      try {
+        new ProcessBuilder(install.toString()).inheritIO().start().waitFor();
+      } catch (IOException e) {
+        // reported below as a skip
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
       if (!d.isEmpty() && Files.isExecutable(Path.of(d, "haproxy"))) {
