@@ -3,7 +3,9 @@ package dev.ferry.controller;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.spi.Backend;
+import dev.ferry.spi.Capabilities;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -91,6 +93,48 @@ class PlannerTest {
                     "u-1"))
             .build();
     assertThat(planned(base().build())).isEqualTo(expected);
+  }
+
+  @Test
+  @DisplayName(
+      "spec.ipFamilies reaches the plan; a provider serving IPv4 only refuses IPv6 naming the field,"
+          + " and a health-check interval outside its range naming the annotation")
+  void ipFamiliesAndCapabilityRanges() {
+    LoadBalancerPlan dual =
+        planned(base().editSpec().withIpFamilies("IPv6", "IPv4").endSpec().build());
+    assertThat(dual.ipFamilies()).containsExactly(IpFamily.IPv6, IpFamily.IPv4);
+    assertThat(planned(base().build()).ipFamilies()).containsExactly(IpFamily.IPv4);
+
+    Capabilities ipv4Only =
+        Capabilities.builder()
+            .protocols(Protocol.TCP, Protocol.UDP)
+            .mixedProtocols(true)
+            .healthCheckInterval(Duration.ofSeconds(5), Duration.ofSeconds(300))
+            .build();
+    assertThat(ipv4Only.violations(planned(base().build()))).isEmpty();
+    assertThat(ipv4Only.violations(dual))
+        .extracting(PlanViolation::field)
+        .containsExactly("spec.ipFamilies");
+    Service fast =
+        base()
+            .editMetadata()
+            .addToAnnotations("ferry.dev/health-check-interval", "2")
+            .addToAnnotations("ferry.dev/health-check-timeout", "1")
+            .endMetadata()
+            .build();
+    assertThat(ipv4Only.violations(planned(fast)))
+        .singleElement()
+        .satisfies(
+            v -> {
+              assertThat(v.field())
+                  .isEqualTo("metadata.annotations[ferry.dev/health-check-interval]");
+              assertThat(v.problem()).contains("2s is outside this provider's range 5s-300s");
+            });
+    // what a provider does not declare keeps its default: TCP only, IPv4, an IP address
+    Capabilities undeclared = Capabilities.builder().build();
+    assertThat(undeclared.protocols()).containsExactly(Protocol.TCP);
+    assertThat(undeclared.ipFamilies()).containsExactly(IpFamily.IPv4);
+    assertThat(undeclared.addressKind()).isEqualTo(dev.ferry.spi.AddressKind.IP);
   }
 
   @Test

@@ -35,6 +35,8 @@ class HaproxyTrafficTest {
 
   private static final int NODE_PORT = 30180;
   private static final int HEALTH_PORT = 31180;
+  private static final java.util.concurrent.atomic.AtomicInteger TEST =
+      new java.util.concurrent.atomic.AtomicInteger();
   private static HaproxyFixture fixture;
 
   private HaproxyProvider provider;
@@ -58,17 +60,25 @@ class HaproxyTrafficTest {
   @BeforeEach
   void nodes() throws IOException {
     provider = fixture.provider("traffic");
-    one = new FakeNode("node-1", "127.0.122.1", NODE_PORT).withHealth(HEALTH_PORT);
-    two = new FakeNode("node-2", "127.0.122.2", NODE_PORT).withHealth(HEALTH_PORT);
+    // fresh addresses for every test: a closed listening socket can take a moment to free its port
+    int n = TEST.incrementAndGet();
+    one = new FakeNode("node-1", "127.0.122." + (2 * n - 1), NODE_PORT).withHealth(HEALTH_PORT);
+    two = new FakeNode("node-2", "127.0.122." + 2 * n, NODE_PORT).withHealth(HEALTH_PORT);
     String uid = UUID.randomUUID().toString();
     ref = new LoadBalancerRef("traffic", "default", "web", uid);
   }
 
   @AfterEach
   void cleanUp() throws Exception {
-    provider.ensureDeleted(ref);
-    one.close();
-    two.close();
+    try {
+      provider.ensureDeleted(ref);
+    } finally {
+      for (FakeNode node : new FakeNode[] {one, two}) {
+        if (node != null) {
+          node.close();
+        }
+      }
+    }
   }
 
   private static Backend backend(FakeNode n) {
