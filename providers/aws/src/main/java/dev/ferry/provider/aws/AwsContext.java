@@ -1,0 +1,80 @@
+package dev.ferry.provider.aws;
+
+import dev.ferry.provider.aws.AwsApi.Bucket;
+import dev.ferry.spi.ProviderException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.services.ec2.Ec2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.Tag;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TagDescription;
+
+/**
+ * What every part of the AWS provider shares: the two clients, the call wrapper ({@link AwsApi}),
+ * the reads a periodic check shares ({@link ReadRound}), and ELBv2 tag reads.
+ */
+final class AwsContext {
+
+  final ElasticLoadBalancingV2Client elb;
+  final Ec2Client ec2;
+  final AwsApi api;
+  // the shared reads of a check (inStep) in progress on this thread, if any
+  final ThreadLocal<ReadRound> round = new ThreadLocal<>();
+
+  AwsContext(ElasticLoadBalancingV2Client elb, Ec2Client ec2, AwsApi api) {
+    this.elb = elb;
+    this.ec2 = ec2;
+    this.api = api;
+  }
+
+  /** The load balancers with these names (up to 20); none when any is unknown to AWS. */
+  List<LoadBalancer> describeLoadBalancers(List<String> names) throws ProviderException {
+    try {
+      return api.call(
+          Bucket.ELB_READ,
+          "DescribeLoadBalancers",
+          () -> elb.describeLoadBalancers(r -> r.names(names)).loadBalancers());
+    } catch (ProviderException.Transient e) {
+      if (e.getCause() instanceof AwsServiceException a
+          && AwsApi.isCode(a, "LoadBalancerNotFound")) {
+        return List.of();
+      }
+      throw e;
+    }
+  }
+
+  /** A read shared within a check's round; outside a check, simply the read. */
+  <T> T shared(String key, ReadRound.Read<T> read) throws ProviderException {
+    ReadRound r = round.get();
+    return r == null ? read.get() : r.read(key, read);
+  }
+
+  /** Tags by resource ARN, read 20 ARNs per call (the API's limit). */
+  Map<String, Map<String, String>> tags(List<String> arns) throws ProviderException {
+    Map<String, Map<String, String>> out = new HashMap<>();
+    for (int i = 0; i < arns.size(); i += 20) {
+      List<String> batch = arns.subList(i, Math.min(arns.size(), i + 20));
+      List<TagDescription> found =
+          api.call(
+              Bucket.ELB_READ,
+              "DescribeTags",
+              () -> elb.describeTags(r -> r.resourceArns(batch)).tagDescriptions());
+      for (TagDescription d : found) {
+        out.put(
+            d.resourceArn(),
+            d.tags().stream().collect(Collectors.toMap(Tag::key, Tag::value, (a, b) -> b)));
+      }
+    }
+    return out;
+  }
+
+  static List<Tag> elbTags(Map<String, String> tags) {
+    return tags.entrySet().stream()
+        .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+        .toList();
+  }
+}
