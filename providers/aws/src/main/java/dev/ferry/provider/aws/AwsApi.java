@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -28,6 +30,8 @@ import software.amazon.awssdk.core.exception.SdkException;
  * the translation of AWS errors into {@link ProviderException}s.
  */
 final class AwsApi {
+
+  private static final Logger log = LoggerFactory.getLogger(AwsApi.class);
 
   /** Which AWS bucket a call draws from. */
   enum Bucket {
@@ -47,15 +51,19 @@ final class AwsApi {
     void after(String operation);
   }
 
-  private static final Set<String> QUOTA_CODES =
-      Set.of(
-          "TooManyLoadBalancers",
-          "TooManyTargetGroups",
-          "TooManyListeners",
-          "TooManyTargets",
-          "TooManyTags",
-          "RulesPerSecurityGroupLimitExceeded",
-          "AddressLimitExceeded");
+  // the limits AWS names by error code; any other TooMany* is a limit too
+  private static final Map<String, String> LIMITS =
+      Map.of(
+          "TooManyLoadBalancers", "load balancers per region",
+          "TooManyTargetGroups", "target groups per region",
+          "TooManyListeners", "listeners per load balancer",
+          "TooManyTargets", "targets per load balancer",
+          "TooManyTags", "tags per resource",
+          "RulesPerSecurityGroupLimitExceeded", "inbound rules per security group",
+          "AddressLimitExceeded", "Elastic IP addresses per region");
+  // the operator must grant Ferry's IAM role a permission: not the Service's fault
+  private static final Set<String> DENIED_CODES =
+      Set.of("AccessDenied", "AccessDeniedException", "UnauthorizedOperation");
   // answers to lookups of what may not exist: an expected outcome, not a failure
   private static final String[] NOT_FOUND = {
     "LoadBalancerNotFound", "TargetGroupNotFound", "ListenerNotFound", "InvalidGroup.NotFound"
@@ -68,7 +76,6 @@ final class AwsApi {
           "AllocationIdNotFound",
           "InvalidAllocationID.NotFound",
           "InvalidConfigurationRequest",
-          "ValidationError",
           "InvalidScheme");
 
   private final RateLimiter elb = limiter("elb", 10, Duration.ofSeconds(1));
@@ -178,7 +185,11 @@ final class AwsApi {
       return value;
     } catch (AwsServiceException e) {
       result =
-          e.isThrottlingException() ? "throttled" : isCode(e, NOT_FOUND) ? "not_found" : "error";
+          e.isThrottlingException()
+              ? "throttled"
+              : isCode(e, NOT_FOUND)
+                  ? "not_found"
+                  : isCode(e, DENIED_CODES.toArray(String[]::new)) ? "denied" : "error";
       throw translate(operation, e);
     } catch (SdkException e) {
       result = "error";
@@ -240,7 +251,7 @@ final class AwsApi {
     return false;
   }
 
-  private static ProviderException translate(String operation, AwsServiceException e) {
+  static ProviderException translate(String operation, AwsServiceException e) {
     String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
     String message =
         operation
@@ -251,8 +262,30 @@ final class AwsApi {
     if (e.isThrottlingException()) {
       return new ProviderException.Throttled(message, Duration.ofSeconds(10), e);
     }
-    if (QUOTA_CODES.contains(code)) {
-      return new ProviderException.QuotaExceeded(message, e);
+    if (LIMITS.containsKey(code) || (code != null && code.startsWith("TooMany"))) {
+      return new ProviderException.QuotaExceeded(
+          "AWS limit reached ("
+              + LIMITS.getOrDefault(code, code)
+              + "): "
+              + message
+              + "; raise it in Service Quotas, or remove unused resources",
+          e);
+    }
+    if (DENIED_CODES.contains(code)) {
+      return new ProviderException.Transient(
+          "Ferry's AWS identity may not call "
+              + operation
+              + " ("
+              + code
+              + "); grant it in the IAM policy of Ferry's role (see the chart's README)",
+          e);
+    }
+    if ("ValidationError".equals(code)) {
+      // Ferry built this request: AWS refusing its shape is Ferry's bug, not the Service's
+      log.error(
+          "AWS refused a request Ferry built ({}); please report this bug: {}", operation, message);
+      return new ProviderException.Transient(
+          "AWS refused a request Ferry built (a Ferry bug, reported in its log): " + message, e);
     }
     if (USER_CODES.contains(code)) {
       return new ProviderException.InvalidPlan(

@@ -3,7 +3,8 @@ package dev.ferry.provider.aws;
 import dev.ferry.provider.aws.AwsApi.Bucket;
 import dev.ferry.provider.aws.AwsShape.TargetGroupSpec;
 import dev.ferry.spi.ProviderException;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,54 +36,60 @@ final class AwsListeners {
                 aws.elb
                     .describeListeners(r -> r.loadBalancerArn(lb.loadBalancerArn()))
                     .listeners());
-    Map<Integer, software.amazon.awssdk.services.elasticloadbalancingv2.model.Listener> byPort =
-        new HashMap<>();
-    actual.forEach(l -> byPort.put(l.port(), l));
+    List<AwsDiff.WantedListener> wanted = new ArrayList<>();
     for (TargetGroupSpec spec : shape.targetGroups()) {
-      String tgArn = groups.get(spec.name()).targetGroupArn();
-      Action forward = Action.builder().type(ActionTypeEnum.FORWARD).targetGroupArn(tgArn).build();
-      var existing = byPort.remove(spec.port());
-      if (existing == null) {
-        createListener(lb, spec, forward);
-      } else if (!spec.protocol().equals(existing.protocolAsString())
-          || existing.defaultActions().size() != 1
-          || !tgArn.equals(existing.defaultActions().get(0).targetGroupArn())) {
-        try {
-          aws.api.run(
-              Bucket.ELB_MUTATE,
-              "ModifyListener",
-              () ->
-                  aws.elb.modifyListener(
-                      r ->
-                          r.listenerArn(existing.listenerArn())
-                              .protocol(ProtocolEnum.fromValue(spec.protocol()))
-                              .port(spec.port())
-                              .defaultActions(forward)));
-        } catch (ProviderException.Transient e) {
-          if (!(e.getCause() instanceof AwsServiceException a
-              && "UnsupportedProtocol".equals(a.awsErrorDetails().errorCode()))) {
-            throw e;
-          }
-          // ELBv2 changes an NLB listener's protocol in place; an emulator that cannot (moto
-          // refuses UDP and TCP_UDP there) gets the listener replaced, each step idempotent
-          log.info("replacing listener {} to change its protocol", existing.listenerArn());
-          aws.api.run(
-              Bucket.ELB_MUTATE,
-              "DeleteListener",
-              () -> aws.elb.deleteListener(r -> r.listenerArn(existing.listenerArn())));
-          createListener(lb, spec, forward);
-        }
-      }
+      wanted.add(
+          new AwsDiff.WantedListener(
+              spec.port(), spec.protocol(), groups.get(spec.name()).targetGroupArn()));
     }
-    for (var stale : byPort.values()) {
-      aws.api.run(
-          Bucket.ELB_MUTATE,
-          "DeleteListener",
-          () -> aws.elb.deleteListener(r -> r.listenerArn(stale.listenerArn())));
+    for (AwsDiff.ListenerChange change : AwsDiff.listeners(actual, wanted)) {
+      switch (change.kind()) {
+        case CREATE -> createListener(lb, change);
+        case MODIFY -> modifyListener(lb, change);
+        case DELETE -> deleteListener(change.arn());
+      }
     }
   }
 
-  void createListener(LoadBalancer lb, TargetGroupSpec spec, Action forward)
+  private void modifyListener(LoadBalancer lb, AwsDiff.ListenerChange change)
+      throws ProviderException {
+    try {
+      aws.api.run(
+          Bucket.ELB_MUTATE,
+          "ModifyListener",
+          () ->
+              aws.elb.modifyListener(
+                  r ->
+                      r.listenerArn(change.arn())
+                          .protocol(ProtocolEnum.fromValue(change.protocol()))
+                          .port(change.port())
+                          .defaultActions(forward(change))));
+    } catch (ProviderException.Transient e) {
+      if (!(e.getCause() instanceof AwsServiceException a
+          && "UnsupportedProtocol".equals(a.awsErrorDetails().errorCode()))) {
+        throw e;
+      }
+      // ELBv2 changes an NLB listener's protocol in place; an emulator that cannot (moto refuses
+      // UDP and TCP_UDP there) gets the listener replaced, each step idempotent
+      log.info("replacing listener {} to change its protocol", change.arn());
+      deleteListener(change.arn());
+      createListener(lb, change);
+    }
+  }
+
+  private void deleteListener(String arn) throws ProviderException {
+    aws.api.run(
+        Bucket.ELB_MUTATE, "DeleteListener", () -> aws.elb.deleteListener(r -> r.listenerArn(arn)));
+  }
+
+  private static Action forward(AwsDiff.ListenerChange change) {
+    return Action.builder()
+        .type(ActionTypeEnum.FORWARD)
+        .targetGroupArn(change.targetGroupArn())
+        .build();
+  }
+
+  private void createListener(LoadBalancer lb, AwsDiff.ListenerChange change)
       throws ProviderException {
     aws.api.run(
         Bucket.ELB_MUTATE,
@@ -91,8 +98,8 @@ final class AwsListeners {
             aws.elb.createListener(
                 r ->
                     r.loadBalancerArn(lb.loadBalancerArn())
-                        .protocol(ProtocolEnum.fromValue(spec.protocol()))
-                        .port(spec.port())
-                        .defaultActions(forward)));
+                        .protocol(ProtocolEnum.fromValue(change.protocol()))
+                        .port(change.port())
+                        .defaultActions(forward(change))));
   }
 }

@@ -41,7 +41,7 @@ final class AwsTargetGroups {
       }
       if (existing == null) {
         existing = createTargetGroup(spec, options.healthCheck(), vpcId, shape.tags());
-      } else if (!healthCheckMatches(existing, options.healthCheck())) {
+      } else if (!AwsDiff.healthCheckMatches(existing, options.healthCheck())) {
         String arn = existing.targetGroupArn();
         AwsOptions.NlbHealthCheck hc = options.healthCheck();
         aws.api.run(
@@ -65,20 +65,6 @@ final class AwsTargetGroups {
       byName.put(spec.name(), existing);
     }
     return byName;
-  }
-
-  static boolean healthCheckMatches(TargetGroup tg, AwsOptions.NlbHealthCheck hc) {
-    return hc.protocol().equals(tg.healthCheckProtocolAsString())
-        && hc.port().equals(tg.healthCheckPort())
-        && (hc.path().isEmpty() || hc.path().equals(tg.healthCheckPath()))
-        && tg.healthCheckIntervalSeconds() != null
-        && tg.healthCheckIntervalSeconds() == hc.intervalSeconds()
-        && tg.healthCheckTimeoutSeconds() != null
-        && tg.healthCheckTimeoutSeconds() == hc.timeoutSeconds()
-        && tg.healthyThresholdCount() != null
-        && tg.healthyThresholdCount() == hc.healthyThreshold()
-        && tg.unhealthyThresholdCount() != null
-        && tg.unhealthyThresholdCount() == hc.unhealthyThreshold();
   }
 
   TargetGroup createTargetGroup(
