@@ -5,15 +5,18 @@ import dev.ferry.spi.ProviderException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.InstanceStateName;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.ec2.model.Vpc;
+import software.amazon.awssdk.services.ec2.model.VpcCidrBlockAssociation;
+import software.amazon.awssdk.services.ec2.model.VpcCidrBlockStateCode;
 
 /**
  * What the account holds that the provider uses but does not make: subnets, the VPC, node groups.
@@ -118,43 +121,96 @@ final class AwsDiscovery {
     return found;
   }
 
-  /** The node security group: the one tagged for the cluster, else the instances' first. */
-  Optional<SecurityGroup> nodeSecurityGroup(Set<String> instanceIds, String cluster)
-      throws ProviderException {
+  /**
+   * The nodes' instances as EC2 has them now.
+   *
+   * @param live the instances that can take traffic (pending or running)
+   * @param gone the instances EC2 no longer has, or has stopped or terminated
+   * @param groups the security groups that get the node rules: every group of the live instances
+   *     tagged for the cluster (EKS node groups often have one each), else the lowest-ID group
+   */
+  record Nodes(Set<String> live, Set<String> gone, List<SecurityGroup> groups) {}
+
+  Nodes nodes(Set<String> instanceIds, String cluster) throws ProviderException {
     if (instanceIds.isEmpty()) {
-      return Optional.empty();
+      return new Nodes(Set.of(), Set.of(), List.of());
     }
     return aws.shared(
-        "nodesg:" + cluster + ":" + instanceIds,
-        () -> describeNodeSecurityGroup(instanceIds, cluster));
+        "nodes:" + cluster + ":" + instanceIds, () -> describeNodes(instanceIds, cluster));
   }
 
-  Optional<SecurityGroup> describeNodeSecurityGroup(Set<String> instanceIds, String cluster)
-      throws ProviderException {
+  private Nodes describeNodes(Set<String> instanceIds, String cluster) throws ProviderException {
+    // a filter, not InstanceIds: one unknown ID would fail the whole call
     List<Instance> instances =
         aws.api.call(
             Bucket.EC2_READ,
             "DescribeInstances",
             () ->
-                aws.ec2.describeInstances(r -> r.instanceIds(instanceIds)).reservations().stream()
+                aws
+                    .ec2
+                    .describeInstances(
+                        r ->
+                            r.filters(
+                                Filter.builder().name("instance-id").values(instanceIds).build()))
+                    .reservations()
+                    .stream()
                     .flatMap(res -> res.instances().stream())
                     .toList());
+    Set<String> live = new TreeSet<>();
     Set<String> groupIds = new TreeSet<>();
-    instances.forEach(i -> i.securityGroups().forEach(g -> groupIds.add(g.groupId())));
+    for (Instance i : instances) {
+      InstanceStateName state = i.state() == null ? null : i.state().name();
+      if (state == null
+          || state == InstanceStateName.PENDING
+          || state == InstanceStateName.RUNNING) {
+        live.add(i.instanceId());
+        i.securityGroups().forEach(g -> groupIds.add(g.groupId()));
+      }
+    }
+    Set<String> gone = new TreeSet<>(instanceIds);
+    gone.removeAll(live);
     if (groupIds.isEmpty()) {
-      return Optional.empty();
+      return new Nodes(live, gone, List.of());
     }
     List<SecurityGroup> groups =
         aws.api.call(
             Bucket.EC2_READ,
             "DescribeSecurityGroups",
             () -> aws.ec2.describeSecurityGroups(r -> r.groupIds(groupIds)).securityGroups());
-    return groups.stream()
-        .filter(
-            g ->
-                g.tags().stream()
-                    .anyMatch(t -> t.key().equals(AwsShape.TAG_CLUSTER_PREFIX + cluster)))
-        .findFirst()
-        .or(() -> groups.stream().min((a, b) -> a.groupId().compareTo(b.groupId())));
+    List<SecurityGroup> owned =
+        groups.stream()
+            .filter(
+                g ->
+                    g.tags().stream()
+                        .anyMatch(t -> t.key().equals(AwsShape.TAG_CLUSTER_PREFIX + cluster)))
+            .sorted((a, b) -> a.groupId().compareTo(b.groupId()))
+            .toList();
+    if (owned.isEmpty()) {
+      owned = groups.stream().min((a, b) -> a.groupId().compareTo(b.groupId())).stream().toList();
+    }
+    return new Nodes(live, gone, owned);
+  }
+
+  /**
+   * Every IPv4 CIDR associated with the VPC, the primary and the secondary ones: the NLB's nodes
+   * (and so its health checks) may sit in any of them.
+   */
+  List<String> vpcCidrs(String vpcId) throws ProviderException {
+    Vpc vpc =
+        aws.api.call(
+            Bucket.EC2_READ,
+            "DescribeVpcs",
+            () -> aws.ec2.describeVpcs(r -> r.vpcIds(vpcId)).vpcs().get(0));
+    List<String> cidrs = new ArrayList<>();
+    for (VpcCidrBlockAssociation a : vpc.cidrBlockAssociationSet()) {
+      if (a.cidrBlockState() == null
+          || a.cidrBlockState().state() == VpcCidrBlockStateCode.ASSOCIATED) {
+        cidrs.add(a.cidrBlock());
+      }
+    }
+    if (cidrs.isEmpty()) {
+      cidrs.add(vpc.cidrBlock());
+    }
+    return List.copyOf(cidrs);
   }
 }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
@@ -29,35 +28,35 @@ final class AwsNodeRules {
     this.discovery = discovery;
   }
 
-  void syncRules(LoadBalancerRef ref, Set<String> instanceIds, Set<Rule> desired, Set<Rule> shared)
+  /**
+   * Makes {@code ref}'s rules exactly {@code desired} in each node group; adds missing shared ones.
+   */
+  void syncRules(
+      LoadBalancerRef ref, List<SecurityGroup> groups, Set<Rule> desired, Set<Rule> shared)
       throws ProviderException {
-    Optional<SecurityGroup> group = discovery.nodeSecurityGroup(instanceIds, ref.cluster());
-    if (group.isEmpty()) {
-      return;
+    for (SecurityGroup group : groups) {
+      String groupId = group.groupId();
+      Set<Rule> missingShared = new TreeSet<>(shared);
+      missingShared.removeAll(anyDescription(group));
+      if (!missingShared.isEmpty()) {
+        List<IpPermission> add =
+            permissions(missingShared, AwsNames.sharedRuleDescription(ref.cluster()));
+        authorize(groupId, add);
+      }
+      String description = AwsNames.ruleDescription(ref);
+      SetDiff<Rule> diff = SetDiff.of(new TreeSet<>(desired), ours(group, description));
+      if (!diff.add().isEmpty()) {
+        authorize(groupId, permissions(diff.add(), description));
+      }
+      revoke(groupId, diff.remove(), description);
     }
-    Set<Rule> missingShared = new TreeSet<>(shared);
-    missingShared.removeAll(anyDescription(group.get()));
-    if (!missingShared.isEmpty()) {
-      List<IpPermission> add =
-          permissions(missingShared, AwsNames.sharedRuleDescription(ref.cluster()));
-      aws.api.run(
-          Bucket.EC2_MUTATE,
-          "AuthorizeSecurityGroupIngress",
-          () ->
-              aws.ec2.authorizeSecurityGroupIngress(
-                  r -> r.groupId(group.get().groupId()).ipPermissions(add)));
-    }
-    String description = AwsNames.ruleDescription(ref);
-    SetDiff<Rule> diff = SetDiff.of(new TreeSet<>(desired), ours(group.get(), description));
-    String groupId = group.get().groupId();
-    if (!diff.add().isEmpty()) {
-      List<IpPermission> add = permissions(diff.add(), description);
-      aws.api.run(
-          Bucket.EC2_MUTATE,
-          "AuthorizeSecurityGroupIngress",
-          () -> aws.ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(add)));
-    }
-    revoke(groupId, diff.remove(), description);
+  }
+
+  private void authorize(String groupId, List<IpPermission> add) throws ProviderException {
+    aws.api.run(
+        Bucket.EC2_MUTATE,
+        "AuthorizeSecurityGroupIngress",
+        () -> aws.ec2.authorizeSecurityGroupIngress(r -> r.groupId(groupId).ipPermissions(add)));
   }
 
   void revoke(String groupId, Set<Rule> rules, String description) throws ProviderException {

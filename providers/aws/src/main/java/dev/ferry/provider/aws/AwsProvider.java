@@ -92,16 +92,11 @@ final class AwsProvider implements LoadBalancerProvider {
             "subnets:" + options.internal() + ":" + options.subnets() + ":" + ref.cluster(),
             () -> discovery.subnets(options, ref.cluster()));
     String vpcId = subnets.get(0).vpcId();
-    String vpcCidr =
-        aws.shared(
-            "vpc:" + vpcId,
-            () ->
-                aws.api.call(
-                    Bucket.EC2_READ,
-                    "DescribeVpcs",
-                    () -> aws.ec2.describeVpcs(r -> r.vpcIds(vpcId)).vpcs().get(0).cidrBlock()));
-    AwsShape shape = AwsShape.of(plan, options, vpcCidr);
+    List<String> vpcCidrs = aws.shared("vpc:" + vpcId, () -> discovery.vpcCidrs(vpcId));
+    AwsShape shape = AwsShape.of(plan, options, vpcCidrs);
     warnSkipped(ref, shape.skippedNodes());
+    AwsDiscovery.Nodes nodes = discovery.nodes(shape.instanceIds(), ref.cluster());
+    warnGone(plan, nodes.gone());
 
     LoadBalancer lb = findLoadBalancer(ref).orElse(null);
     if (lb == null) {
@@ -120,16 +115,16 @@ final class AwsProvider implements LoadBalancerProvider {
     Map<String, TargetGroup> groups =
         targetGroups.ensureTargetGroups(ref, lb, shape, options, vpcId);
     // a backend counts as healthy when every target group reports it so
-    Set<String> healthy = new TreeSet<>(shape.instanceIds());
+    Set<String> healthy = new TreeSet<>(nodes.live());
     for (TargetGroupSpec spec : shape.targetGroups()) {
       healthy.retainAll(
-          targetGroups.syncTargets(groups.get(spec.name()).targetGroupArn(), shape.instanceIds()));
+          targetGroups.syncTargets(groups.get(spec.name()).targetGroupArn(), nodes.live()));
     }
     listeners.syncListeners(lb, shape, groups);
     targetGroups.deleteStaleTargetGroups(shape, groups.values());
-    nodeRules.syncRules(ref, shape.instanceIds(), shape.rules(), shape.sharedRules());
+    nodeRules.syncRules(ref, nodes.groups(), shape.rules(), shape.sharedRules());
     return LoadBalancerStatus.ofHostname(lb.dnsName())
-        .withBackendHealth(healthy.size(), shape.instanceIds().size());
+        .withBackendHealth(healthy.size(), nodes.live().size());
   }
 
   @Override
@@ -204,6 +199,28 @@ final class AwsProvider implements LoadBalancerProvider {
       }
     }
     return owned;
+  }
+
+  /**
+   * Nodes whose instance EC2 no longer runs: skipped, so that the rest of the Service converges.
+   */
+  private void warnGone(LoadBalancerPlan plan, Set<String> gone) {
+    if (gone.isEmpty() || aws.round.get() != null) {
+      return;
+    }
+    List<String> named = new ArrayList<>();
+    for (Backend b : plan.backends()) {
+      String id = AwsShape.instanceId(b);
+      if (id != null && gone.contains(id)) {
+        named.add(b.nodeName() + " (" + id + ")");
+      }
+    }
+    events.warning(
+        plan.ref(),
+        "NodeNotRegistered",
+        "nodes whose EC2 instance is stopped, terminated or gone are not registered as targets: "
+            + String.join(", ", named)
+            + "; remove the Node objects, or check the cloud node controller");
   }
 
   private void warnSkipped(LoadBalancerRef ref, List<String> nodes) {

@@ -51,7 +51,7 @@ record AwsShape(
     }
   }
 
-  static AwsShape of(LoadBalancerPlan plan, AwsOptions options, String vpcCidr)
+  static AwsShape of(LoadBalancerPlan plan, AwsOptions options, List<String> vpcCidrs)
       throws ProviderException.InvalidPlan {
     LoadBalancerRef ref = plan.ref();
     Map<Integer, List<Listener>> byPort = new LinkedHashMap<>();
@@ -111,18 +111,20 @@ record AwsShape(
       plan.sourceRanges().stream()
           .filter(c -> !c.contains(":"))
           .forEach(c -> rules.add(new Rule(proto, l.nodePort(), c)));
-      if (!open && vpcCidr != null && proto.equals("tcp")) {
-        rules.add(
-            new Rule("tcp", l.nodePort(), vpcCidr)); // the NLB's health checks come from the VPC
+      if (!open && proto.equals("tcp")) {
+        // the NLB's health checks come from its addresses in the VPC: every CIDR of the VPC
+        vpcCidrs.forEach(cidr -> rules.add(new Rule("tcp", l.nodePort(), cidr)));
       }
     }
     Set<Rule> shared = new TreeSet<>();
-    if (!options.healthCheck().port().equals("traffic-port") && vpcCidr != null) {
+    if (!options.healthCheck().port().equals("traffic-port")) {
       int port = Integer.parseInt(options.healthCheck().port());
       // kube-proxy's health port is the same on every node for every Service: one rule for the
       // cluster (AWS refuses a second rule for the same port and source), never revoked by one
       // Service's cleanup; a Local Service's healthCheckNodePort is its own
-      (port == KUBE_PROXY_HEALTH_PORT ? shared : rules).add(new Rule("tcp", port, vpcCidr));
+      for (String cidr : vpcCidrs) {
+        (port == KUBE_PROXY_HEALTH_PORT ? shared : rules).add(new Rule("tcp", port, cidr));
+      }
     }
     return new AwsShape(
         AwsNames.loadBalancer(ref),

@@ -75,7 +75,7 @@ class AwsShapeTest {
             List.of("0.0.0.0/0"),
             new Listener("dns", Protocol.TCP, 53, 30053),
             new Listener("dns-udp", Protocol.UDP, 53, 30053));
-    AwsShape shape = AwsShape.of(p, AwsOptions.from(p), "10.0.0.0/16");
+    AwsShape shape = AwsShape.of(p, AwsOptions.from(p), List.of("10.0.0.0/16"));
     assertThat(shape.targetGroups())
         .singleElement()
         .satisfies(
@@ -96,7 +96,7 @@ class AwsShapeTest {
             List.of("0.0.0.0/0"),
             new Listener("dns", Protocol.TCP, 53, 30053),
             new Listener("dns-udp", Protocol.UDP, 53, 30054));
-    assertThatThrownBy(() -> AwsShape.of(p, AwsOptions.from(p), "10.0.0.0/16"))
+    assertThatThrownBy(() -> AwsShape.of(p, AwsOptions.from(p), List.of("10.0.0.0/16")))
         .isInstanceOfSatisfying(
             ProviderException.InvalidPlan.class,
             e ->
@@ -115,7 +115,7 @@ class AwsShapeTest {
             tcp(),
             List.of("0.0.0.0/0"),
             new Listener("http", Protocol.TCP, 80, 30080));
-    AwsShape shape = AwsShape.of(p, AwsOptions.from(p), "10.0.0.0/16");
+    AwsShape shape = AwsShape.of(p, AwsOptions.from(p), List.of("10.0.0.0/16"));
     assertThat(shape.instanceIds()).containsExactly("i-0abc");
     assertThat(shape.skippedNodes()).containsExactly("b");
     assertThat(shape.tags())
@@ -139,11 +139,41 @@ class AwsShapeTest {
             List.of("203.0.113.0/24"),
             new Listener("http", Protocol.TCP, 80, 30080),
             new Listener("q", Protocol.UDP, 9000, 30900));
-    assertThat(AwsShape.of(p, AwsOptions.from(p), "10.0.0.0/16").rules())
+    assertThat(AwsShape.of(p, AwsOptions.from(p), List.of("10.0.0.0/16")).rules())
         .containsExactlyInAnyOrder(
             new AwsShape.Rule("tcp", 30080, "203.0.113.0/24"),
             new AwsShape.Rule("tcp", 30080, "10.0.0.0/16"),
             new AwsShape.Rule("udp", 30900, "203.0.113.0/24"));
+  }
+
+  @Test
+  @DisplayName(
+      "a VPC with a secondary CIDR: health checks are let in from every CIDR of the VPC, the"
+          + " kube-proxy port once per cluster")
+  void secondaryCidrs() throws Exception {
+    LoadBalancerPlan p =
+        plan(
+            Map.of(),
+            new HealthCheck(
+                HealthCheck.Type.HTTP,
+                10256,
+                "/healthz",
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(5),
+                2,
+                3),
+            List.of("203.0.113.0/24"),
+            new Listener("http", Protocol.TCP, 80, 30080));
+    AwsShape shape = AwsShape.of(p, AwsOptions.from(p), List.of("10.0.0.0/16", "100.64.0.0/16"));
+    assertThat(shape.rules())
+        .containsExactlyInAnyOrder(
+            new AwsShape.Rule("tcp", 30080, "203.0.113.0/24"),
+            new AwsShape.Rule("tcp", 30080, "10.0.0.0/16"),
+            new AwsShape.Rule("tcp", 30080, "100.64.0.0/16"));
+    assertThat(shape.sharedRules())
+        .containsExactlyInAnyOrder(
+            new AwsShape.Rule("tcp", 10256, "10.0.0.0/16"),
+            new AwsShape.Rule("tcp", 10256, "100.64.0.0/16"));
   }
 
   @Test
@@ -163,7 +193,7 @@ class AwsShapeTest {
     AwsOptions o = AwsOptions.from(p);
     assertThat(o.healthCheck())
         .isEqualTo(new AwsOptions.NlbHealthCheck("HTTP", "32100", "/healthz", 10, 5, 2, 2));
-    assertThat(AwsShape.of(p, o, "10.0.0.0/16").rules())
+    assertThat(AwsShape.of(p, o, List.of("10.0.0.0/16")).rules())
         .contains(new AwsShape.Rule("tcp", 32100, "10.0.0.0/16"));
   }
 

@@ -1,0 +1,97 @@
+package dev.ferry.provider.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.ProviderContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.services.ec2.model.Instance;
+import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
+
+/**
+ * What real accounts and EKS clusters look like and moto can still express: instances that are gone
+ * while their Nodes remain, and node groups with a security group each.
+ */
+@ExtendWith(MotoServer.class)
+class AwsRealAccountTest {
+
+  private static final AwsAccount cloud = AwsAccount.connect();
+  private final List<String> warnings = new ArrayList<>();
+
+  private AwsProvider provider() {
+    return (AwsProvider)
+        new AwsProviderFactory()
+            .create(
+                ProviderContext.builder(AwsFixture.CLUSTER)
+                    .settings(cloud.providerSettings())
+                    .events((ref, reason, message) -> warnings.add(reason + ": " + message))
+                    .build());
+  }
+
+  private static Set<String> targets(LoadBalancerRef ref) {
+    Set<String> ids = new java.util.TreeSet<>();
+    for (TargetGroup tg : cloud.targetGroups()) {
+      if (tg.targetGroupName().startsWith(AwsNames.targetGroupPrefix(ref))) {
+        ids.addAll(cloud.registeredInstances(tg));
+      }
+    }
+    return ids;
+  }
+
+  @Test
+  @DisplayName(
+      "a Node whose instance was terminated is skipped with a Warning naming it; the rest of the"
+          + " Service converges (before: RegisterTargets failed every ensure on AWS)")
+  void terminatedInstanceSkipped() throws Exception {
+    AwsFixture f = new AwsFixture(cloud, 3);
+    String gone = f.instances.get(2).instanceId();
+    cloud.ec2.terminateInstances(r -> r.instanceIds(gone));
+    LoadBalancerRef ref = AwsFixture.ref("uid-gone");
+    try (AwsProvider p = provider()) {
+      p.ensure(AwsFixture.plan(ref, f.backends));
+    }
+    assertThat(targets(ref))
+        .containsExactlyInAnyOrder(
+            f.instances.get(0).instanceId(), f.instances.get(1).instanceId());
+    assertThat(warnings).anyMatch(w -> w.startsWith("NodeNotRegistered") && w.contains(gone));
+  }
+
+  @Test
+  @DisplayName(
+      "nodes in two node groups, each with its own cluster-tagged security group: both groups get"
+          + " the Service's rules (before: only the first did, the other group's nodes were"
+          + " unreachable)")
+  void everyNodeGroupGetsRules() throws Exception {
+    AwsFixture f = new AwsFixture(cloud, 2);
+    Subnet subnet =
+        cloud.ec2.describeSubnets(r -> r.subnetIds(f.instances.get(0).subnetId())).subnets().get(0);
+    String second = cloud.nodeSecurityGroup(AwsFixture.CLUSTER, subnet.vpcId());
+    List<Instance> other = cloud.launch(1, subnet, second);
+    List<Backend> backends = new ArrayList<>(f.backends);
+    backends.addAll(AwsAccount.backends(other));
+    LoadBalancerRef ref = AwsFixture.ref("uid-groups");
+    LoadBalancerPlan plan = AwsFixture.plan(ref, backends);
+    try (AwsProvider p = provider()) {
+      p.ensure(plan);
+    }
+    for (String group : List.of(f.securityGroup, second)) {
+      assertThat(cloud.rulesOf(group, ref))
+          .as("rules in %s", group)
+          .contains("tcp/30080 from 203.0.113.0/24", "udp/30053 from 203.0.113.0/24");
+    }
+    assertThat(targets(ref))
+        .isEqualTo(
+            backends.stream()
+                .map(b -> b.providerId().substring(b.providerId().lastIndexOf('/') + 1))
+                .collect(Collectors.toSet()));
+  }
+}
