@@ -87,15 +87,30 @@ final class AwsProvider implements LoadBalancerProvider {
     CAPABILITIES.requireSupported(plan);
     AwsOptions options = AwsOptions.from(plan);
     LoadBalancerRef ref = plan.ref();
+    // the nodes first: their VPC is the cluster's, and the load balancer goes nowhere else
+    Set<String> instanceIds = new TreeSet<>();
+    for (Backend b : plan.backends()) {
+      String id = AwsShape.instanceId(b);
+      if (id != null) {
+        instanceIds.add(id);
+      }
+    }
+    AwsDiscovery.Nodes nodes = discovery.nodes(instanceIds, ref.cluster());
     List<Subnet> subnets =
         aws.shared(
-            "subnets:" + options.internal() + ":" + options.subnets() + ":" + ref.cluster(),
-            () -> discovery.subnets(options, ref.cluster()));
+            "subnets:"
+                + options.internal()
+                + ":"
+                + options.subnets()
+                + ":"
+                + ref.cluster()
+                + ":"
+                + nodes.vpcId(),
+            () -> discovery.subnets(options, ref.cluster(), nodes.vpcId()));
     String vpcId = subnets.get(0).vpcId();
     List<String> vpcCidrs = aws.shared("vpc:" + vpcId, () -> discovery.vpcCidrs(vpcId));
     AwsShape shape = AwsShape.of(plan, options, vpcCidrs);
     warnSkipped(ref, shape.skippedNodes());
-    AwsDiscovery.Nodes nodes = discovery.nodes(shape.instanceIds(), ref.cluster());
     warnGone(plan, nodes.gone());
 
     LoadBalancer lb = findLoadBalancer(ref).orElse(null);

@@ -122,4 +122,31 @@ class AwsDiffTest {
     assertThat(AwsApi.translate("CreateLoadBalancer", error("InvalidSubnet", 400)))
         .isInstanceOf(ProviderException.InvalidPlan.class);
   }
+
+  @Test
+  @DisplayName(
+      "subnets within a zone: tagged for the cluster first, then the most free addresses, then the"
+          + " lowest ID")
+  void subnetChoice() {
+    software.amazon.awssdk.services.ec2.model.Subnet small =
+        software.amazon.awssdk.services.ec2.model.Subnet.builder()
+            .subnetId("subnet-a")
+            .availableIpAddressCount(3)
+            .build();
+    software.amazon.awssdk.services.ec2.model.Subnet roomy =
+        small.toBuilder().subnetId("subnet-b").availableIpAddressCount(4000).build();
+    software.amazon.awssdk.services.ec2.model.Subnet tagged =
+        small.toBuilder()
+            .subnetId("subnet-c")
+            .tags(
+                software.amazon.awssdk.services.ec2.model.Tag.builder()
+                    .key("kubernetes.io/cluster/prod")
+                    .value("shared")
+                    .build())
+            .build();
+    assertThat(AwsDiscovery.better(roomy, small)).isTrue();
+    assertThat(AwsDiscovery.better(small, roomy)).isFalse();
+    assertThat(AwsDiscovery.better(tagged, roomy)).isTrue();
+    assertThat(AwsDiscovery.better(small, small.toBuilder().subnetId("subnet-z").build())).isTrue();
+  }
 }

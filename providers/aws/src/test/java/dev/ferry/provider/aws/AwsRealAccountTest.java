@@ -94,4 +94,76 @@ class AwsRealAccountTest {
                 .map(b -> b.providerId().substring(b.providerId().lastIndexOf('/') + 1))
                 .collect(Collectors.toSet()));
   }
+
+  /**
+   * A second VPC with two subnets tagged for internet-facing NLBs of the cluster, with more free
+   * addresses than the default VPC's: only the VPC decides.
+   */
+  private static List<String> otherVpcSubnets() {
+    String vpc = cloud.ec2.createVpc(r -> r.cidrBlock("10.99.0.0/16")).vpc().vpcId();
+    List<String> ids = new ArrayList<>();
+    for (String zone : List.of("us-east-1a", "us-east-1b")) {
+      String id =
+          cloud
+              .ec2
+              .createSubnet(
+                  r ->
+                      r.vpcId(vpc)
+                          .availabilityZone(zone)
+                          .cidrBlock(zone.endsWith("a") ? "10.99.0.0/17" : "10.99.128.0/17"))
+              .subnet()
+              .subnetId();
+      cloud.ec2.createTags(
+          r ->
+              r.resources(id)
+                  .tags(
+                      software.amazon.awssdk.services.ec2.model.Tag.builder()
+                          .key("kubernetes.io/role/elb")
+                          .value("1")
+                          .build(),
+                      software.amazon.awssdk.services.ec2.model.Tag.builder()
+                          .key("kubernetes.io/cluster/" + AwsFixture.CLUSTER)
+                          .value("shared")
+                          .build()));
+      ids.add(id);
+    }
+    return ids;
+  }
+
+  @Test
+  @DisplayName(
+      "an account with two VPCs whose subnets are tagged alike: the NLB goes into the nodes' VPC"
+          + " (before: refused as 'more than one VPC'); a subnet annotation naming the other VPC's"
+          + " subnet is refused naming both VPCs")
+  void subnetsOfTheNodesVpcOnly() throws Exception {
+    AwsFixture f = new AwsFixture(cloud, 2);
+    String nodesVpc = f.instances.get(0).vpcId();
+    List<String> elsewhere = otherVpcSubnets();
+    LoadBalancerRef ref = AwsFixture.ref("uid-vpc");
+    try (AwsProvider p = provider()) {
+      p.ensure(AwsFixture.plan(ref, f.backends));
+      var lb = cloud.loadBalancersFor(ref).get(0);
+      assertThat(lb.vpcId()).isEqualTo(nodesVpc);
+      Set<String> subnets =
+          lb.availabilityZones().stream().map(z -> z.subnetId()).collect(Collectors.toSet());
+      assertThat(subnets).doesNotContainAnyElementsOf(elsewhere);
+
+      LoadBalancerRef named = AwsFixture.ref("uid-vpc-named");
+      LoadBalancerPlan plan = AwsFixture.plan(named, f.backends);
+      LoadBalancerPlan wrong =
+          plan.toBuilder()
+              .annotations(
+                  java.util.Map.of(
+                      "service.beta.kubernetes.io/aws-load-balancer-subnets", elsewhere.get(0)))
+              .build();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> p.ensure(wrong))
+          .isInstanceOfSatisfying(
+              dev.ferry.spi.ProviderException.InvalidPlan.class,
+              e ->
+                  assertThat(e.getMessage())
+                      .contains(elsewhere.get(0))
+                      .contains("not in the cluster's VPC " + nodesVpc));
+      assertThat(cloud.loadBalancersFor(named)).isEmpty();
+    }
+  }
 }
