@@ -12,6 +12,7 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalanci
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.Tag;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TagDescription;
+import software.amazon.awssdk.services.resourcegroupstaggingapi.ResourceGroupsTaggingApiClient;
 
 /**
  * What every part of the AWS provider shares: the two clients, the call wrapper ({@link AwsApi}),
@@ -21,13 +22,19 @@ final class AwsContext {
 
   final ElasticLoadBalancingV2Client elb;
   final Ec2Client ec2;
+  final ResourceGroupsTaggingApiClient tagging;
   final AwsApi api;
   // the shared reads of a check (inStep) in progress on this thread, if any
   final ThreadLocal<ReadRound> round = new ThreadLocal<>();
 
-  AwsContext(ElasticLoadBalancingV2Client elb, Ec2Client ec2, AwsApi api) {
+  AwsContext(
+      ElasticLoadBalancingV2Client elb,
+      Ec2Client ec2,
+      ResourceGroupsTaggingApiClient tagging,
+      AwsApi api) {
     this.elb = elb;
     this.ec2 = ec2;
+    this.tagging = tagging;
     this.api = api;
   }
 
@@ -76,5 +83,27 @@ final class AwsContext {
     return tags.entrySet().stream()
         .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
         .toList();
+  }
+
+  /**
+   * The ARNs of {@code type} resources (e.g. {@code elasticloadbalancing:targetgroup}) tagged with
+   * {@code key=value}, through the Resource Groups Tagging API: found by tag, without listing the
+   * region.
+   */
+  List<String> taggedArns(String type, String key, String value) throws ProviderException {
+    return api.pages(
+        Bucket.ELB_READ,
+        "GetResources",
+        token ->
+            tagging.getResources(
+                r ->
+                    r.paginationToken(token == null ? "" : token)
+                        .resourceTypeFilters(type)
+                        .tagFilters(f -> f.key(key).values(value))),
+        page -> page.resourceTagMappingList().stream().map(m -> m.resourceARN()).toList(),
+        page ->
+            page.paginationToken() == null || page.paginationToken().isEmpty()
+                ? null
+                : page.paginationToken());
   }
 }

@@ -37,6 +37,21 @@ final class AwsNames {
         + hash(protocol + "/" + listener.port() + "/" + listener.nodePort()).substring(0, 17);
   }
 
+  /** The NLB's own (frontend) security group: the load balancer's name, unique in its VPC. */
+  static String frontendGroup(LoadBalancerRef ref) {
+    return loadBalancer(ref);
+  }
+
+  /** The cluster's backend security group, which every NLB carries and node groups admit. */
+  static String backendGroup(String cluster) {
+    return "ferry-backend-" + hash(cluster).substring(0, 24);
+  }
+
+  /** The description of the node rules that admit the cluster's backend group. */
+  static String backendRuleDescription(String cluster) {
+    return "ferry.dev/cluster=" + cluster + " load balancers";
+  }
+
   /** The description marking security-group rules as this Service's. */
   static String ruleDescription(LoadBalancerRef ref) {
     return "ferry.dev/service-uid=" + ref.uid();

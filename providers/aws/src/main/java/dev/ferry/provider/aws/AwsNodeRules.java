@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.IpRange;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
@@ -72,14 +73,28 @@ final class AwsNodeRules {
 
   void revokeAllRules(LoadBalancerRef ref) throws ProviderException {
     String description = AwsNames.ruleDescription(ref);
+    // the cluster's node groups, found by their cluster tag (no scan of the region); Ferry's own
+    // groups carry a role and hold no node rules
     List<SecurityGroup> groups =
         aws.api.pages(
             Bucket.EC2_READ,
             "DescribeSecurityGroups",
-            t -> aws.ec2.describeSecurityGroups(r -> r.nextToken(t).maxResults(1000)),
+            t ->
+                aws.ec2.describeSecurityGroups(
+                    r ->
+                        r.nextToken(t)
+                            .maxResults(1000)
+                            .filters(
+                                Filter.builder()
+                                    .name("tag-key")
+                                    .values(AwsShape.TAG_CLUSTER_PREFIX + ref.cluster())
+                                    .build())),
             page -> page.securityGroups(),
             page -> page.nextToken());
     for (SecurityGroup g : groups) {
+      if (g.tags().stream().anyMatch(tag -> tag.key().equals(AwsSecurityGroups.TAG_ROLE))) {
+        continue;
+      }
       revoke(g.groupId(), ours(g, description), description);
     }
   }

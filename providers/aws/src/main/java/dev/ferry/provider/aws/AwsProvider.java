@@ -22,9 +22,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.model.Subnet;
-import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancerSchemeEnum;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancerTypeEnum;
@@ -57,10 +55,12 @@ final class AwsProvider implements LoadBalancerProvider {
   private final AwsTargetGroups targetGroups;
   private final AwsListeners listeners;
   private final AwsNodeRules nodeRules;
+  private final AwsSecurityGroups securityGroups;
   private final ProviderEvents events;
 
-  AwsProvider(ElasticLoadBalancingV2Client elb, Ec2Client ec2, AwsApi api, ProviderEvents events) {
-    this.aws = new AwsContext(elb, ec2, api);
+  AwsProvider(AwsContext aws, int[] nodePorts, ProviderEvents events) {
+    this.aws = aws;
+    this.securityGroups = new AwsSecurityGroups(aws, nodePorts);
     this.discovery = new AwsDiscovery(aws);
     this.targetGroups = new AwsTargetGroups(aws);
     this.listeners = new AwsListeners(aws);
@@ -114,9 +114,7 @@ final class AwsProvider implements LoadBalancerProvider {
     warnGone(plan, nodes.gone());
 
     LoadBalancer lb = findLoadBalancer(ref).orElse(null);
-    if (lb == null) {
-      lb = createLoadBalancer(shape, options, subnets);
-    } else if ((lb.scheme() == LoadBalancerSchemeEnum.INTERNAL) != options.internal()) {
+    if (lb != null && (lb.scheme() == LoadBalancerSchemeEnum.INTERNAL) != options.internal()) {
       // an NLB's scheme is fixed at creation: refuse before any change, the NLB keeps serving
       throw new ProviderException.InvalidPlan(
           "metadata.annotations",
@@ -126,6 +124,28 @@ final class AwsProvider implements LoadBalancerProvider {
               + lb.schemeAsString()
               + " and AWS cannot change an NLB's scheme in place; put the scheme annotation back,"
               + " or delete the Service and create it again (it gets a new address)");
+    }
+    // an NLB made without security groups (before Ferry used them) cannot get any: it keeps the
+    // per-Service rules on the node groups until it is made again
+    boolean withGroups = lb == null || !lb.securityGroups().isEmpty();
+    String backendGroup = null;
+    if (withGroups) {
+      backendGroup =
+          aws.shared(
+              "backend:" + ref.cluster() + ":" + vpcId,
+              () -> securityGroups.backendGroup(ref.cluster(), vpcId));
+      String frontendGroup =
+          securityGroups.frontendGroup(ref, vpcId, shape.frontendRules(), shape.tags());
+      List<String> wanted = List.of(frontendGroup, backendGroup);
+      if (lb == null) {
+        lb = createLoadBalancer(shape, options, subnets, wanted);
+      } else if (!Set.copyOf(lb.securityGroups()).equals(Set.copyOf(wanted))) {
+        String arn = lb.loadBalancerArn();
+        aws.api.run(
+            Bucket.ELB_MUTATE,
+            "SetSecurityGroups",
+            () -> aws.elb.setSecurityGroups(r -> r.loadBalancerArn(arn).securityGroups(wanted)));
+      }
     }
     Map<String, TargetGroup> groups =
         targetGroups.ensureTargetGroups(ref, lb, shape, options, vpcId);
@@ -137,7 +157,13 @@ final class AwsProvider implements LoadBalancerProvider {
     }
     listeners.syncListeners(lb, shape, groups);
     targetGroups.deleteStaleTargetGroups(shape, groups.values());
-    nodeRules.syncRules(ref, nodes.groups(), shape.rules(), shape.sharedRules());
+    if (withGroups) {
+      securityGroups.admitBackend(nodes.groups(), backendGroup, ref.cluster());
+      // per-Service rules an earlier NLB of this Service left on the node groups: not needed now
+      nodeRules.syncRules(ref, nodes.groups(), Set.of(), Set.of());
+    } else {
+      nodeRules.syncRules(ref, nodes.groups(), shape.rules(), shape.sharedRules());
+    }
     return LoadBalancerStatus.ofHostname(lb.dnsName())
         .withBackendHealth(healthy.size(), nodes.live().size());
   }
@@ -169,6 +195,9 @@ final class AwsProvider implements LoadBalancerProvider {
 
   @Override
   public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
+    // everything is found by name or tag, never by listing the region; the NLB goes first (its
+    // listeners hold the target groups), the frontend group last (the NLB holds it)
+    nodeRules.revokeAllRules(ref);
     Optional<LoadBalancer> lb = findLoadBalancer(ref);
     if (lb.isPresent()) {
       String arn = lb.get().loadBalancerArn();
@@ -177,14 +206,10 @@ final class AwsProvider implements LoadBalancerProvider {
           "DeleteLoadBalancer",
           () -> aws.elb.deleteLoadBalancer(r -> r.loadBalancerArn(arn)));
     }
-    for (TargetGroup tg :
-        targetGroups
-            .ownedTargetGroups(
-                ref, targetGroups.targetGroupsByPrefix(AwsNames.targetGroupPrefix(ref)))
-            .values()) {
-      targetGroups.deleteTargetGroup(tg);
+    for (String arn : targetGroups.taggedArns(ref)) {
+      targetGroups.deleteTargetGroup(arn);
     }
-    nodeRules.revokeAllRules(ref);
+    securityGroups.deleteFrontend(ref);
   }
 
   @Override
@@ -273,7 +298,8 @@ final class AwsProvider implements LoadBalancerProvider {
         null);
   }
 
-  private LoadBalancer createLoadBalancer(AwsShape shape, AwsOptions options, List<Subnet> subnets)
+  private LoadBalancer createLoadBalancer(
+      AwsShape shape, AwsOptions options, List<Subnet> subnets, List<String> groups)
       throws ProviderException {
     List<SubnetMapping> mappings = new ArrayList<>();
     for (int i = 0; i < subnets.size(); i++) {
@@ -293,6 +319,7 @@ final class AwsProvider implements LoadBalancerProvider {
                         r ->
                             r.name(shape.loadBalancerName())
                                 .type(LoadBalancerTypeEnum.NETWORK)
+                                .securityGroups(groups)
                                 .scheme(
                                     options.internal()
                                         ? LoadBalancerSchemeEnum.INTERNAL
@@ -361,5 +388,6 @@ final class AwsProvider implements LoadBalancerProvider {
   public void close() {
     aws.elb.close();
     aws.ec2.close();
+    aws.tagging.close();
   }
 }

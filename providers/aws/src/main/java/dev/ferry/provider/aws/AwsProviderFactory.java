@@ -14,6 +14,8 @@ import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.ec2.Ec2ClientBuilder;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2ClientBuilder;
+import software.amazon.awssdk.services.resourcegroupstaggingapi.ResourceGroupsTaggingApiClient;
+import software.amazon.awssdk.services.resourcegroupstaggingapi.ResourceGroupsTaggingApiClientBuilder;
 
 /**
  * {@code --provider aws}. Standard SDK configuration: region from {@code aws.region} or the SDK's
@@ -25,6 +27,7 @@ public final class AwsProviderFactory implements LoadBalancerProviderFactory {
 
   static final String REGION = "aws.region";
   static final String ENDPOINT = "aws.endpoint";
+  static final String NODE_PORTS = "aws.node-port-range";
 
   @Override
   public String name() {
@@ -39,14 +42,23 @@ public final class AwsProviderFactory implements LoadBalancerProviderFactory {
   @Override
   public LoadBalancerProvider create(ProviderContext context) {
     for (String key : context.settings().keySet()) {
-      if (!Set.of(REGION, ENDPOINT).contains(key)) {
+      if (!Set.of(REGION, ENDPOINT, NODE_PORTS).contains(key)) {
         throw new IllegalArgumentException(
-            "unknown aws provider setting '" + key + "'; known: " + REGION + ", " + ENDPOINT);
+            "unknown aws provider setting '"
+                + key
+                + "'; known: "
+                + REGION
+                + ", "
+                + ENDPOINT
+                + ", "
+                + NODE_PORTS);
       }
     }
+    int[] nodePorts = nodePorts(context.setting(NODE_PORTS, "30000-32767"));
     ElasticLoadBalancingV2ClientBuilder elb = ElasticLoadBalancingV2Client.builder();
     Ec2ClientBuilder ec2 = Ec2Client.builder();
-    for (var b : java.util.List.of(elb, ec2)) {
+    ResourceGroupsTaggingApiClientBuilder tagging = ResourceGroupsTaggingApiClient.builder();
+    for (var b : java.util.List.of(elb, ec2, tagging)) {
       b.httpClientBuilder(
           UrlConnectionHttpClient.builder()
               .connectionTimeout(Duration.ofSeconds(5))
@@ -65,9 +77,27 @@ public final class AwsProviderFactory implements LoadBalancerProviderFactory {
       }
     }
     return new AwsProvider(
-        elb.build(),
-        ec2.build(),
-        new AwsApi(Duration.ofSeconds(1), 5, context.metrics()),
+        new AwsContext(
+            elb.build(),
+            ec2.build(),
+            tagging.build(),
+            new AwsApi(Duration.ofSeconds(1), 5, context.metrics())),
+        nodePorts,
         context.events());
+  }
+
+  /** The cluster's NodePort range ({@code --node-port-range} of the controller), A-B. */
+  static int[] nodePorts(String range) {
+    String[] ends = range.split("-");
+    try {
+      int[] out = {Integer.parseInt(ends[0].trim()), Integer.parseInt(ends[1].trim())};
+      if (ends.length == 2 && out[0] >= 1 && out[0] <= out[1] && out[1] <= 65535) {
+        return out;
+      }
+    } catch (RuntimeException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        NODE_PORTS + " '" + range + "' is not a port range such as 30000-32767");
   }
 }

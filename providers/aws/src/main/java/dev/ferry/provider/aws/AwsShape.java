@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
 /**
  * The desired AWS resources for a plan, computed without any call: listeners and their target
  * groups (TCP and UDP on one port become one TCP_UDP listener), the instance targets, the ownership
- * tags and the security-group rules.
+ * tags and the security-group rules: {@code rules} and {@code sharedRules} on the node groups for
+ * an NLB made without security groups (before Ferry used them), {@code frontendRules} on the NLB's
+ * own group (clients on the Service's ports).
  */
 record AwsShape(
     String loadBalancerName,
@@ -28,7 +30,8 @@ record AwsShape(
     List<String> skippedNodes,
     Map<String, String> tags,
     Set<Rule> rules,
-    Set<Rule> sharedRules) {
+    Set<Rule> sharedRules,
+    Set<Rule> frontendRules) {
 
   static final String TAG_CLUSTER_PREFIX = "kubernetes.io/cluster/";
   static final String TAG_SERVICE_NAME = "kubernetes.io/service-name";
@@ -126,6 +129,13 @@ record AwsShape(
         (port == KUBE_PROXY_HEALTH_PORT ? shared : rules).add(new Rule("tcp", port, cidr));
       }
     }
+    Set<Rule> frontend = new TreeSet<>();
+    for (Listener l : plan.listeners()) {
+      String proto = l.protocol() == Protocol.UDP ? "udp" : "tcp";
+      plan.sourceRanges().stream()
+          .filter(c -> !c.contains(":"))
+          .forEach(c -> frontend.add(new Rule(proto, l.port(), c)));
+    }
     return new AwsShape(
         AwsNames.loadBalancer(ref),
         List.copyOf(groups),
@@ -133,7 +143,8 @@ record AwsShape(
         List.copyOf(skipped),
         Map.copyOf(tags),
         Set.copyOf(rules),
-        Set.copyOf(shared));
+        Set.copyOf(shared),
+        Set.copyOf(frontend));
   }
 
   /** The EC2 instance ID in a backend's {@code aws:///zone/i-...} providerID, or null. */

@@ -4,6 +4,7 @@ import dev.ferry.provider.aws.AwsApi.Bucket;
 import dev.ferry.provider.aws.AwsShape.TargetGroupSpec;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -221,16 +222,34 @@ final class AwsTargetGroups {
   }
 
   void deleteTargetGroup(TargetGroup tg) throws ProviderException {
+    deleteTargetGroup(tg.targetGroupArn());
+  }
+
+  void deleteTargetGroup(String arn) throws ProviderException {
     try {
       aws.api.run(
           Bucket.ELB_MUTATE,
           "DeleteTargetGroup",
-          () -> aws.elb.deleteTargetGroup(r -> r.targetGroupArn(tg.targetGroupArn())));
+          () -> aws.elb.deleteTargetGroup(r -> r.targetGroupArn(arn)));
     } catch (ProviderException.Transient e) {
       if (!(e.getCause() instanceof AwsServiceException a
           && AwsApi.isCode(a, "TargetGroupNotFound"))) {
         throw e;
       }
     }
+  }
+
+  /** {@code ref}'s target groups, found by their ownership tag (no listing of the region). */
+  List<String> taggedArns(LoadBalancerRef ref) throws ProviderException {
+    List<String> arns =
+        aws.taggedArns("elasticloadbalancing:targetgroup", AwsShape.TAG_UID, ref.uid());
+    List<String> owned = new ArrayList<>();
+    Map<String, Map<String, String>> tags = aws.tags(arns);
+    for (String arn : arns) {
+      if (AwsShape.owns(ref, tags.getOrDefault(arn, Map.of()))) {
+        owned.add(arn);
+      }
+    }
+    return owned;
   }
 }

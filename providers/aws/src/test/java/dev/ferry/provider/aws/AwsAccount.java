@@ -172,6 +172,66 @@ public final class AwsAccount implements AutoCloseable {
     return ids;
   }
 
+  /**
+   * The client rules of an NLB's own (frontend) security group, as {@code proto/port from cidr}.
+   */
+  public List<String> frontendGroupOf(LoadBalancer lb) {
+    List<String> out = new ArrayList<>();
+    for (software.amazon.awssdk.services.ec2.model.SecurityGroup g :
+        ec2.describeSecurityGroups(r -> r.groupIds(lb.securityGroups())).securityGroups()) {
+      if (g.groupName().equals(lb.loadBalancerName())) {
+        for (IpPermission p : g.ipPermissions()) {
+          p.ipRanges()
+              .forEach(
+                  range ->
+                      out.add(p.ipProtocol() + "/" + p.fromPort() + " from " + range.cidrIp()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The rules of {@code groupId} whose source is another group, as {@code proto/from-to from sg}.
+   */
+  public List<String> groupRulesOf(String groupId) {
+    List<String> out = new ArrayList<>();
+    for (IpPermission p :
+        ec2.describeSecurityGroups(r -> r.groupIds(groupId))
+            .securityGroups()
+            .get(0)
+            .ipPermissions()) {
+      p.userIdGroupPairs()
+          .forEach(
+              u ->
+                  out.add(
+                      p.ipProtocol()
+                          + "/"
+                          + p.fromPort()
+                          + "-"
+                          + p.toPort()
+                          + " from "
+                          + u.groupId()));
+    }
+    return out;
+  }
+
+  /** Security groups tagged as {@code ref}'s. */
+  public List<String> groupsTagged(LoadBalancerRef ref) {
+    return ec2
+        .describeSecurityGroups(
+            r ->
+                r.filters(
+                    software.amazon.awssdk.services.ec2.model.Filter.builder()
+                        .name("tag:ferry.dev/service-uid")
+                        .values(ref.uid())
+                        .build()))
+        .securityGroups()
+        .stream()
+        .map(software.amazon.awssdk.services.ec2.model.SecurityGroup::groupId)
+        .toList();
+  }
+
   /** Ingress rules in {@code groupId} carrying the description Ferry gives {@code ref}'s rules. */
   public List<String> rulesOf(String groupId, LoadBalancerRef ref) {
     List<String> out = new ArrayList<>();

@@ -25,7 +25,7 @@ class AwsCallCountTest {
   private static final AwsAccount cloud = AwsAccount.connect();
 
   private static boolean mutating(String operation) {
-    return !operation.startsWith("Describe");
+    return !operation.startsWith("Describe") && !operation.startsWith("Get");
   }
 
   private static Map<String, Integer> count(List<String> calls) {
@@ -56,6 +56,22 @@ class AwsCallCountTest {
 
       p.updateBackends(plan.ref(), f.backends);
       List<String> nodeAdded = List.copyOf(calls);
+      calls.clear();
+
+      p.ensureDeleted(plan.ref());
+      List<String> delete = List.copyOf(calls);
+      System.out.printf(
+          "  delete %d (%d mutating) %s%n",
+          delete.size(), delete.stream().filter(AwsCallCountTest::mutating).count(), count(delete));
+      // found by name and tag: no page through every target group or security group of the region
+      assertThat(delete).doesNotContain("DescribeTargetGroups").contains("GetResources");
+      assertThat(delete)
+          .filteredOn(AwsCallCountTest::mutating)
+          .containsExactlyInAnyOrder(
+              "DeleteLoadBalancer",
+              "DeleteTargetGroup",
+              "DeleteTargetGroup",
+              "DeleteSecurityGroup");
 
       System.out.printf(
           "AWS calls: create %d (%d mutating) %s%n  unchanged re-ensure %d (%d mutating) %s%n  node added %d (%d mutating) %s%n",
@@ -132,7 +148,8 @@ class AwsCallCountTest {
           count(calls));
       assertThat(calls).filteredOn(AwsCallCountTest::mutating).isEmpty();
       assertThat(calls).filteredOn("DescribeLoadBalancers"::equals).hasSize(1);
-      assertThat(calls.size()).isLessThanOrEqualTo(20 * 6);
+      // per load balancer: its tags, target groups, targets, listeners, its own security group
+      assertThat(calls.size()).isLessThanOrEqualTo(20 * 7);
       assertThat(inStep).hasSize(20);
       assertThat(inStep.values())
           .allSatisfy(
@@ -167,6 +184,50 @@ class AwsCallCountTest {
       for (LoadBalancerPlan plan : plans) {
         builder.ensureDeleted(plan.ref());
       }
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "50 Services: the node group's rules stay 3 (the cluster's load balancers on the NodePort"
+          + " range and kube-proxy's port), each Service's clients are in its NLB's own group")
+  void securityGroupRulesDoNotGrow() throws Exception {
+    AwsFixture f = new AwsFixture(cloud, 3);
+    int before = cloud.groupRulesOf(f.securityGroup).size();
+    try (AwsProvider p = f.provider()) {
+      p.api().unpaced(); // moto has no limits
+      for (int i = 0; i < 50; i++) {
+        LoadBalancerPlan plan = AwsFixture.plan(AwsFixture.ref("uid-many-" + i), f.backends);
+        int shift = 2 * i; // NodePorts are unique in a cluster
+        p.ensure(
+            plan.toBuilder()
+                .listeners(
+                    plan.listeners().stream()
+                        .map(
+                            l ->
+                                new dev.ferry.spi.Listener(
+                                    l.name(), l.protocol(), l.port(), l.nodePort() + shift))
+                        .toList())
+                .build());
+        if (i == 0 || i == 49) {
+          int nodeRules =
+              cloud
+                  .ec2
+                  .describeSecurityGroups(r -> r.groupIds(f.securityGroup))
+                  .securityGroups()
+                  .get(0)
+                  .ipPermissions()
+                  .stream()
+                  .mapToInt(x -> x.ipRanges().size() + x.userIdGroupPairs().size())
+                  .sum();
+          System.out.printf(
+              "security-group rules on the node group after %d Services: %d%n", i + 1, nodeRules);
+          assertThat(nodeRules).isEqualTo(before + 3);
+        }
+      }
+      var last = cloud.loadBalancersFor(AwsFixture.ref("uid-many-49")).get(0);
+      assertThat(cloud.frontendGroupOf(last))
+          .containsExactlyInAnyOrder("tcp/80 from 203.0.113.0/24", "udp/53 from 203.0.113.0/24");
     }
   }
 }

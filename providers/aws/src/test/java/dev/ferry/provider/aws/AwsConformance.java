@@ -54,7 +54,7 @@ abstract class AwsConformance extends ProviderConformanceKit {
     p.api()
         .observer(
             operation -> {
-              if (!operation.startsWith("Describe")) {
+              if (!operation.startsWith("Describe") && !operation.startsWith("Get")) {
                 cloudCalls.mutated(operation);
               }
             });
@@ -116,7 +116,14 @@ abstract class AwsConformance extends ProviderConformanceKit {
 
       @Override
       public Set<String> sourceRanges(LoadBalancerRef ref) {
-        // the node rules' sources, less the VPC's own range the health checks come from
+        // an NLB with security groups: its own group's sources
+        LoadBalancer lb = account().loadBalancersFor(ref).get(0);
+        if (!lb.securityGroups().isEmpty()) {
+          return account().frontendGroupOf(lb).stream()
+              .map(rule -> rule.substring(rule.indexOf(" from ") + 6))
+              .collect(Collectors.toSet());
+        }
+        // one made before: the node rules' sources, less the VPC's own range for health checks
         return account().rulesOf(nodeGroup, ref).stream()
             .map(rule -> rule.substring(rule.indexOf(" from ") + 6))
             .filter(cidr -> !cidr.equals(vpcCidr))
@@ -134,7 +141,8 @@ abstract class AwsConformance extends ProviderConformanceKit {
       public int ownedResources(LoadBalancerRef ref) {
         return loadBalancerCount(ref)
             + targetGroupsOf(ref).size()
-            + account().rulesOf(nodeGroup, ref).size();
+            + account().rulesOf(nodeGroup, ref).size()
+            + account().groupsTagged(ref).size();
       }
     };
   }

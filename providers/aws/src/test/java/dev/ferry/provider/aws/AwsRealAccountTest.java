@@ -83,10 +83,14 @@ class AwsRealAccountTest {
     try (AwsProvider p = provider()) {
       p.ensure(plan);
     }
+    String backend = cloud.loadBalancersFor(ref).get(0).securityGroups().get(1);
     for (String group : List.of(f.securityGroup, second)) {
-      assertThat(cloud.rulesOf(group, ref))
-          .as("rules in %s", group)
-          .contains("tcp/30080 from 203.0.113.0/24", "udp/30053 from 203.0.113.0/24");
+      assertThat(cloud.groupRulesOf(group))
+          .as("the cluster's load balancers admitted in %s", group)
+          .containsExactlyInAnyOrder(
+              "tcp/30000-32767 from " + backend,
+              "udp/30000-32767 from " + backend,
+              "tcp/10256-10256 from " + backend);
     }
     assertThat(targets(ref))
         .isEqualTo(
