@@ -134,8 +134,9 @@ class AwsClusterIT {
 
   @Test
   @DisplayName(
-      "a 2-port Service gets its NLB hostname; health checks and targets are right; a Node added is"
-          + " registered; untagged subnets are retried until tagged; deletion leaves nothing")
+      "a 2-port Service gets its NLB hostname; health checks and targets are right; its clients are"
+          + " let in by the NLB's own security group; a Node added is registered; untagged subnets"
+          + " are retried until tagged; deletion leaves nothing")
   void endToEnd() throws Exception {
     AwsAccount cloud = AwsAccount.connect();
     Subnet subnet =
@@ -160,7 +161,7 @@ class AwsClusterIT {
     admin.services().inNamespace(NS).resource(shop()).create();
     ClusterIT.eventually().until(() -> !events("SyncLoadBalancerFailed").isEmpty());
     assertThat(events("SyncLoadBalancerFailed").get(0).getMessage())
-        .contains("no subnet is tagged");
+        .contains("is tagged kubernetes.io/role/elb");
     assertThat(ingress()).isNull();
     cloud.tagSubnets(CLUSTER);
 
@@ -218,11 +219,22 @@ class AwsClusterIT {
 
     LoadBalancerRef ref =
         new LoadBalancerRef(CLUSTER, NS, "aws-shop", stored.getMetadata().getUid());
-    assertThat(cloud.rulesOf(sg, ref)).isNotEmpty();
+    // clients are let in by the NLB's own security group; the node group admits the cluster's
+    // load balancers (its backend group) once, not a rule per Service
+    LoadBalancer lb = cloud.loadBalancersFor(ref).get(0);
+    assertThat(lb.securityGroups()).hasSize(2);
+    assertThat(cloud.frontendGroupOf(lb))
+        .containsExactlyInAnyOrder("tcp/80 from 0.0.0.0/0", "tcp/443 from 0.0.0.0/0");
+    assertThat(cloud.groupRulesOf(sg))
+        .containsExactlyInAnyOrder(
+            "tcp/30000-32767 from " + lb.securityGroups().get(1),
+            "udp/30000-32767 from " + lb.securityGroups().get(1),
+            "tcp/10256-10256 from " + lb.securityGroups().get(1));
+    assertThat(cloud.rulesOf(sg, ref)).isEmpty();
     admin.services().inNamespace(NS).withName("aws-shop").delete();
     ClusterIT.eventually().until(() -> get() == null);
     assertThat(cloud.loadBalancers()).isEmpty();
     assertThat(cloud.targetGroups()).isEmpty();
-    assertThat(cloud.rulesOf(sg, ref)).isEmpty();
+    assertThat(cloud.groupsTagged(ref)).as("the NLB's own group").isEmpty();
   }
 }
