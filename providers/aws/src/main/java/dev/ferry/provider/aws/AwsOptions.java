@@ -51,7 +51,27 @@ record AwsOptions(
       int intervalSeconds,
       int timeoutSeconds,
       int healthyThreshold,
-      int unhealthyThreshold) {}
+      int unhealthyThreshold) {
+
+    /**
+     * The check for a target group of {@code groupProtocol}: a UDP group is never checked over TCP
+     * on its own port (that always fails, so the NLB fails open and sends to every node): it gets
+     * kube-proxy's HTTP {@code :10256/healthz}, as KEP-3836 recommends.
+     */
+    NlbHealthCheck forGroup(String groupProtocol) {
+      if (groupProtocol.equals("UDP") && protocol.equals("TCP") && port.equals("traffic-port")) {
+        return new NlbHealthCheck(
+            "HTTP",
+            String.valueOf(AwsShape.KUBE_PROXY_HEALTH_PORT),
+            "/healthz",
+            intervalSeconds,
+            timeoutSeconds,
+            healthyThreshold,
+            unhealthyThreshold);
+      }
+      return this;
+    }
+  }
 
   static AwsOptions from(LoadBalancerPlan plan) throws ProviderException.InvalidPlan {
     Map<String, String> a = plan.annotations();
@@ -139,6 +159,27 @@ record AwsOptions(
             .trim();
     if (!port.equals("traffic-port") && !isPort(port)) {
       violations.add(violation(HC + "port", "'" + port + "' is not traffic-port or a port number"));
+    }
+    boolean udpOnlyPort =
+        plan.listeners().stream()
+            .anyMatch(
+                l ->
+                    l.protocol() == dev.ferry.spi.Protocol.UDP
+                        && plan.listeners().stream()
+                            .noneMatch(
+                                o ->
+                                    o.port() == l.port()
+                                        && o.protocol() == dev.ferry.spi.Protocol.TCP));
+    if (udpOnlyPort
+        && protocol.equals("TCP")
+        && port.equals("traffic-port")
+        && (a.containsKey(HC + "protocol") || a.containsKey(HC + "port"))) {
+      violations.add(
+          violation(
+              a.containsKey(HC + "protocol") ? HC + "protocol" : HC + "port",
+              "a UDP port cannot be checked over TCP on its own port (the check always fails and"
+                  + " the NLB sends to every node); use HTTP on 10256 (kube-proxy) or remove the"
+                  + " annotation"));
     }
     String path =
         a.getOrDefault(HC + "path", base.path().isEmpty() ? "/healthz" : base.path()).trim();

@@ -41,10 +41,13 @@ final class AwsTargetGroups {
         existing = describeTargetGroupByName(ref, spec.name()).orElse(null);
       }
       if (existing == null) {
-        existing = createTargetGroup(spec, options.healthCheck(), vpcId, shape.tags());
-      } else if (!AwsDiff.healthCheckMatches(existing, options.healthCheck())) {
+        existing =
+            createTargetGroup(
+                spec, options.healthCheck().forGroup(spec.protocol()), vpcId, shape.tags());
+      } else if (!AwsDiff.healthCheckMatches(
+          existing, options.healthCheck().forGroup(spec.protocol()))) {
         String arn = existing.targetGroupArn();
-        AwsOptions.NlbHealthCheck hc = options.healthCheck();
+        AwsOptions.NlbHealthCheck hc = options.healthCheck().forGroup(spec.protocol());
         aws.api.run(
             Bucket.ELB_MUTATE,
             "ModifyTargetGroup",

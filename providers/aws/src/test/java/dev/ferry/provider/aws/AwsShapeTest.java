@@ -283,4 +283,33 @@ class AwsShapeTest {
         .isInstanceOf(ProviderException.InvalidPlan.class)
         .hasMessageContaining("eip-allocations");
   }
+
+  @Test
+  @DisplayName(
+      "a UDP target group is never checked over TCP on its own port: the kube-proxy HTTP check"
+          + " instead; an annotation asking for it on a UDP-only port is refused naming it")
+  void udpHealth() throws Exception {
+    LoadBalancerPlan udp =
+        plan(Map.of(), tcp(), List.of("0.0.0.0/0"), new Listener("dns", Protocol.UDP, 53, 30053));
+    AwsOptions.NlbHealthCheck hc = AwsOptions.from(udp).healthCheck();
+    assertThat(hc.forGroup("UDP"))
+        .isEqualTo(new AwsOptions.NlbHealthCheck("HTTP", "10256", "/healthz", 10, 5, 2, 3));
+    // TCP_UDP: the TCP half answers on the traffic port
+    assertThat(hc.forGroup("TCP_UDP")).isEqualTo(hc);
+    assertThat(hc.forGroup("TCP")).isEqualTo(hc);
+    LoadBalancerPlan asked =
+        plan(
+            Map.of("service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol", "TCP"),
+            tcp(),
+            List.of("0.0.0.0/0"),
+            new Listener("dns", Protocol.UDP, 53, 30053));
+    assertThatThrownBy(() -> AwsOptions.from(asked))
+        .isInstanceOfSatisfying(
+            ProviderException.InvalidPlan.class,
+            e ->
+                assertThat(e.violations())
+                    .extracting(PlanViolation::field)
+                    .containsExactly(
+                        "metadata.annotations[service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol]"));
+  }
 }
