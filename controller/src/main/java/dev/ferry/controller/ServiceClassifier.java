@@ -24,7 +24,10 @@ import java.util.Map;
  * </ul>
  *
  * A Service that no deployment has taken yet is this one's when it is {@code type: LoadBalancer}
- * with this deployment's class, or with none while default-class handling is on.
+ * with this deployment's class, or with none while default-class handling is on and no other
+ * controller already serves it: a class-less Service whose status shows an address Ferry did not
+ * write (the cloud's own controller, as on EKS or GKE) is never taken over, which would give it a
+ * second load balancer; setting {@code spec.loadBalancerClass} to Ferry's hands it over.
  */
 record ServiceClassifier(String loadBalancerClass, boolean handleDefaultClass, String owner) {
 
@@ -47,7 +50,18 @@ record ServiceClassifier(String loadBalancerClass, boolean handleDefaultClass, S
   /** True when this deployment's class flags select the Service, ownership aside. */
   boolean selectedByClass(Service service) {
     String cls = service.getSpec() == null ? null : service.getSpec().getLoadBalancerClass();
-    return cls == null ? handleDefaultClass : cls.equals(loadBalancerClass);
+    if (cls == null) {
+      return handleDefaultClass && (hasFinalizer(service) || !servedElsewhere(service));
+    }
+    return cls.equals(loadBalancerClass);
+  }
+
+  /** True when the Service shows a load balancer address (and Ferry has not taken it). */
+  static boolean servedElsewhere(Service service) {
+    return service.getStatus() != null
+        && service.getStatus().getLoadBalancer() != null
+        && service.getStatus().getLoadBalancer().getIngress() != null
+        && !service.getStatus().getLoadBalancer().getIngress().isEmpty();
   }
 
   static boolean hasFinalizer(Service service) {

@@ -68,7 +68,10 @@ class ChartTest {
             "--provider=aws", "--provider-setting=aws.region=eu-west-1", "--cluster-name=prod-eu")
         .contains("eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/ferry")
         .contains(
-            "replicas: 2", "kind: PodDisruptionBudget", "resources: [leases]", "--leader-elect");
+            "replicas: 2", "kind: PodDisruptionBudget", "resources: [leases]", "--leader-elect")
+        // on EKS the cloud's controller serves class-less Services: not Ferry, unless asked
+        .contains("--no-handle-default-class");
+    assertThat(template("local-values.yaml")).contains("--handle-default-class");
   }
 
   @Test
