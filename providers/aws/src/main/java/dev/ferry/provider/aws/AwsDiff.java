@@ -81,4 +81,27 @@ final class AwsDiff {
         && tg.unhealthyThresholdCount() != null
         && tg.unhealthyThresholdCount() == hc.unhealthyThreshold();
   }
+
+  /**
+   * The attributes to modify: those {@code wanted} names whose value differs from {@code actual}.
+   * Attributes not named are left as they are (an annotation removed does not reset its attribute).
+   */
+  static Map<String, String> attributeChanges(
+      Map<String, String> actual, Map<String, String> wanted) {
+    Map<String, String> changes = new java.util.TreeMap<>();
+    wanted.forEach(
+        (k, v) -> {
+          if (!v.equals(actual.get(k))) {
+            changes.put(k, v);
+          }
+        });
+    return changes;
+  }
+
+  /**
+   * The tags to add or update: those {@code wanted} names whose value differs from {@code actual}.
+   */
+  static Map<String, String> tagChanges(Map<String, String> actual, Map<String, String> wanted) {
+    return attributeChanges(actual, wanted);
+  }
 }

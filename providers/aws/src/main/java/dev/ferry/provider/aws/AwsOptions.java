@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The AWS shape a plan asks for, read from the plan and the upstream {@code
@@ -22,13 +23,19 @@ import java.util.Map;
  * @param eipAllocations Elastic IP allocation IDs, one per subnet, in order
  * @param healthCheck the target-group health check
  * @param extraTags user tags from {@code -additional-resource-tags}
+ * @param loadBalancerAttributes NLB attributes from {@code -attributes} and {@code
+ *     -cross-zone-load-balancing-enabled}, set on every ensure
+ * @param targetGroupAttributes target-group attributes from {@code -target-group-attributes} and
+ *     {@code -proxy-protocol}, set on every ensure
  */
 record AwsOptions(
     boolean internal,
     List<String> subnets,
     List<String> eipAllocations,
     NlbHealthCheck healthCheck,
-    Map<String, String> extraTags) {
+    Map<String, String> extraTags,
+    Map<String, String> loadBalancerAttributes,
+    Map<String, String> targetGroupAttributes) {
 
   static final String PREFIX = "service.beta.kubernetes.io/aws-load-balancer-";
   static final String INTERNAL = PREFIX + "internal";
@@ -37,6 +44,34 @@ record AwsOptions(
   static final String EIPS = PREFIX + "eip-allocations";
   static final String EXTRA_TAGS = PREFIX + "additional-resource-tags";
   static final String HC = PREFIX + "healthcheck-";
+  static final String ATTRIBUTES = PREFIX + "attributes";
+  static final String TG_ATTRIBUTES = PREFIX + "target-group-attributes";
+  static final String CROSS_ZONE = PREFIX + "cross-zone-load-balancing-enabled";
+  static final String PROXY_PROTOCOL = PREFIX + "proxy-protocol";
+  // the attributes an NLB and its target groups take (ELBv2 API reference)
+  private static final Set<String> NLB_ATTRIBUTES =
+      Set.of(
+          "deletion_protection.enabled",
+          "load_balancing.cross_zone.enabled",
+          "access_logs.s3.enabled",
+          "access_logs.s3.bucket",
+          "access_logs.s3.prefix",
+          "ipv6.deny_all_igw_traffic",
+          "dns_record.client_routing_policy",
+          "zonal_shift.config.enabled");
+  private static final Set<String> NLB_TG_ATTRIBUTES =
+      Set.of(
+          "deregistration_delay.timeout_seconds",
+          "deregistration_delay.connection_termination.enabled",
+          "proxy_protocol_v2.enabled",
+          "preserve_client_ip.enabled",
+          "stickiness.enabled",
+          "stickiness.type",
+          "load_balancing.cross_zone.enabled",
+          "target_health_state.unhealthy.connection_termination.enabled",
+          "target_health_state.unhealthy.draining_interval_seconds",
+          "target_failover.on_deregistration",
+          "target_failover.on_unhealthy");
 
   /**
    * A target group's health check.
@@ -138,10 +173,60 @@ record AwsOptions(
     }
 
     NlbHealthCheck hc = healthCheck(plan, a, violations);
+    Map<String, String> lbAttributes = attributes(a, ATTRIBUTES, NLB_ATTRIBUTES, violations);
+    String crossZone = a.get(CROSS_ZONE);
+    if (crossZone != null) {
+      if (!List.of("true", "false").contains(crossZone.trim())) {
+        violations.add(violation(CROSS_ZONE, "'" + crossZone + "' is neither true nor false"));
+      } else {
+        lbAttributes.put("load_balancing.cross_zone.enabled", crossZone.trim());
+      }
+    }
+    Map<String, String> tgAttributes = attributes(a, TG_ATTRIBUTES, NLB_TG_ATTRIBUTES, violations);
+    String proxy = a.get(PROXY_PROTOCOL);
+    if (proxy != null) {
+      if (!proxy.trim().equals("*")) {
+        violations.add(
+            violation(
+                PROXY_PROTOCOL, "'" + proxy + "' is not '*' (proxy protocol v2 on every port)"));
+      } else {
+        tgAttributes.put("proxy_protocol_v2.enabled", "true");
+      }
+    }
     if (!violations.isEmpty()) {
       throw new ProviderException.InvalidPlan(violations);
     }
-    return new AwsOptions(internal, subnets, eips, hc, Map.copyOf(tags));
+    return new AwsOptions(
+        internal,
+        subnets,
+        eips,
+        hc,
+        Map.copyOf(tags),
+        Map.copyOf(lbAttributes),
+        Map.copyOf(tgAttributes));
+  }
+
+  /** {@code key=value} pairs of an attributes annotation, each key one the resource takes. */
+  private static Map<String, String> attributes(
+      Map<String, String> a, String annotation, Set<String> known, List<PlanViolation> violations) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (String pair : list(a.get(annotation))) {
+      int eq = pair.indexOf('=');
+      String key = eq < 0 ? pair : pair.substring(0, eq).trim();
+      if (eq < 0 || !known.contains(key)) {
+        violations.add(
+            violation(
+                annotation,
+                "'"
+                    + pair
+                    + "' is not key=value with a key a Network Load Balancer takes ("
+                    + String.join(", ", new java.util.TreeSet<>(known))
+                    + ")"));
+      } else {
+        out.put(key, pair.substring(eq + 1).trim());
+      }
+    }
+    return out;
   }
 
   private static NlbHealthCheck healthCheck(

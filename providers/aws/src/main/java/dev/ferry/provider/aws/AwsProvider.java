@@ -56,11 +56,13 @@ final class AwsProvider implements LoadBalancerProvider {
   private final AwsListeners listeners;
   private final AwsNodeRules nodeRules;
   private final AwsSecurityGroups securityGroups;
+  private final AwsAttributes attributes;
   private final ProviderEvents events;
 
   AwsProvider(AwsContext aws, int[] nodePorts, ProviderEvents events) {
     this.aws = aws;
     this.securityGroups = new AwsSecurityGroups(aws, nodePorts);
+    this.attributes = new AwsAttributes(aws);
     this.discovery = new AwsDiscovery(aws);
     this.targetGroups = new AwsTargetGroups(aws);
     this.listeners = new AwsListeners(aws);
@@ -147,8 +149,23 @@ final class AwsProvider implements LoadBalancerProvider {
             () -> aws.elb.setSecurityGroups(r -> r.loadBalancerArn(arn).securityGroups(wanted)));
       }
     }
+    attributes.loadBalancer(lb.loadBalancerArn(), options.loadBalancerAttributes());
     Map<String, TargetGroup> groups =
         targetGroups.ensureTargetGroups(ref, lb, shape, options, vpcId);
+    for (TargetGroupSpec spec : shape.targetGroups()) {
+      attributes.targetGroup(
+          groups.get(spec.name()).targetGroupArn(), options.targetGroupAttributes());
+    }
+    if (!options.extraTags().isEmpty()) {
+      // the user's tags follow the annotation on every ensure, not only at creation
+      List<String> arns = new ArrayList<>();
+      arns.add(lb.loadBalancerArn());
+      shape.targetGroups().forEach(spec -> arns.add(groups.get(spec.name()).targetGroupArn()));
+      Map<String, Map<String, String>> actual = aws.tags(arns);
+      for (String arn : arns) {
+        attributes.tags(arn, actual.getOrDefault(arn, Map.of()), options.extraTags());
+      }
+    }
     // a backend counts as healthy when every target group reports it so
     Set<String> healthy = new TreeSet<>(nodes.live());
     for (TargetGroupSpec spec : shape.targetGroups()) {

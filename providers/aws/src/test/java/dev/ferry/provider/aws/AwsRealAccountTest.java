@@ -170,4 +170,67 @@ class AwsRealAccountTest {
       assertThat(cloud.loadBalancersFor(named)).isEmpty();
     }
   }
+
+  @Test
+  @DisplayName(
+      "attributes and tags follow the upstream annotations on every ensure, not only at creation;"
+          + " an unchanged re-ensure changes nothing")
+  void updatedInPlace() throws Exception {
+    AwsFixture f = new AwsFixture(cloud, 2);
+    LoadBalancerRef ref = AwsFixture.ref("uid-attrs");
+    LoadBalancerPlan plain = AwsFixture.plan(ref, f.backends);
+    String p = "service.beta.kubernetes.io/aws-load-balancer-";
+    LoadBalancerPlan annotated =
+        plain.toBuilder()
+            .annotations(
+                java.util.Map.of(
+                    p + "cross-zone-load-balancing-enabled", "true",
+                    p + "proxy-protocol", "*",
+                    p + "target-group-attributes", "deregistration_delay.timeout_seconds=30",
+                    p + "additional-resource-tags", "team=shop"))
+            .build();
+    try (AwsProvider provider = provider()) {
+      provider.ensure(plain); // made without them
+      provider.ensure(annotated); // then annotated: changed in place
+      var lb = cloud.loadBalancersFor(ref).get(0);
+      assertThat(lbAttributes(lb.loadBalancerArn()))
+          .containsEntry("load_balancing.cross_zone.enabled", "true");
+      for (TargetGroup tg : cloud.targetGroups()) {
+        if (tg.targetGroupName().startsWith(AwsNames.targetGroupPrefix(ref))) {
+          assertThat(tgAttributes(tg.targetGroupArn()))
+              .containsEntry("proxy_protocol_v2.enabled", "true")
+              .containsEntry("deregistration_delay.timeout_seconds", "30");
+          assertThat(tags(tg.targetGroupArn())).containsEntry("team", "shop");
+        }
+      }
+      assertThat(tags(lb.loadBalancerArn())).containsEntry("team", "shop");
+
+      List<String> calls = new ArrayList<>();
+      provider.api().observer(calls::add);
+      provider.ensure(annotated);
+      assertThat(calls)
+          .filteredOn(c -> !c.startsWith("Describe") && !c.startsWith("Get"))
+          .as("an unchanged re-ensure")
+          .isEmpty();
+    }
+  }
+
+  private static java.util.Map<String, String> lbAttributes(String arn) {
+    return cloud
+        .elb
+        .describeLoadBalancerAttributes(r -> r.loadBalancerArn(arn))
+        .attributes()
+        .stream()
+        .collect(Collectors.toMap(a -> a.key(), a -> a.value()));
+  }
+
+  private static java.util.Map<String, String> tgAttributes(String arn) {
+    return cloud.elb.describeTargetGroupAttributes(r -> r.targetGroupArn(arn)).attributes().stream()
+        .collect(Collectors.toMap(a -> a.key(), a -> a.value()));
+  }
+
+  private static java.util.Map<String, String> tags(String arn) {
+    return cloud.elb.describeTags(r -> r.resourceArns(arn)).tagDescriptions().get(0).tags().stream()
+        .collect(Collectors.toMap(t -> t.key(), t -> t.value()));
+  }
 }

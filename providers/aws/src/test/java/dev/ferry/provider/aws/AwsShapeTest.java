@@ -312,4 +312,48 @@ class AwsShapeTest {
                     .containsExactly(
                         "metadata.annotations[service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol]"));
   }
+
+  @Test
+  @DisplayName(
+      "attribute annotations: cross-zone, proxy protocol and key=value lists are parsed; an unknown"
+          + " key or value is named")
+  void attributeAnnotations() throws Exception {
+    String p = "service.beta.kubernetes.io/aws-load-balancer-";
+    LoadBalancerPlan ok =
+        plan(
+            Map.of(
+                p + "cross-zone-load-balancing-enabled", "false",
+                p + "attributes", "deletion_protection.enabled=true",
+                p + "proxy-protocol", "*",
+                p + "target-group-attributes", "preserve_client_ip.enabled=false"),
+            tcp(),
+            List.of("0.0.0.0/0"),
+            new Listener("http", Protocol.TCP, 80, 30080));
+    AwsOptions o = AwsOptions.from(ok);
+    assertThat(o.loadBalancerAttributes())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "load_balancing.cross_zone.enabled", "false",
+                "deletion_protection.enabled", "true"));
+    assertThat(o.targetGroupAttributes())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("proxy_protocol_v2.enabled", "true", "preserve_client_ip.enabled", "false"));
+    LoadBalancerPlan bad =
+        plan(
+            Map.of(
+                p + "attributes", "idle_timeout.timeout_seconds=60",
+                p + "proxy-protocol", "80"),
+            tcp(),
+            List.of("0.0.0.0/0"),
+            new Listener("http", Protocol.TCP, 80, 30080));
+    assertThatThrownBy(() -> AwsOptions.from(bad))
+        .isInstanceOfSatisfying(
+            ProviderException.InvalidPlan.class,
+            e ->
+                assertThat(e.violations())
+                    .extracting(PlanViolation::field)
+                    .containsExactlyInAnyOrder(
+                        "metadata.annotations[" + p + "attributes]",
+                        "metadata.annotations[" + p + "proxy-protocol]"));
+  }
 }
