@@ -10,18 +10,18 @@ import dev.ferry.spi.PlanViolation;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.Scheme;
 import dev.ferry.spi.SessionAffinity;
+import inet.ipaddr.IPAddress;
+import inet.ipaddr.IPAddressString;
+import inet.ipaddr.IPAddressStringParameters;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Computes the desired load balancer for a Service. Pure: reads its arguments, touches nothing, and
@@ -46,11 +46,6 @@ final class Planner {
 
   /** kube-proxy's health endpoint on every node ({@code --healthz-bind-address}). */
   static final int KUBE_PROXY_HEALTH_PORT = 10256;
-
-  private static final Pattern IPV4 =
-      Pattern.compile(
-          "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9a-fA-F:.]+");
 
   /** What the planner needs besides the Service and nodes. */
   record Settings(String clusterName) {}
@@ -258,13 +253,17 @@ final class Planner {
     } else {
       return List.of("0.0.0.0/0");
     }
+    List<String> normalised = new ArrayList<>();
     for (String range : ranges) {
-      if (!isCidr(range)) {
+      String cidr = cidr(range);
+      if (cidr == null) {
         violations.add(
             new PlanViolation(field, "'" + range + "' is not a CIDR such as 203.0.113.0/24"));
+      } else if (!normalised.contains(cidr)) {
+        normalised.add(cidr);
       }
     }
-    return ranges.isEmpty() ? List.of("0.0.0.0/0") : ranges;
+    return normalised.isEmpty() ? List.of("0.0.0.0/0") : List.copyOf(normalised);
   }
 
   private static Optional<String> requestedIp(ServiceSpec spec, List<PlanViolation> violations) {
@@ -306,33 +305,35 @@ final class Planner {
     return Scheme.EXTERNAL;
   }
 
-  static boolean isCidr(String text) {
-    int slash = text.indexOf('/');
-    if (slash < 0) {
-      return false;
+  /** Addresses as Kubernetes writes them: no wildcards, masks, ranges or inet_aton shorthand. */
+  private static final IPAddressStringParameters STRICT =
+      new IPAddressStringParameters.Builder()
+          .allowEmpty(false)
+          .allowAll(false)
+          .allowMask(false)
+          .allowSingleSegment(false)
+          .allowPrefixOnly(false)
+          .allowWildcardedSeparator(false)
+          .allow_inet_aton(false)
+          .toParams();
+
+  /**
+   * The CIDR {@code text} names, normalised (host bits cleared, canonical form: {@code 10.0.0.5/8}
+   * is {@code 10.0.0.0/8}, which is what clouds accept), or null when it is not one.
+   */
+  static String cidr(String text) {
+    IPAddressString parsed = new IPAddressString(text, STRICT);
+    IPAddress address = parsed.getAddress();
+    IPAddress host = parsed.getHostAddress();
+    if (address == null || !address.isPrefixed() || host == null || host.isMultiple()) {
+      return null; // not an address with a prefix, or a wildcard or range
     }
-    String address = text.substring(0, slash);
-    int max = address.contains(":") ? 128 : 32;
-    try {
-      int prefix = Integer.parseInt(text.substring(slash + 1));
-      return prefix >= 0 && prefix <= max && isIpLiteral(address);
-    } catch (NumberFormatException e) {
-      return false;
-    }
+    return address.toPrefixBlock().toCanonicalString();
   }
 
+  /** True when {@code text} is an IPv4 or IPv6 address (never a host name: nothing is resolved). */
   static boolean isIpLiteral(String text) {
-    if (IPV4.matcher(text).matches()) {
-      return true;
-    }
-    if (!text.contains(":") || !IPV6_CHARS.matcher(text).matches()) {
-      return false; // never let a host name reach the resolver
-    }
-    try {
-      InetAddress.getByName(text);
-      return true;
-    } catch (UnknownHostException e) {
-      return false;
-    }
+    IPAddress address = new IPAddressString(text, STRICT).getAddress();
+    return address != null && !address.isPrefixed() && !address.isMultiple();
   }
 }

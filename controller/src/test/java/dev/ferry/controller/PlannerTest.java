@@ -138,6 +138,29 @@ class PlannerTest {
   }
 
   @Test
+  @DisplayName(
+      "source ranges are normalised (host bits cleared, duplicates dropped) as clouds want them;"
+          + " shorthand, wildcards and host names are refused")
+  void sourceRangesNormalised() {
+    Service s =
+        base()
+            .editSpec()
+            .withLoadBalancerSourceRanges(
+                "10.0.0.5/8", "10.0.0.0/8", "2001:DB8::1/32", "203.0.113.0/24")
+            .endSpec()
+            .build();
+    assertThat(planned(s).sourceRanges())
+        .containsExactly("10.0.0.0/8", "2001:db8::/32", "203.0.113.0/24");
+    for (String bad : List.of("10.1/8", "10.0.0.*/8", "example.com/24", "10.0.0.0", "0/0")) {
+      Service b = base().editSpec().withLoadBalancerSourceRanges(bad).endSpec().build();
+      assertThat(rejected(b))
+          .as(bad)
+          .extracting(PlanViolation::field)
+          .containsExactly("spec.loadBalancerSourceRanges");
+    }
+  }
+
+  @Test
   @DisplayName("externalTrafficPolicy Local probes HTTP /healthz on the healthCheckNodePort")
   void localPolicy() {
     Service s =

@@ -52,8 +52,8 @@
  * dev.ferry.spi.Capabilities} and {@link dev.ferry.spi.ProviderContext} are made with builders, so
  * a field or capability added in a later 1.x version gets a default and a compiled provider keeps
  * running; what a provider does not declare in its capabilities is taken as not supported. A
- * provider declares the version it was built for ({@link dev.ferry.spi.SpiVersion}); the
- * controller refuses another major version, or a newer minor one, at start-up.
+ * provider declares the version it was built for ({@link dev.ferry.spi.SpiVersion}); the controller
+ * refuses another major version, or a newer minor one, at start-up.
  *
  * <p>What a provider gets instead of globals: its settings, the cluster name, an events sink
  * (Warnings on the Service) and a metrics hook ({@link dev.ferry.spi.ProviderMetrics}, published as

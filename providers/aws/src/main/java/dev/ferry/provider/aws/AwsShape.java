@@ -112,7 +112,7 @@ record AwsShape(
     for (Listener l : plan.listeners()) {
       String proto = l.protocol() == Protocol.UDP ? "udp" : "tcp";
       plan.sourceRanges().stream()
-          .filter(c -> !c.contains(":"))
+          .filter(AwsShape::ipv4)
           .forEach(c -> rules.add(new Rule(proto, l.nodePort(), c)));
       if (!open && proto.equals("tcp")) {
         // the NLB's health checks come from its addresses in the VPC: every CIDR of the VPC
@@ -133,7 +133,7 @@ record AwsShape(
     for (Listener l : plan.listeners()) {
       String proto = l.protocol() == Protocol.UDP ? "udp" : "tcp";
       plan.sourceRanges().stream()
-          .filter(c -> !c.contains(":"))
+          .filter(AwsShape::ipv4)
           .forEach(c -> frontend.add(new Rule(proto, l.port(), c)));
     }
     return new AwsShape(
@@ -157,5 +157,10 @@ record AwsShape(
   static boolean owns(LoadBalancerRef ref, Map<String, String> actual) {
     return ref.uid().equals(actual.get(TAG_UID))
         && "owned".equals(actual.get(TAG_CLUSTER_PREFIX + ref.cluster()));
+  }
+
+  /** Security-group ranges here are IPv4 ({@code IpRanges}); IPv6 ones are left to IPv6 rules. */
+  static boolean ipv4(String cidr) {
+    return new inet.ipaddr.IPAddressString(cidr).isIPv4();
   }
 }
