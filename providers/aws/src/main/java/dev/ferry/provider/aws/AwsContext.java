@@ -1,7 +1,9 @@
 package dev.ferry.provider.aws;
 
 import dev.ferry.provider.aws.AwsApi.Bucket;
+import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,5 +107,55 @@ final class AwsContext {
             page.paginationToken() == null || page.paginationToken().isEmpty()
                 ? null
                 : page.paginationToken());
+  }
+
+  /** One describe for the batch's load balancers and one for their tags. */
+  void prefetch(List<String> names, ReadRound shared) throws ProviderException {
+    List<LoadBalancer> found = describeLoadBalancers(names);
+    if (found.isEmpty()) {
+      return; // one of them is missing (AWS then answers none): each is looked up alone
+    }
+    Map<String, Map<String, String>> tags =
+        tags(found.stream().map(LoadBalancer::loadBalancerArn).toList());
+    for (String name : names) {
+      List<LoadBalancer> mine =
+          found.stream().filter(lb -> lb.loadBalancerName().equals(name)).toList();
+      shared.put("lb:" + name, mine);
+      Map<String, Map<String, String>> theirTags = new HashMap<>();
+      mine.forEach(
+          lb ->
+              theirTags.put(
+                  lb.loadBalancerArn(), tags.getOrDefault(lb.loadBalancerArn(), Map.of())));
+      shared.put("tags:" + name, theirTags);
+    }
+  }
+
+  /** The load balancers tagged as this cluster's, with the Service each belongs to. */
+  List<LoadBalancerRef> ownedLoadBalancers(String clusterName) throws ProviderException {
+    List<LoadBalancer> all =
+        api.pages(
+            Bucket.ELB_READ,
+            "DescribeLoadBalancers",
+            m -> elb.describeLoadBalancers(r -> r.marker(m).pageSize(400)),
+            page -> page.loadBalancers(),
+            page -> page.nextMarker());
+    List<String> arns =
+        all.stream()
+            .filter(lb -> lb.loadBalancerName().startsWith("ferry-"))
+            .map(LoadBalancer::loadBalancerArn)
+            .toList();
+    List<LoadBalancerRef> owned = new ArrayList<>();
+    for (Map.Entry<String, Map<String, String>> e : tags(arns).entrySet()) {
+      Map<String, String> t = e.getValue();
+      String service = t.getOrDefault(AwsShape.TAG_SERVICE_NAME, "");
+      if (clusterName.equals(t.get(AwsShape.TAG_CLUSTER))
+          && "owned".equals(t.get(AwsShape.TAG_CLUSTER_PREFIX + clusterName))
+          && service.contains("/")
+          && t.containsKey(AwsShape.TAG_UID)) {
+        String[] ns = service.split("/", 2);
+        owned.add(new LoadBalancerRef(clusterName, ns[0], ns[1], t.get(AwsShape.TAG_UID)));
+      }
+    }
+    return owned;
   }
 }

@@ -149,6 +149,7 @@ final class AwsProvider implements LoadBalancerProvider {
             () -> aws.elb.setSecurityGroups(r -> r.loadBalancerArn(arn).securityGroups(wanted)));
       }
     }
+    addSubnets(lb, subnets);
     attributes.loadBalancer(lb.loadBalancerArn(), options.loadBalancerAttributes());
     Map<String, TargetGroup> groups =
         targetGroups.ensureTargetGroups(ref, lb, shape, options, vpcId);
@@ -231,31 +232,7 @@ final class AwsProvider implements LoadBalancerProvider {
 
   @Override
   public List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException {
-    List<LoadBalancer> all =
-        aws.api.pages(
-            Bucket.ELB_READ,
-            "DescribeLoadBalancers",
-            m -> aws.elb.describeLoadBalancers(r -> r.marker(m).pageSize(400)),
-            page -> page.loadBalancers(),
-            page -> page.nextMarker());
-    List<String> arns =
-        all.stream()
-            .filter(lb -> lb.loadBalancerName().startsWith("ferry-"))
-            .map(LoadBalancer::loadBalancerArn)
-            .toList();
-    List<LoadBalancerRef> owned = new ArrayList<>();
-    for (Map.Entry<String, Map<String, String>> e : aws.tags(arns).entrySet()) {
-      Map<String, String> t = e.getValue();
-      String service = t.getOrDefault(AwsShape.TAG_SERVICE_NAME, "");
-      if (clusterName.equals(t.get(AwsShape.TAG_CLUSTER))
-          && "owned".equals(t.get(AwsShape.TAG_CLUSTER_PREFIX + clusterName))
-          && service.contains("/")
-          && t.containsKey(AwsShape.TAG_UID)) {
-        String[] ns = service.split("/", 2);
-        owned.add(new LoadBalancerRef(clusterName, ns[0], ns[1], t.get(AwsShape.TAG_UID)));
-      }
-    }
-    return owned;
+    return aws.ownedLoadBalancers(clusterName);
   }
 
   /**
@@ -362,7 +339,7 @@ final class AwsProvider implements LoadBalancerProvider {
     for (int i = 0; i < plans.size(); i += 20) {
       List<LoadBalancerPlan> batch = plans.subList(i, Math.min(plans.size(), i + 20));
       ReadRound shared = new ReadRound();
-      prefetch(batch, shared);
+      aws.prefetch(batch.stream().map(p -> AwsNames.loadBalancer(p.ref())).toList(), shared);
       for (LoadBalancerPlan plan : batch) {
         aws.round.set(shared);
         aws.api.readOnly(true);
@@ -379,32 +356,39 @@ final class AwsProvider implements LoadBalancerProvider {
     return inStep;
   }
 
-  /** One describe for the batch's load balancers and one for their tags. */
-  private void prefetch(List<LoadBalancerPlan> batch, ReadRound shared) throws ProviderException {
-    List<String> names = batch.stream().map(p -> AwsNames.loadBalancer(p.ref())).toList();
-    List<LoadBalancer> found = aws.describeLoadBalancers(names);
-    if (found.isEmpty()) {
-      return; // one of them is missing (AWS then answers none): each is looked up alone
-    }
-    Map<String, Map<String, String>> tags =
-        aws.tags(found.stream().map(LoadBalancer::loadBalancerArn).toList());
-    for (String name : names) {
-      List<LoadBalancer> mine =
-          found.stream().filter(lb -> lb.loadBalancerName().equals(name)).toList();
-      shared.put("lb:" + name, mine);
-      Map<String, Map<String, String>> theirTags = new HashMap<>();
-      mine.forEach(
-          lb ->
-              theirTags.put(
-                  lb.loadBalancerArn(), tags.getOrDefault(lb.loadBalancerArn(), Map.of())));
-      shared.put("tags:" + name, theirTags);
-    }
-  }
-
   @Override
   public void close() {
     aws.elb.close();
     aws.ec2.close();
     aws.tagging.close();
+  }
+
+  /**
+   * Zones the NLB does not cover yet get their subnet in place (ELBv2 adds subnets to an NLB; a
+   * zone's subnet cannot be swapped, nor a zone removed, without a new NLB: those are left).
+   */
+  private void addSubnets(LoadBalancer lb, List<Subnet> wanted) throws ProviderException {
+    Set<String> zones = new TreeSet<>();
+    List<String> ids = new ArrayList<>();
+    lb.availabilityZones()
+        .forEach(
+            z -> {
+              zones.add(z.zoneName());
+              ids.add(z.subnetId());
+            });
+    List<String> added =
+        wanted.stream()
+            .filter(s -> !zones.contains(s.availabilityZone()))
+            .map(Subnet::subnetId)
+            .toList();
+    if (!added.isEmpty()) {
+      List<String> all = new ArrayList<>(ids);
+      all.addAll(added);
+      String arn = lb.loadBalancerArn();
+      aws.api.run(
+          Bucket.ELB_MUTATE,
+          "SetSubnets",
+          () -> aws.elb.setSubnets(r -> r.loadBalancerArn(arn).subnets(all)));
+    }
   }
 }

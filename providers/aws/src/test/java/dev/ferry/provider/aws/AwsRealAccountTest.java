@@ -233,4 +233,43 @@ class AwsRealAccountTest {
     return cloud.elb.describeTags(r -> r.resourceArns(arn)).tagDescriptions().get(0).tags().stream()
         .collect(Collectors.toMap(t -> t.key(), t -> t.value()));
   }
+
+  @Test
+  @DisplayName(
+      "a subnet tagged in a zone the NLB does not cover yet is added in place, the same NLB kept"
+          + " (before: only at creation)")
+  void subnetAddedInPlace() throws Exception {
+    AwsFixture f = new AwsFixture(cloud, 2);
+    LoadBalancerRef ref = AwsFixture.ref("uid-zones");
+    LoadBalancerPlan plan = AwsFixture.plan(ref, f.backends);
+    try (AwsProvider p = provider()) {
+      p.ensure(plan);
+      var before = cloud.loadBalancersFor(ref).get(0);
+      assertThat(before.availabilityZones()).hasSize(2);
+      Subnet third =
+          cloud.ec2.describeSubnets().subnets().stream()
+              .filter(Subnet::defaultForAz)
+              .filter(
+                  s ->
+                      before.availabilityZones().stream()
+                          .noneMatch(z -> z.zoneName().equals(s.availabilityZone())))
+              .findFirst()
+              .orElseThrow();
+      cloud.ec2.createTags(
+          r ->
+              r.resources(third.subnetId())
+                  .tags(
+                      software.amazon.awssdk.services.ec2.model.Tag.builder()
+                          .key("kubernetes.io/role/elb")
+                          .value("1")
+                          .build()));
+      p.ensure(plan);
+      var after = cloud.loadBalancersFor(ref).get(0);
+      assertThat(after.loadBalancerArn()).isEqualTo(before.loadBalancerArn());
+      assertThat(after.availabilityZones())
+          .extracting(z -> z.subnetId())
+          .hasSize(3)
+          .contains(third.subnetId());
+    }
+  }
 }
