@@ -54,7 +54,7 @@ public final class FerryController implements AutoCloseable {
   private final ServiceReconciler reconciler;
   private final WorkQueue queue;
   private final GuardedProvider provider;
-  private final AtomicReference<List<Backend>> lastBackends = new AtomicReference<>();
+  private final AtomicReference<NodeEligibility.Eligible> lastBackends = new AtomicReference<>();
   private final AtomicBoolean nodeSyncPending = new AtomicBoolean();
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
@@ -197,7 +197,7 @@ public final class FerryController implements AutoCloseable {
         "caches synced: {} services, {} nodes ({} eligible), {} NodePorts in use",
         serviceInformer.getStore().list().size(),
         nodeInformer.getStore().list().size(),
-        lastBackends.get().size(),
+        lastBackends.get().backends().size(),
         ports.allocator().allocatedCount());
     ready = true;
   }
@@ -357,8 +357,8 @@ public final class FerryController implements AutoCloseable {
     return serviceInformer.getIndexer().getByKey(key);
   }
 
-  private List<Backend> eligibleBackends() {
-    return NodeEligibility.eligibleBackends(nodeInformer.getStore().list());
+  private NodeEligibility.Eligible eligibleBackends() {
+    return NodeEligibility.Eligible.of(nodeInformer.getStore().list());
   }
 
   /**
@@ -431,11 +431,13 @@ public final class FerryController implements AutoCloseable {
     timer.schedule(
         () -> {
           nodeSyncPending.set(false);
-          List<Backend> now = eligibleBackends();
+          NodeEligibility.Eligible now = eligibleBackends();
           if (now.equals(lastBackends.getAndSet(now))) {
-            return;
+            return; // neither the nodes nor their labels changed
           }
-          log.info("eligible nodes changed: {}", now.stream().map(Backend::nodeName).toList());
+          log.info(
+              "eligible nodes changed: {}",
+              now.backends().stream().map(Backend::nodeName).toList());
           serviceInformer.getStore().list().stream()
               .filter(classifier::isRelevant)
               .map(Cache::metaNamespaceKeyFunc)
@@ -491,8 +493,9 @@ public final class FerryController implements AutoCloseable {
     @Override
     public void onUpdate(Node old, Node node) {
       if (NodeEligibility.isEligible(old) != NodeEligibility.isEligible(node)
-          || !NodeEligibility.toBackend(old).equals(NodeEligibility.toBackend(node))) {
-        nodesChanged();
+          || !NodeEligibility.toBackend(old).equals(NodeEligibility.toBackend(node))
+          || !Objects.equals(old.getMetadata().getLabels(), node.getMetadata().getLabels())) {
+        nodesChanged(); // labels too: a Service may pick its nodes by label
       }
     }
 

@@ -46,6 +46,26 @@ final class NodeEligibility {
     return new Backend(node.getMetadata().getName(), providerId, address(node), zone);
   }
 
+  /**
+   * The eligible nodes: their backends, sorted by node name, and their labels by node name (for
+   * Services that pick nodes by label).
+   */
+  record Eligible(List<Backend> backends, Map<String, Map<String, String>> labels) {
+    static Eligible of(Collection<Node> nodes) {
+      Map<String, Map<String, String>> labels = new java.util.TreeMap<>();
+      nodes.stream()
+          .filter(NodeEligibility::isEligible)
+          .forEach(
+              n ->
+                  labels.put(
+                      n.getMetadata().getName(),
+                      n.getMetadata().getLabels() == null
+                          ? Map.of()
+                          : Map.copyOf(n.getMetadata().getLabels())));
+      return new Eligible(eligibleBackends(nodes), Map.copyOf(labels));
+    }
+  }
+
   /** The backends for the eligible nodes among {@code nodes}, sorted by node name. */
   static List<Backend> eligibleBackends(Collection<Node> nodes) {
     return nodes.stream()

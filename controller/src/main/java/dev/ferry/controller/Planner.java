@@ -63,7 +63,21 @@ final class Planner {
 
   private Planner() {}
 
+  /** The plan for {@code service} over every one of {@code backends} (nodes' labels unknown). */
   static Result plan(Service service, List<Backend> backends, Settings settings) {
+    return plan(service, backends, Map.of(), settings);
+  }
+
+  /**
+   * The plan for {@code service}: over {@code backends}, or over those whose node has every label
+   * the Service's {@value #TARGET_NODE_LABELS} annotation names ({@code key=value}, or {@code key}
+   * for any value), as upstream does.
+   */
+  static Result plan(
+      Service service,
+      List<Backend> allBackends,
+      Map<String, Map<String, String>> nodeLabels,
+      Settings settings) {
     List<PlanViolation> violations = new ArrayList<>();
     ServiceSpec spec = service.getSpec();
     Map<String, String> annotations =
@@ -72,6 +86,7 @@ final class Planner {
             : service.getMetadata().getAnnotations();
 
     List<Listener> listeners = listeners(spec, violations);
+    List<Backend> backends = byLabels(allBackends, nodeLabels, annotations, violations);
     boolean local = "Local".equals(spec.getExternalTrafficPolicy());
     HealthCheck healthCheck = healthCheck(spec, local, annotations, violations);
     List<String> sourceRanges = sourceRanges(spec, annotations, violations);
@@ -99,6 +114,46 @@ final class Planner {
             .tags(tags)
             .ipFamilies(ipFamilies(spec))
             .build());
+  }
+
+  static final String TARGET_NODE_LABELS =
+      "service.beta.kubernetes.io/aws-load-balancer-target-node-labels";
+
+  private static List<Backend> byLabels(
+      List<Backend> backends,
+      Map<String, Map<String, String>> nodeLabels,
+      Map<String, String> annotations,
+      List<PlanViolation> violations) {
+    String wanted = annotations.get(TARGET_NODE_LABELS);
+    if (wanted == null || wanted.isBlank()) {
+      return backends;
+    }
+    Map<String, String> selector = new java.util.LinkedHashMap<>();
+    for (String pair : wanted.split(",")) {
+      String p = pair.trim();
+      int eq = p.indexOf('=');
+      String key = eq < 0 ? p : p.substring(0, eq).trim();
+      if (key.isEmpty()) {
+        violations.add(
+            new PlanViolation(
+                "metadata.annotations[" + TARGET_NODE_LABELS + "]",
+                "'" + pair + "' is not key=value or key; list node labels such as role=edge"));
+        continue;
+      }
+      selector.put(key, eq < 0 ? null : p.substring(eq + 1).trim());
+    }
+    return backends.stream()
+        .filter(
+            b -> {
+              Map<String, String> labels = nodeLabels.getOrDefault(b.nodeName(), Map.of());
+              return selector.entrySet().stream()
+                  .allMatch(
+                      e ->
+                          labels.containsKey(e.getKey())
+                              && (e.getValue() == null
+                                  || e.getValue().equals(labels.get(e.getKey()))));
+            })
+        .toList();
   }
 
   /** {@code spec.ipFamilies} (the API server validates and defaults it), IPv4 when absent. */

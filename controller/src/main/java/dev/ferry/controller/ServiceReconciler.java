@@ -42,7 +42,7 @@ final class ServiceReconciler {
   private static final Logger log = LoggerFactory.getLogger(ServiceReconciler.class);
 
   private final Function<String, Service> services;
-  private final Supplier<List<Backend>> eligibleBackends;
+  private final Supplier<NodeEligibility.Eligible> eligibleBackends;
   private final GuardedProvider provider;
   private final ServiceClassifier classifier;
   private final NodePortAssigner ports;
@@ -66,7 +66,7 @@ final class ServiceReconciler {
   ServiceReconciler(
       KubernetesClient client,
       Function<String, Service> services,
-      Supplier<List<Backend>> eligibleBackends,
+      Supplier<NodeEligibility.Eligible> eligibleBackends,
       GuardedProvider provider,
       ServiceClassifier classifier,
       NodePortAssigner ports,
@@ -154,7 +154,8 @@ final class ServiceReconciler {
       }
     }
     LoadBalancerPlan plan;
-    switch (Planner.plan(withPorts, eligibleBackends.get(), plannerSettings)) {
+    NodeEligibility.Eligible nodes = eligibleBackends.get();
+    switch (Planner.plan(withPorts, nodes.backends(), nodes.labels(), plannerSettings)) {
       case Planner.Rejected r -> {
         return rejected(withPorts, r.violations());
       }

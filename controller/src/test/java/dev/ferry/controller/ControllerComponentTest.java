@@ -244,6 +244,51 @@ class ControllerComponentTest {
   }
 
   @Test
+  @DisplayName(
+      "target-node-labels: only the labelled nodes are backends; labelling another node adds it")
+  void targetNodeLabels() {
+    client
+        .nodes()
+        .withName("node-1")
+        .edit(
+            n ->
+                new NodeBuilder(n)
+                    .editMetadata()
+                    .addToLabels("role", "edge")
+                    .endMetadata()
+                    .build());
+    createAndWaitForAddress(
+        lb("web")
+            .editMetadata()
+            .addToAnnotations(Planner.TARGET_NODE_LABELS, "role=edge")
+            .endMetadata());
+    eventually()
+        .until(
+            () ->
+                provider.balancer(NS + "/web").orElseThrow().backends().stream()
+                    .map(Backend::nodeName)
+                    .toList(),
+            names -> names.equals(List.of("node-1")));
+    client
+        .nodes()
+        .withName("node-2")
+        .edit(
+            n ->
+                new NodeBuilder(n)
+                    .editMetadata()
+                    .addToLabels("role", "edge")
+                    .endMetadata()
+                    .build());
+    eventually()
+        .until(
+            () ->
+                provider.balancer(NS + "/web").orElseThrow().backends().stream()
+                    .map(Backend::nodeName)
+                    .toList(),
+            names -> names.equals(List.of("node-1", "node-2")));
+  }
+
+  @Test
   @DisplayName("an excluded node leaves the backends; the label removed, it comes back")
   void excludedNode() {
     createAndWaitForAddress(lb("web"));

@@ -161,6 +161,51 @@ class PlannerTest {
   }
 
   @Test
+  @DisplayName(
+      "aws-load-balancer-target-node-labels picks the nodes with every label named (key=value, or"
+          + " key for any value); a malformed entry is named")
+  void targetNodeLabels() {
+    List<Backend> nodes =
+        List.of(
+            new Backend("a", "", "10.0.0.1", ""),
+            new Backend("b", "", "10.0.0.2", ""),
+            new Backend("c", "", "10.0.0.3", ""));
+    Map<String, Map<String, String>> labels =
+        Map.of(
+            "a", Map.of("role", "edge", "tier", "1"),
+            "b", Map.of("role", "edge"),
+            "c", Map.of("role", "batch", "tier", "2"));
+    java.util.function.Function<String, List<String>> pick =
+        selector -> {
+          Service s =
+              base()
+                  .editMetadata()
+                  .addToAnnotations(Planner.TARGET_NODE_LABELS, selector)
+                  .endMetadata()
+                  .build();
+          Planner.Result r = Planner.plan(s, nodes, labels, SETTINGS);
+          return ((Planner.Planned) r).plan().backends().stream().map(Backend::nodeName).toList();
+        };
+    assertThat(pick.apply("role=edge")).containsExactly("a", "b");
+    assertThat(pick.apply("role=edge, tier")).containsExactly("a");
+    assertThat(pick.apply("tier")).containsExactly("a", "c");
+    assertThat(pick.apply("role=none")).isEmpty();
+    Service bad =
+        base()
+            .editMetadata()
+            .addToAnnotations(Planner.TARGET_NODE_LABELS, "role=edge,=x")
+            .endMetadata()
+            .build();
+    assertThat(Planner.plan(bad, nodes, labels, SETTINGS))
+        .isInstanceOfSatisfying(
+            Planner.Rejected.class,
+            r ->
+                assertThat(r.violations())
+                    .extracting(PlanViolation::field)
+                    .containsExactly("metadata.annotations[" + Planner.TARGET_NODE_LABELS + "]"));
+  }
+
+  @Test
   @DisplayName("externalTrafficPolicy Local probes HTTP /healthz on the healthCheckNodePort")
   void localPolicy() {
     Service s =
