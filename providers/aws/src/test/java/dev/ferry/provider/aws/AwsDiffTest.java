@@ -149,4 +149,19 @@ class AwsDiffTest {
     assertThat(AwsDiscovery.better(tagged, roomy)).isTrue();
     assertThat(AwsDiscovery.better(small, small.toBuilder().subnetId("subnet-z").build())).isTrue();
   }
+
+  @Test
+  @DisplayName("attributes: only those named and different change; others are left as they are")
+  void attributeChanges() {
+    assertThat(
+            AwsDiff.attributeChanges(
+                java.util.Map.of(
+                    "load_balancing.cross_zone.enabled", "false",
+                    "deletion_protection.enabled", "false"),
+                java.util.Map.of(
+                    "load_balancing.cross_zone.enabled", "true",
+                    "deletion_protection.enabled", "false")))
+        .containsExactly(java.util.Map.entry("load_balancing.cross_zone.enabled", "true"));
+    assertThat(AwsDiff.attributeChanges(java.util.Map.of("a", "1"), java.util.Map.of())).isEmpty();
+  }
 }

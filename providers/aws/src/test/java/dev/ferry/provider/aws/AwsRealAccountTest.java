@@ -272,4 +272,47 @@ class AwsRealAccountTest {
           .contains(third.subnetId());
     }
   }
+
+  @Test
+  @DisplayName(
+      "an NLB an earlier Ferry made without security groups keeps working: per-Service node rules,"
+          + " no attempt to add groups (AWS allows them only at creation)")
+  void nlbWithoutGroupsKeepsWorking() throws Exception {
+    AwsFixture f = new AwsFixture(cloud, 2);
+    LoadBalancerRef ref = AwsFixture.ref("uid-legacy");
+    List<String> subnets =
+        cloud.ec2.describeSubnets().subnets().stream()
+            .filter(Subnet::defaultForAz)
+            .sorted((a, b) -> a.availabilityZone().compareTo(b.availabilityZone()))
+            .limit(2)
+            .map(Subnet::subnetId)
+            .toList();
+    cloud.elb.createLoadBalancer(
+        r ->
+            r.name(AwsNames.loadBalancer(ref))
+                .type("network")
+                .subnets(subnets)
+                .tags(
+                    AwsContext.elbTags(
+                        java.util.Map.of(
+                            "kubernetes.io/cluster/" + AwsFixture.CLUSTER,
+                            "owned",
+                            "kubernetes.io/service-name",
+                            ref.serviceKey(),
+                            "ferry.dev/service-uid",
+                            ref.uid(),
+                            "ferry.dev/cluster",
+                            AwsFixture.CLUSTER))));
+    List<String> calls = new ArrayList<>();
+    try (AwsProvider p = provider()) {
+      p.api().observer(calls::add);
+      p.ensure(AwsFixture.plan(ref, f.backends));
+    }
+    var lb = cloud.loadBalancersFor(ref);
+    assertThat(lb).hasSize(1);
+    assertThat(lb.get(0).securityGroups()).isEmpty();
+    assertThat(calls).doesNotContain("SetSecurityGroups", "CreateLoadBalancer");
+    assertThat(cloud.rulesOf(f.securityGroup, ref))
+        .contains("tcp/30080 from 203.0.113.0/24", "udp/30053 from 203.0.113.0/24");
+  }
 }
