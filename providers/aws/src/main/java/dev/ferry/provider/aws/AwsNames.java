@@ -2,10 +2,7 @@ package dev.ferry.provider.aws;
 
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerRef;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import dev.ferry.spi.ResourceNames;
 
 /**
  * Deterministic names within AWS's 32-character limit, derived from the cluster and the Service
@@ -58,13 +55,7 @@ final class AwsNames {
   }
 
   private static String hash(String text) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return ResourceNames.hash(text);
   }
 
   /** The description of rules the cluster's Services share (kube-proxy health checks). */

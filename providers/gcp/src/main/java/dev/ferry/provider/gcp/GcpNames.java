@@ -1,0 +1,55 @@
+package dev.ferry.provider.gcp;
+
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.ResourceNames;
+
+/**
+ * Deterministic Compute Engine names, derived from the cluster and the Service UID, within GCE's
+ * rule ({@code [a-z]([-a-z0-9]{0,61}[a-z0-9])?}, at most 63 characters), so a restarted controller
+ * finds what it made without remembering anything:
+ *
+ * <ul>
+ *   <li>a Service's address, health check (Local policy) and firewalls: {@code ferry-<24 hex of
+ *       hash(cluster, uid)>} plus a suffix;
+ *   <li>its backend service and forwarding rule per protocol: the same plus {@code -tcp} / {@code
+ *       -udp};
+ *   <li>the cluster's instance group (one per zone, shared by every Service) and node health check
+ *       (Cluster policy, shared): {@code ferry-<16 hex of hash(cluster)>-nodes} / {@code -hc}.
+ * </ul>
+ */
+final class GcpNames {
+
+  private GcpNames() {}
+
+  static String service(LoadBalancerRef ref) {
+    return "ferry-" + hash(ref.cluster() + "/" + ref.uid()).substring(0, 24);
+  }
+
+  static String forProtocol(LoadBalancerRef ref, String protocol) {
+    return service(ref) + "-" + protocol.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  static String clientFirewall(LoadBalancerRef ref) {
+    return service(ref) + "-clients";
+  }
+
+  static String healthFirewall(LoadBalancerRef ref) {
+    return service(ref) + "-hc";
+  }
+
+  static String serviceHealthCheck(LoadBalancerRef ref) {
+    return service(ref) + "-hc";
+  }
+
+  static String instanceGroup(String cluster) {
+    return "ferry-" + hash(cluster).substring(0, 16) + "-nodes";
+  }
+
+  static String nodeHealthCheck(String cluster) {
+    return "ferry-" + hash(cluster).substring(0, 16) + "-hc";
+  }
+
+  private static String hash(String text) {
+    return ResourceNames.hash(text);
+  }
+}

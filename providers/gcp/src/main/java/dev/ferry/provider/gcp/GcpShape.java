@@ -1,0 +1,142 @@
+package dev.ferry.provider.gcp;
+
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.Listener;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.Scheme;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The Compute Engine resources a plan wants, computed without any call. A regional external (or
+ * internal) passthrough Network Load Balancer, backend-service based as GKE builds new ones:
+ *
+ * <ul>
+ *   <li>one regional address, and per protocol one forwarding rule on it with the Service's ports
+ *       (at most 5 listed, as a rule takes; more ports forward all ports, the firewall still
+ *       admitting only the Service's) and one backend service of that protocol. One rule per
+ *       protocol rather than one {@code L3_DEFAULT} rule: only the Service's protocols and ports
+ *       reach the nodes, and a TCP-only Service keeps the simpler TCP backend service;
+ *   <li>the backends are the cluster's unmanaged instance groups, one per zone, shared by every
+ *       Service: a node joining or leaving is one group change per zone for the whole cluster;
+ *   <li>the health check: kube-proxy's HTTP {@code :10256/healthz}, one shared by the cluster's
+ *       Cluster-policy Services, or HTTP {@code /healthz} on the Service's healthCheckNodePort;
+ *   <li>firewalls on the nodes' network tags: clients (the source ranges) to the Service's ports
+ *       (passthrough keeps the destination address and port), Google's health-check ranges to the
+ *       health-check port.
+ * </ul>
+ */
+record GcpShape(
+    String address,
+    List<RuleSpec> rules,
+    ProbeSpec probe,
+    List<FirewallSpec> firewalls,
+    Map<String, List<String>> instancesByZone,
+    List<String> skippedNodes,
+    String description,
+    boolean internal) {
+
+  /** Google's health-check probers (REFERENCE: GCE). */
+  static final List<String> HEALTH_CHECK_RANGES =
+      List.of("35.191.0.0/16", "130.211.0.0/22", "209.85.152.0/22", "209.85.204.0/22");
+
+  private static final Pattern GCE_PROVIDER_ID = Pattern.compile("gce://([^/]+)/([^/]+)/([^/]+)");
+
+  /**
+   * A forwarding rule and its backend service.
+   *
+   * @param ports the ports to forward; empty means all ports
+   */
+  record RuleSpec(String name, String protocol, List<Integer> ports) {}
+
+  /** A health check; {@code shared} when it is the cluster's node check. */
+  record ProbeSpec(
+      String name,
+      boolean shared,
+      int port,
+      String path,
+      int intervalSeconds,
+      int timeoutSeconds,
+      int healthy,
+      int unhealthy) {}
+
+  /** A firewall rule: sources to {@code protocol:ports} on the nodes. */
+  record FirewallSpec(String name, List<String> sources, Map<String, List<Integer>> allowed) {}
+
+  static GcpShape of(LoadBalancerPlan plan) {
+    LoadBalancerRef ref = plan.ref();
+    Map<String, TreeSet<Integer>> byProtocol = new TreeMap<>();
+    for (Listener l : plan.listeners()) {
+      byProtocol.computeIfAbsent(l.protocol().name(), k -> new TreeSet<>()).add(l.port());
+    }
+    List<RuleSpec> rules = new ArrayList<>();
+    byProtocol.forEach(
+        (protocol, ports) ->
+            rules.add(
+                new RuleSpec(
+                    GcpNames.forProtocol(ref, protocol),
+                    protocol,
+                    ports.size() <= 5 ? List.copyOf(ports) : List.of())));
+
+    HealthCheck hc = plan.healthCheck();
+    boolean kubeProxy = hc.port() == 10256;
+    int port = hc.onTrafficPort() ? plan.listeners().get(0).nodePort() : hc.port();
+    ProbeSpec probe =
+        new ProbeSpec(
+            kubeProxy ? GcpNames.nodeHealthCheck(ref.cluster()) : GcpNames.serviceHealthCheck(ref),
+            kubeProxy,
+            port,
+            hc.protocol() == HealthCheck.Type.HTTP ? hc.path() : "",
+            (int) Math.max(1, hc.interval().toSeconds()),
+            (int) Math.max(1, hc.timeout().toSeconds()),
+            hc.healthyThreshold(),
+            hc.unhealthyThreshold());
+
+    Map<String, List<Integer>> servicePorts = new TreeMap<>();
+    byProtocol.forEach(
+        (p, ports) -> servicePorts.put(p.toLowerCase(java.util.Locale.ROOT), List.copyOf(ports)));
+    List<String> ipv4Sources = plan.sourceRanges().stream().filter(c -> !c.contains(":")).toList();
+    List<FirewallSpec> firewalls =
+        List.of(
+            new FirewallSpec(GcpNames.clientFirewall(ref), ipv4Sources, servicePorts),
+            new FirewallSpec(
+                GcpNames.healthFirewall(ref), HEALTH_CHECK_RANGES, Map.of("tcp", List.of(port))));
+
+    Map<String, List<String>> byZone = new TreeMap<>();
+    List<String> skipped = new ArrayList<>();
+    for (Backend b : plan.backends()) {
+      Matcher m = GCE_PROVIDER_ID.matcher(b.providerId());
+      if (m.matches()) {
+        byZone.computeIfAbsent(m.group(2), z -> new ArrayList<>()).add(m.group(3));
+      } else {
+        skipped.add(b.nodeName());
+      }
+    }
+    byZone.replaceAll((z, names) -> List.copyOf(new TreeSet<>(names)));
+
+    String description =
+        "{\"kubernetes.io/service-name\":\""
+            + ref.serviceKey()
+            + "\",\"ferry.dev/service-uid\":\""
+            + ref.uid()
+            + "\",\"ferry.dev/cluster\":\""
+            + ref.cluster()
+            + "\"}";
+    return new GcpShape(
+        GcpNames.service(ref),
+        List.copyOf(rules),
+        probe,
+        firewalls,
+        Map.copyOf(byZone),
+        List.copyOf(skipped),
+        description,
+        plan.scheme() == Scheme.INTERNAL);
+  }
+}
