@@ -432,14 +432,20 @@ public final class FerryController implements AutoCloseable {
         () -> {
           nodeSyncPending.set(false);
           NodeEligibility.Eligible now = eligibleBackends();
-          if (now.equals(lastBackends.getAndSet(now))) {
+          NodeEligibility.Eligible before = lastBackends.getAndSet(now);
+          if (now.equals(before)) {
             return; // neither the nodes nor their labels changed
           }
-          log.info(
-              "eligible nodes changed: {}",
-              now.backends().stream().map(Backend::nodeName).toList());
+          // only labels changed: only Services that pick their nodes by label can be affected
+          boolean labelsOnly = before != null && now.backends().equals(before.backends());
+          if (!labelsOnly) {
+            log.info(
+                "eligible nodes changed: {}",
+                now.backends().stream().map(Backend::nodeName).toList());
+          }
           serviceInformer.getStore().list().stream()
               .filter(classifier::isRelevant)
+              .filter(s -> !labelsOnly || Planner.picksNodesByLabel(s))
               .map(Cache::metaNamespaceKeyFunc)
               .forEach(queue::add);
         },

@@ -119,6 +119,12 @@ final class Planner {
   static final String TARGET_NODE_LABELS =
       "service.beta.kubernetes.io/aws-load-balancer-target-node-labels";
 
+  /** True when {@code service} names the node labels its backends must have. */
+  static boolean picksNodesByLabel(Service service) {
+    Map<String, String> a = service.getMetadata().getAnnotations();
+    return a != null && a.get(TARGET_NODE_LABELS) != null && !a.get(TARGET_NODE_LABELS).isBlank();
+  }
+
   private static List<Backend> byLabels(
       List<Backend> backends,
       Map<String, Map<String, String>> nodeLabels,

@@ -115,6 +115,20 @@ class ControllerComponentTest {
     return events(name).stream().map(Event::getReason).toList();
   }
 
+  private void label(String node, String key, String value) {
+    client
+        .nodes()
+        .withName(node)
+        .edit(n -> new NodeBuilder(n).editMetadata().addToLabels(key, value).endMetadata().build());
+  }
+
+  /** The node names behind {@code name}'s load balancer in the recording provider. */
+  private List<String> backendNames(String name) {
+    return provider.balancer(NS + "/" + name).orElseThrow().backends().stream()
+        .map(Backend::nodeName)
+        .toList();
+  }
+
   private Service createAndWaitForAddress(ServiceBuilder builder) {
     Service created = client.services().inNamespace(NS).resource(builder.build()).create();
     String name = created.getMetadata().getName();
@@ -207,12 +221,7 @@ class ControllerComponentTest {
     eventually().until(() -> provider.balancer(NS + "/web").orElseThrow().backends().size() == 3);
     client.nodes().withName("node-1").delete();
     eventually()
-        .until(
-            () ->
-                provider.balancer(NS + "/web").orElseThrow().backends().stream()
-                    .map(Backend::nodeName)
-                    .toList(),
-            names -> names.equals(List.of("node-2", "node-3")));
+        .until(() -> backendNames("web"), names -> names.equals(List.of("node-2", "node-3")));
     assertThat(provider.calls("ensure")).hasSize(1);
     assertThat(provider.calls("updateBackends")).hasSize(2);
     eventually().until(() -> reasons("web").contains("UpdatedLoadBalancer"));
@@ -247,61 +256,23 @@ class ControllerComponentTest {
   @DisplayName(
       "target-node-labels: only the labelled nodes are backends; labelling another node adds it")
   void targetNodeLabels() {
-    client
-        .nodes()
-        .withName("node-1")
-        .edit(
-            n ->
-                new NodeBuilder(n)
-                    .editMetadata()
-                    .addToLabels("role", "edge")
-                    .endMetadata()
-                    .build());
+    label("node-1", "role", "edge");
     createAndWaitForAddress(
         lb("web")
             .editMetadata()
             .addToAnnotations(Planner.TARGET_NODE_LABELS, "role=edge")
             .endMetadata());
+    eventually().until(() -> backendNames("web"), names -> names.equals(List.of("node-1")));
+    label("node-2", "role", "edge");
     eventually()
-        .until(
-            () ->
-                provider.balancer(NS + "/web").orElseThrow().backends().stream()
-                    .map(Backend::nodeName)
-                    .toList(),
-            names -> names.equals(List.of("node-1")));
-    client
-        .nodes()
-        .withName("node-2")
-        .edit(
-            n ->
-                new NodeBuilder(n)
-                    .editMetadata()
-                    .addToLabels("role", "edge")
-                    .endMetadata()
-                    .build());
-    eventually()
-        .until(
-            () ->
-                provider.balancer(NS + "/web").orElseThrow().backends().stream()
-                    .map(Backend::nodeName)
-                    .toList(),
-            names -> names.equals(List.of("node-1", "node-2")));
+        .until(() -> backendNames("web"), names -> names.equals(List.of("node-1", "node-2")));
   }
 
   @Test
   @DisplayName("an excluded node leaves the backends; the label removed, it comes back")
   void excludedNode() {
     createAndWaitForAddress(lb("web"));
-    client
-        .nodes()
-        .withName("node-2")
-        .edit(
-            n ->
-                new NodeBuilder(n)
-                    .editMetadata()
-                    .addToLabels(NodeEligibility.EXCLUDE_LABEL, "true")
-                    .endMetadata()
-                    .build());
+    label("node-2", NodeEligibility.EXCLUDE_LABEL, "true");
     eventually().until(() -> provider.balancer(NS + "/web").orElseThrow().backends().size() == 1);
   }
 

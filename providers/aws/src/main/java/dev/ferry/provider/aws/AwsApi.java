@@ -241,6 +241,11 @@ final class AwsApi {
     return all;
   }
 
+  /** True when {@code e} is AWS answering one of {@code codes}. */
+  static boolean failedWith(ProviderException e, String... codes) {
+    return e.getCause() instanceof AwsServiceException a && isCode(a, codes);
+  }
+
   static boolean isCode(AwsServiceException e, String... codes) {
     String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
     for (String c : codes) {

@@ -8,7 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.ec2.Ec2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.ElasticLoadBalancingV2Client;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
@@ -48,8 +47,7 @@ final class AwsContext {
           "DescribeLoadBalancers",
           () -> elb.describeLoadBalancers(r -> r.names(names)).loadBalancers());
     } catch (ProviderException.Transient e) {
-      if (e.getCause() instanceof AwsServiceException a
-          && AwsApi.isCode(a, "LoadBalancerNotFound")) {
+      if (AwsApi.failedWith(e, "LoadBalancerNotFound")) {
         return List.of();
       }
       throw e;

@@ -83,8 +83,8 @@ final class AwsDiff {
   }
 
   /**
-   * The attributes to modify: those {@code wanted} names whose value differs from {@code actual}.
-   * Attributes not named are left as they are (an annotation removed does not reset its attribute).
+   * The attributes (or tags) to set: those {@code wanted} names whose value differs from {@code
+   * actual}. Those not named are left as they are (an annotation removed does not reset them).
    */
   static Map<String, String> attributeChanges(
       Map<String, String> actual, Map<String, String> wanted) {
@@ -96,12 +96,5 @@ final class AwsDiff {
           }
         });
     return changes;
-  }
-
-  /**
-   * The tags to add or update: those {@code wanted} names whose value differs from {@code actual}.
-   */
-  static Map<String, String> tagChanges(Map<String, String> actual, Map<String, String> wanted) {
-    return attributeChanges(actual, wanted);
   }
 }

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.Action;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.ActionTypeEnum;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
@@ -65,8 +64,7 @@ final class AwsListeners {
                           .port(change.port())
                           .defaultActions(forward(change))));
     } catch (ProviderException.Transient e) {
-      if (!(e.getCause() instanceof AwsServiceException a
-          && "UnsupportedProtocol".equals(a.awsErrorDetails().errorCode()))) {
+      if (!AwsApi.failedWith(e, "UnsupportedProtocol")) {
         throw e;
       }
       // ELBv2 changes an NLB listener's protocol in place; an emulator that cannot (moto refuses

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.ResourceType;
@@ -61,8 +60,7 @@ final class AwsSecurityGroups {
               "backend"));
     } catch (ProviderException.Transient e) {
       // another Service's ensure made it a moment ago (they run at once): use that one
-      if (e.getCause() instanceof AwsServiceException a
-          && AwsApi.isCode(a, "InvalidGroup.Duplicate")) {
+      if (AwsApi.failedWith(e, "InvalidGroup.Duplicate")) {
         return byName(name, vpcId).orElseThrow(() -> e).groupId();
       }
       throw e;
@@ -154,8 +152,7 @@ final class AwsSecurityGroups {
                       r -> r.groupId(g.groupId()).ipPermissions(missing)));
         } catch (ProviderException.Transient e) {
           // another Service's ensure added them a moment ago: what was wanted is there
-          if (!(e.getCause() instanceof AwsServiceException a
-              && AwsApi.isCode(a, "InvalidPermission.Duplicate"))) {
+          if (!AwsApi.failedWith(e, "InvalidPermission.Duplicate")) {
             throw e;
           }
         }
@@ -169,23 +166,9 @@ final class AwsSecurityGroups {
    */
   void deleteFrontend(LoadBalancerRef ref) throws ProviderException {
     List<SecurityGroup> found =
-        aws.api.call(
-            Bucket.EC2_READ,
-            "DescribeSecurityGroups",
-            () ->
-                aws.ec2
-                    .describeSecurityGroups(
-                        r ->
-                            r.filters(
-                                Filter.builder()
-                                    .name("group-name")
-                                    .values(AwsNames.frontendGroup(ref))
-                                    .build(),
-                                Filter.builder()
-                                    .name("tag:" + AwsShape.TAG_UID)
-                                    .values(ref.uid())
-                                    .build()))
-                    .securityGroups());
+        describe(
+            Filter.builder().name("group-name").values(AwsNames.frontendGroup(ref)).build(),
+            Filter.builder().name("tag:" + AwsShape.TAG_UID).values(ref.uid()).build());
     for (SecurityGroup g : found) {
       if (!owns(ref, g)) {
         continue;
@@ -196,8 +179,7 @@ final class AwsSecurityGroups {
             "DeleteSecurityGroup",
             () -> aws.ec2.deleteSecurityGroup(r -> r.groupId(g.groupId())));
       } catch (ProviderException.Transient e) {
-        if (e.getCause() instanceof AwsServiceException a
-            && AwsApi.isCode(a, "InvalidGroup.NotFound")) {
+        if (AwsApi.failedWith(e, "InvalidGroup.NotFound")) {
           continue;
         }
         throw e;
@@ -206,21 +188,18 @@ final class AwsSecurityGroups {
   }
 
   private Optional<SecurityGroup> byName(String name, String vpcId) throws ProviderException {
-    return aws
-        .api
-        .call(
-            Bucket.EC2_READ,
-            "DescribeSecurityGroups",
-            () ->
-                aws.ec2
-                    .describeSecurityGroups(
-                        r ->
-                            r.filters(
-                                Filter.builder().name("group-name").values(name).build(),
-                                Filter.builder().name("vpc-id").values(vpcId).build()))
-                    .securityGroups())
+    return describe(
+            Filter.builder().name("group-name").values(name).build(),
+            Filter.builder().name("vpc-id").values(vpcId).build())
         .stream()
         .findFirst();
+  }
+
+  private List<SecurityGroup> describe(Filter... filters) throws ProviderException {
+    return aws.api.call(
+        Bucket.EC2_READ,
+        "DescribeSecurityGroups",
+        () -> aws.ec2.describeSecurityGroups(r -> r.filters(filters)).securityGroups());
   }
 
   private String create(String name, String vpcId, String description, Map<String, String> tags)

@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.ProtocolEnum;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetDescription;
@@ -112,8 +111,7 @@ final class AwsTargetGroups {
                   .targetGroups());
     } catch (ProviderException.Transient e) {
       // AWS answers an empty list; some emulators answer TargetGroupNotFound
-      if (e.getCause() instanceof AwsServiceException a
-          && AwsApi.isCode(a, "TargetGroupNotFound")) {
+      if (AwsApi.failedWith(e, "TargetGroupNotFound")) {
         return List.of();
       }
       throw e;
@@ -130,8 +128,7 @@ final class AwsTargetGroups {
               () -> aws.elb.describeTargetGroups(r -> r.names(name)).targetGroups());
       return ownedTargetGroups(ref, found).values().stream().findFirst();
     } catch (ProviderException.Transient e) {
-      if (e.getCause() instanceof AwsServiceException a
-          && AwsApi.isCode(a, "TargetGroupNotFound")) {
+      if (AwsApi.failedWith(e, "TargetGroupNotFound")) {
         return Optional.empty();
       }
       throw e;
@@ -235,8 +232,7 @@ final class AwsTargetGroups {
           "DeleteTargetGroup",
           () -> aws.elb.deleteTargetGroup(r -> r.targetGroupArn(arn)));
     } catch (ProviderException.Transient e) {
-      if (!(e.getCause() instanceof AwsServiceException a
-          && AwsApi.isCode(a, "TargetGroupNotFound"))) {
+      if (!AwsApi.failedWith(e, "TargetGroupNotFound")) {
         throw e;
       }
     }

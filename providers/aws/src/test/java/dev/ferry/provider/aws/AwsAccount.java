@@ -74,23 +74,32 @@ public final class AwsAccount implements AutoCloseable {
             .sorted((a, b) -> a.availabilityZone().compareTo(b.availabilityZone()))
             .limit(2)
             .toList();
+    tag(
+        subnets.stream().map(Subnet::subnetId).toList(),
+        Map.of(
+            "kubernetes.io/role/elb",
+            "1",
+            "kubernetes.io/role/internal-elb",
+            "1",
+            "kubernetes.io/cluster/" + cluster,
+            "shared"));
+    return subnets;
+  }
+
+  /** Tags EC2 resources. */
+  public void tag(List<String> resources, Map<String, String> tags) {
     ec2.createTags(
         r ->
-            r.resources(subnets.stream().map(Subnet::subnetId).toList())
+            r.resources(resources)
                 .tags(
-                    software.amazon.awssdk.services.ec2.model.Tag.builder()
-                        .key("kubernetes.io/role/elb")
-                        .value("1")
-                        .build(),
-                    software.amazon.awssdk.services.ec2.model.Tag.builder()
-                        .key("kubernetes.io/role/internal-elb")
-                        .value("1")
-                        .build(),
-                    software.amazon.awssdk.services.ec2.model.Tag.builder()
-                        .key("kubernetes.io/cluster/" + cluster)
-                        .value("shared")
-                        .build()));
-    return subnets;
+                    tags.entrySet().stream()
+                        .map(
+                            e ->
+                                software.amazon.awssdk.services.ec2.model.Tag.builder()
+                                    .key(e.getKey())
+                                    .value(e.getValue())
+                                    .build())
+                        .toList()));
   }
 
   /** A security group for the nodes, tagged for {@code cluster}. */
@@ -196,11 +205,7 @@ public final class AwsAccount implements AutoCloseable {
    */
   public List<String> groupRulesOf(String groupId) {
     List<String> out = new ArrayList<>();
-    for (IpPermission p :
-        ec2.describeSecurityGroups(r -> r.groupIds(groupId))
-            .securityGroups()
-            .get(0)
-            .ipPermissions()) {
+    for (IpPermission p : permissions(groupId)) {
       p.userIdGroupPairs()
           .forEach(
               u ->
@@ -214,6 +219,13 @@ public final class AwsAccount implements AutoCloseable {
                           + u.groupId()));
     }
     return out;
+  }
+
+  private List<IpPermission> permissions(String groupId) {
+    return ec2.describeSecurityGroups(r -> r.groupIds(groupId))
+        .securityGroups()
+        .get(0)
+        .ipPermissions();
   }
 
   /** Security groups tagged as {@code ref}'s. */
@@ -235,11 +247,7 @@ public final class AwsAccount implements AutoCloseable {
   /** Ingress rules in {@code groupId} carrying the description Ferry gives {@code ref}'s rules. */
   public List<String> rulesOf(String groupId, LoadBalancerRef ref) {
     List<String> out = new ArrayList<>();
-    for (IpPermission p :
-        ec2.describeSecurityGroups(r -> r.groupIds(groupId))
-            .securityGroups()
-            .get(0)
-            .ipPermissions()) {
+    for (IpPermission p : permissions(groupId)) {
       p.ipRanges().stream()
           .filter(range -> AwsNames.ruleDescription(ref).equals(range.description()))
           .forEach(

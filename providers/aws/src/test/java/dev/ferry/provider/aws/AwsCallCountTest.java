@@ -118,16 +118,7 @@ class AwsCallCountTest {
     for (int i = 0; i < 20; i++) {
       LoadBalancerPlan p = AwsFixture.plan(AwsFixture.ref("uid-resync-" + i), f.backends);
       int shift = 100 + 2 * i; // NodePorts are unique in a cluster
-      plans.add(
-          p.toBuilder()
-              .listeners(
-                  p.listeners().stream()
-                      .map(
-                          l ->
-                              new dev.ferry.spi.Listener(
-                                  l.name(), l.protocol(), l.port(), l.nodePort() + shift))
-                      .toList())
-              .build());
+      plans.add(AwsFixture.nodePortsShifted(p, shift));
     }
     List<String> calls = new ArrayList<>();
     try (AwsProvider builder = f.provider();
@@ -199,16 +190,7 @@ class AwsCallCountTest {
       for (int i = 0; i < 50; i++) {
         LoadBalancerPlan plan = AwsFixture.plan(AwsFixture.ref("uid-many-" + i), f.backends);
         int shift = 2 * i; // NodePorts are unique in a cluster
-        p.ensure(
-            plan.toBuilder()
-                .listeners(
-                    plan.listeners().stream()
-                        .map(
-                            l ->
-                                new dev.ferry.spi.Listener(
-                                    l.name(), l.protocol(), l.port(), l.nodePort() + shift))
-                        .toList())
-                .build());
+        p.ensure(AwsFixture.nodePortsShifted(plan, shift));
         if (i == 0 || i == 49) {
           int nodeRules =
               cloud

@@ -66,4 +66,16 @@ final class AwsFixture {
   static LoadBalancerRef ref(String uid) {
     return new LoadBalancerRef(CLUSTER, "shop", "web", uid);
   }
+
+  /**
+   * {@code plan} with every NodePort moved by {@code shift} (NodePorts are unique in a cluster).
+   */
+  static LoadBalancerPlan nodePortsShifted(LoadBalancerPlan plan, int shift) {
+    return plan.toBuilder()
+        .listeners(
+            plan.listeners().stream()
+                .map(l -> new Listener(l.name(), l.protocol(), l.port(), l.nodePort() + shift))
+                .toList())
+        .build();
+  }
 }

@@ -117,18 +117,13 @@ class AwsRealAccountTest {
                           .cidrBlock(zone.endsWith("a") ? "10.99.0.0/17" : "10.99.128.0/17"))
               .subnet()
               .subnetId();
-      cloud.ec2.createTags(
-          r ->
-              r.resources(id)
-                  .tags(
-                      software.amazon.awssdk.services.ec2.model.Tag.builder()
-                          .key("kubernetes.io/role/elb")
-                          .value("1")
-                          .build(),
-                      software.amazon.awssdk.services.ec2.model.Tag.builder()
-                          .key("kubernetes.io/cluster/" + AwsFixture.CLUSTER)
-                          .value("shared")
-                          .build()));
+      cloud.tag(
+          List.of(id),
+          java.util.Map.of(
+              "kubernetes.io/role/elb",
+              "1",
+              "kubernetes.io/cluster/" + AwsFixture.CLUSTER,
+              "shared"));
       ids.add(id);
     }
     return ids;
@@ -255,14 +250,7 @@ class AwsRealAccountTest {
                           .noneMatch(z -> z.zoneName().equals(s.availabilityZone())))
               .findFirst()
               .orElseThrow();
-      cloud.ec2.createTags(
-          r ->
-              r.resources(third.subnetId())
-                  .tags(
-                      software.amazon.awssdk.services.ec2.model.Tag.builder()
-                          .key("kubernetes.io/role/elb")
-                          .value("1")
-                          .build()));
+      cloud.tag(List.of(third.subnetId()), java.util.Map.of("kubernetes.io/role/elb", "1"));
       p.ensure(plan);
       var after = cloud.loadBalancersFor(ref).get(0);
       assertThat(after.loadBalancerArn()).isEqualTo(before.loadBalancerArn());
