@@ -120,7 +120,8 @@ public final class FerryController implements AutoCloseable {
             classifier,
             ports,
             events,
-            new Planner.Settings(settings.clusterName()),
+            new Planner.Settings(
+                settings.clusterName(), this.provider.capabilities().healthCheckDefaults()),
             registry);
     Timer reconcileTimer =
         Timer.builder("ferry.reconcile.duration")

@@ -2,6 +2,7 @@ package dev.ferry.controller;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.HealthCheckDefaults;
 import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
@@ -48,7 +49,16 @@ final class Planner {
   static final int KUBE_PROXY_HEALTH_PORT = 10256;
 
   /** What the planner needs besides the Service and nodes. */
-  record Settings(String clusterName) {}
+  /**
+   * @param clusterName the cluster's name in the cloud
+   * @param healthCheckDefaults the provider's health-check timings for a Service that sets none;
+   *     empty for Ferry's own (10 s, 5 s, 2, and 3 unhealthy, 2 for the Local policy)
+   */
+  record Settings(String clusterName, Optional<HealthCheckDefaults> healthCheckDefaults) {
+    Settings(String clusterName) {
+      this(clusterName, Optional.empty());
+    }
+  }
 
   /** The planner's answer. */
   sealed interface Result permits Planned, Rejected {}
@@ -88,7 +98,8 @@ final class Planner {
     List<Listener> listeners = listeners(spec, violations);
     List<Backend> backends = byLabels(allBackends, nodeLabels, annotations, violations);
     boolean local = "Local".equals(spec.getExternalTrafficPolicy());
-    HealthCheck healthCheck = healthCheck(spec, local, annotations, violations);
+    HealthCheck healthCheck =
+        healthCheck(spec, local, annotations, settings.healthCheckDefaults(), violations);
     List<String> sourceRanges = sourceRanges(spec, annotations, violations);
     Optional<String> requestedIp = requestedIp(spec, violations);
     SessionAffinity affinity = affinity(spec);
@@ -233,11 +244,18 @@ final class Planner {
       ServiceSpec spec,
       boolean local,
       Map<String, String> annotations,
+      Optional<HealthCheckDefaults> cloudDefaults,
       List<PlanViolation> violations) {
-    int interval = positiveInt(annotations, HC_INTERVAL, 10, 300, violations);
-    int timeout = positiveInt(annotations, HC_TIMEOUT, 5, 120, violations);
-    int healthy = positiveInt(annotations, HC_HEALTHY, 2, 10, violations);
-    int unhealthy = positiveInt(annotations, HC_UNHEALTHY, local ? 2 : 3, 10, violations);
+    HealthCheckDefaults d =
+        cloudDefaults.orElse(
+            new HealthCheckDefaults(
+                Duration.ofSeconds(10), Duration.ofSeconds(5), 2, local ? 2 : 3));
+    int interval =
+        positiveInt(annotations, HC_INTERVAL, (int) d.interval().toSeconds(), 300, violations);
+    int timeout =
+        positiveInt(annotations, HC_TIMEOUT, (int) d.timeout().toSeconds(), 120, violations);
+    int healthy = positiveInt(annotations, HC_HEALTHY, d.healthyThreshold(), 10, violations);
+    int unhealthy = positiveInt(annotations, HC_UNHEALTHY, d.unhealthyThreshold(), 10, violations);
     if (timeout > interval) {
       violations.add(
           new PlanViolation(

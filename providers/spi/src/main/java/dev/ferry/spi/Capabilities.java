@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -33,6 +34,7 @@ public final class Capabilities {
   private final Duration maxHealthCheckInterval;
   private final Set<IpFamily> ipFamilies;
   private final AddressKind addressKind;
+  private final HealthCheckDefaults healthCheckDefaults;
 
   private Capabilities(Builder b) {
     protocols = Set.copyOf(b.protocols);
@@ -46,6 +48,7 @@ public final class Capabilities {
     maxHealthCheckInterval = b.maxHealthCheckInterval;
     ipFamilies = Set.copyOf(b.ipFamilies);
     addressKind = b.addressKind;
+    healthCheckDefaults = b.healthCheckDefaults;
   }
 
   public static Builder builder() {
@@ -105,6 +108,14 @@ public final class Capabilities {
   /** Whether the provider publishes IPs or hostnames. */
   public AddressKind addressKind() {
     return addressKind;
+  }
+
+  /**
+   * The health-check timings this cloud's users expect when a Service does not set them (e.g. GCE's
+   * 8 s / 1 s / 1 / 3); empty for Ferry's own defaults. Since 1.1.
+   */
+  public Optional<HealthCheckDefaults> healthCheckDefaults() {
+    return Optional.ofNullable(healthCheckDefaults);
   }
 
   /** Everything a plan asks for that this provider cannot do; empty when the plan is supported. */
@@ -243,6 +254,8 @@ public final class Capabilities {
         + names(ipFamilies)
         + ", addressKind="
         + addressKind
+        + ", healthCheckDefaults="
+        + healthCheckDefaults
         + "]";
   }
 
@@ -259,6 +272,7 @@ public final class Capabilities {
     private Duration maxHealthCheckInterval = Duration.ofHours(1);
     private Set<IpFamily> ipFamilies = Set.of(IpFamily.IPv4);
     private AddressKind addressKind = AddressKind.IP;
+    private HealthCheckDefaults healthCheckDefaults;
 
     private Builder() {}
 
@@ -319,6 +333,12 @@ public final class Capabilities {
 
     public Builder addressKind(AddressKind value) {
       addressKind = Objects.requireNonNull(value, "addressKind");
+      return this;
+    }
+
+    /** The timings a Service gets when it sets none; see {@link #healthCheckDefaults()}. */
+    public Builder healthCheckDefaults(HealthCheckDefaults value) {
+      healthCheckDefaults = Objects.requireNonNull(value, "healthCheckDefaults");
       return this;
     }
 

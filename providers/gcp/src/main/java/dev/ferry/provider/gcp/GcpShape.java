@@ -2,10 +2,12 @@ package dev.ferry.provider.gcp;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.HealthCheckDefaults;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.Scheme;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +72,41 @@ record GcpShape(
   /** A firewall rule: sources to {@code protocol:ports} on the nodes. */
   record FirewallSpec(String name, List<String> sources, Map<String, List<Integer>> allowed) {}
 
+  /** kube-proxy's health endpoint on every node. */
+  static final int KUBE_PROXY_PORT = 10256;
+
+  /** GCE's timings (upstream's), the cluster's shared node check's and a Service's default. */
+  static final HealthCheckDefaults NODE_CHECK =
+      new HealthCheckDefaults(Duration.ofSeconds(8), Duration.ofSeconds(1), 1, 3);
+
+  /**
+   * Nodes placed by their {@code gce://<project>/<zone>/<instance>} provider IDs.
+   *
+   * @param byZone instance names by zone
+   * @param skipped the nodes without such an ID
+   */
+  record Nodes(Map<String, List<String>> byZone, List<String> skipped) {}
+
+  static Nodes nodes(List<Backend> backends) {
+    Map<String, List<String>> byZone = new TreeMap<>();
+    List<String> skipped = new ArrayList<>();
+    for (Backend b : backends) {
+      Matcher m = GCE_PROVIDER_ID.matcher(b.providerId());
+      if (m.matches()) {
+        byZone.computeIfAbsent(m.group(2), z -> new ArrayList<>()).add(m.group(3));
+      } else {
+        skipped.add(b.nodeName());
+      }
+    }
+    byZone.replaceAll((z, names) -> List.copyOf(new TreeSet<>(names)));
+    return new Nodes(Map.copyOf(byZone), List.copyOf(skipped));
+  }
+
   static GcpShape of(LoadBalancerPlan plan) {
+    return of(plan, plan.scheme() == Scheme.INTERNAL);
+  }
+
+  static GcpShape of(LoadBalancerPlan plan, boolean internal) {
     LoadBalancerRef ref = plan.ref();
     Map<String, TreeSet<Integer>> byProtocol = new TreeMap<>();
     for (Listener l : plan.listeners()) {
@@ -86,18 +122,47 @@ record GcpShape(
                     ports.size() <= 5 ? List.copyOf(ports) : List.of())));
 
     HealthCheck hc = plan.healthCheck();
-    boolean kubeProxy = hc.port() == 10256;
-    int port = hc.onTrafficPort() ? plan.listeners().get(0).nodePort() : hc.port();
-    ProbeSpec probe =
+    // the traffic port of a passthrough rule is the Service port: Google probes the rule's address,
+    // which kube-proxy forwards like client traffic
+    int port = hc.onTrafficPort() ? plan.listeners().get(0).port() : hc.port();
+    String path = hc.protocol() == HealthCheck.Type.HTTP ? hc.path() : "";
+    int interval = (int) Math.max(1, hc.interval().toSeconds());
+    int timeout = (int) Math.max(1, hc.timeout().toSeconds());
+    ProbeSpec shared =
         new ProbeSpec(
-            kubeProxy ? GcpNames.nodeHealthCheck(ref.cluster()) : GcpNames.serviceHealthCheck(ref),
-            kubeProxy,
+            GcpNames.nodeHealthCheck(ref.cluster()),
+            true,
+            KUBE_PROXY_PORT,
+            "/healthz",
+            (int) NODE_CHECK.interval().toSeconds(),
+            (int) NODE_CHECK.timeout().toSeconds(),
+            NODE_CHECK.healthyThreshold(),
+            NODE_CHECK.unhealthyThreshold());
+    ProbeSpec own =
+        new ProbeSpec(
+            GcpNames.serviceHealthCheck(ref),
+            false,
             port,
-            hc.protocol() == HealthCheck.Type.HTTP ? hc.path() : "",
-            (int) Math.max(1, hc.interval().toSeconds()),
-            (int) Math.max(1, hc.timeout().toSeconds()),
+            path,
+            interval,
+            timeout,
             hc.healthyThreshold(),
             hc.unhealthyThreshold());
+    // kube-proxy's check at the cluster's timings is shared by every such Service; a Service that
+    // tunes it gets its own, so no two Services fight over one check
+    ProbeSpec probe =
+        shared.equals(
+                new ProbeSpec(
+                    shared.name(),
+                    true,
+                    port,
+                    path,
+                    interval,
+                    timeout,
+                    hc.healthyThreshold(),
+                    hc.unhealthyThreshold()))
+            ? shared
+            : own;
 
     Map<String, List<Integer>> servicePorts = new TreeMap<>();
     byProtocol.forEach(
@@ -109,17 +174,7 @@ record GcpShape(
             new FirewallSpec(
                 GcpNames.healthFirewall(ref), HEALTH_CHECK_RANGES, Map.of("tcp", List.of(port))));
 
-    Map<String, List<String>> byZone = new TreeMap<>();
-    List<String> skipped = new ArrayList<>();
-    for (Backend b : plan.backends()) {
-      Matcher m = GCE_PROVIDER_ID.matcher(b.providerId());
-      if (m.matches()) {
-        byZone.computeIfAbsent(m.group(2), z -> new ArrayList<>()).add(m.group(3));
-      } else {
-        skipped.add(b.nodeName());
-      }
-    }
-    byZone.replaceAll((z, names) -> List.copyOf(new TreeSet<>(names)));
+    Nodes nodes = nodes(plan.backends());
 
     String description =
         "{\"kubernetes.io/service-name\":\""
@@ -134,9 +189,9 @@ record GcpShape(
         List.copyOf(rules),
         probe,
         firewalls,
-        Map.copyOf(byZone),
-        List.copyOf(skipped),
+        nodes.byZone(),
+        nodes.skipped(),
         description,
-        plan.scheme() == Scheme.INTERNAL);
+        internal);
   }
 }

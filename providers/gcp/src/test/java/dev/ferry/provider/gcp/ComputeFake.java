@@ -15,6 +15,7 @@ import com.google.cloud.compute.v1.InstanceGroupsRemoveInstancesRequest;
 import com.google.cloud.compute.v1.InstanceReference;
 import com.google.cloud.compute.v1.InstanceWithNamedPorts;
 import com.google.cloud.compute.v1.Operation;
+import com.google.cloud.compute.v1.Region;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
@@ -28,7 +29,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -58,6 +61,9 @@ import java.util.regex.Pattern;
  */
 final class ComputeFake implements AutoCloseable {
 
+  private static final Pattern REGION =
+      Pattern.compile("/compute/v1/projects/([^/]+)/regions/([^/]+)");
+
   private static final Pattern PATH =
       Pattern.compile(
           "/compute/v1/projects/([^/]+)/(regions/[^/]+|zones/[^/]+|global)/([A-Za-z]+)"
@@ -85,6 +91,7 @@ final class ComputeFake implements AutoCloseable {
   private final Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
   private final AtomicLong ids = new AtomicLong(4_000_000_000_000_000_000L);
   private final AtomicInteger throttleNext = new AtomicInteger();
+  private final AtomicInteger addressesGiven = new AtomicInteger();
   private volatile int runningPolls;
   private volatile Error failNextOperation;
 
@@ -158,7 +165,12 @@ final class ComputeFake implements AutoCloseable {
 
   /** The instances in a group, by selfLink. */
   List<String> membersOf(String groupLink) {
-    return List.copyOf(members.getOrDefault(groupLink, List.of()));
+    return List.copyOf(members.getOrDefault(resolve(groupLink), List.of()));
+  }
+
+  /** The resource at {@code link} (full or {@code projects/...}), or null. */
+  Message get(String link) {
+    return resources.get(resolve(link));
   }
 
   private void handle(HttpExchange ex) throws IOException {
@@ -175,6 +187,12 @@ final class ComputeFake implements AutoCloseable {
 
   private void route(HttpExchange ex) throws IOException {
     String path = ex.getRequestURI().getPath();
+    Matcher region = REGION.matcher(path);
+    if (region.matches() && ex.getRequestMethod().equals("GET")) {
+      count("GET regions");
+      region(ex, region.group(1), region.group(2));
+      return;
+    }
     Matcher m = PATH.matcher(path);
     if (!m.matches()) {
       error(ex, 404, "notFound", "no such path " + path);
@@ -186,10 +204,7 @@ final class ComputeFake implements AutoCloseable {
     String name = m.group(4);
     String verb = m.group(5);
     String method = ex.getRequestMethod();
-    calls
-        .computeIfAbsent(
-            method + " " + collection + (verb == null ? "" : "/" + verb), k -> new AtomicLong())
-        .incrementAndGet();
+    count(method + " " + collection + (verb == null ? "" : "/" + verb));
     if (throttleNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       error(ex, 403, "rateLimitExceeded", "Rate Limit Exceeded");
       return;
@@ -230,6 +245,8 @@ final class ComputeFake implements AutoCloseable {
         delete(ex, link, scopeLink);
       } else if (method.equals("PATCH")) {
         patch(ex, link, collection, scopeLink, body);
+      } else if (method.equals("PUT")) {
+        update(ex, link, collection, scopeLink, body);
       } else {
         error(ex, 405, "badRequest", method + " " + path);
       }
@@ -251,19 +268,24 @@ final class ComputeFake implements AutoCloseable {
       error(ex, 409, "alreadyExists", "The resource '" + link + "' already exists");
       return;
     }
-    String broken = brokenReference(b.build());
-    if (broken != null) {
-      error(ex, 400, "invalid", "The resource '" + broken + "' was not found");
+    String invalid = invalid(b.build());
+    if (invalid != null) {
+      error(ex, 400, "invalid", invalid);
       return;
     }
     set(b, "self_link", link);
+    if (field(b, "fingerprint") != null) {
+      set(b, "fingerprint", "fp" + ids.incrementAndGet());
+    }
     set(b, "id", ids.incrementAndGet());
     set(b, "creation_timestamp", "2026-11-23T00:00:00.000-08:00");
     if (collection.equals("addresses") && !b.hasField(field(b, "address"))) {
-      set(b, "address", "34.118.0." + (resources.size() % 250 + 2));
+      int n = addressesGiven.incrementAndGet();
+      set(b, "address", "34.118." + (n / 250) + "." + (n % 250 + 2));
     }
     if (collection.equals("forwardingRules") && !b.hasField(field(b, "I_p_address"))) {
-      set(b, "I_p_address", "34.118.1." + (resources.size() % 250 + 2));
+      int n = addressesGiven.incrementAndGet();
+      set(b, "I_p_address", "34.119." + (n / 250) + "." + (n % 250 + 2));
     }
     mutate(ex, scopeLink, "insert", link, () -> resources.put(link, b.build()));
   }
@@ -280,12 +302,112 @@ final class ComputeFake implements AutoCloseable {
     Message.Builder b = existing.toBuilder();
     // patch semantics: a field given replaces the stored one (repeated fields whole)
     change.getAllFields().forEach(b::setField);
-    String broken = brokenReference(b.build());
-    if (broken != null) {
-      error(ex, 400, "invalid", "The resource '" + broken + "' was not found");
+    String invalid = invalid(b.build());
+    if (invalid != null) {
+      error(ex, 400, "invalid", invalid);
       return;
     }
     mutate(ex, scopeLink, "patch", link, () -> resources.put(link, b.build()));
+  }
+
+  /** PUT: the whole resource replaced; a backend service's fingerprint must match (else 412). */
+  private void update(
+      HttpExchange ex, String link, String collection, String scopeLink, String body)
+      throws IOException {
+    Message existing = resources.get(link);
+    if (existing == null) {
+      error(ex, 404, "notFound", "The resource '" + link + "' was not found");
+      return;
+    }
+    Message.Builder b = KINDS.get(collection).get();
+    JsonFormat.parser().merge(body, b);
+    FieldDescriptor fingerprint = field(b, "fingerprint");
+    if (fingerprint != null
+        && existing.hasField(fingerprint)
+        && !existing.getField(fingerprint).equals(b.getField(fingerprint))) {
+      error(
+          ex,
+          412,
+          "conditionNotMet",
+          "Supplied fingerprint does not match current metadata fingerprint.");
+      return;
+    }
+    String invalid = invalid(b.build());
+    if (invalid != null) {
+      error(ex, 400, "invalid", invalid);
+      return;
+    }
+    for (String kept : List.of("self_link", "id", "creation_timestamp", "name")) {
+      b.setField(field(b, kept), existing.getField(field(b, kept)));
+    }
+    if (fingerprint != null) {
+      set(b, "fingerprint", "fp" + ids.incrementAndGet());
+    }
+    mutate(ex, scopeLink, "update", link, () -> resources.put(link, b.build()));
+  }
+
+  private void region(HttpExchange ex, String project, String region) throws IOException {
+    Set<String> zones = new TreeSet<>();
+    String prefix = base + "/compute/v1/projects/" + project + "/zones/" + region + "-";
+    for (String link : resources.keySet()) {
+      if (link.startsWith(prefix)) {
+        zones.add(link.substring(0, link.indexOf('/', prefix.length())));
+      }
+    }
+    Region.Builder r =
+        Region.newBuilder()
+            .setName(region)
+            .setSelfLink(base + "/compute/v1/projects/" + project + "/regions/" + region)
+            .setStatus("UP")
+            .addAllZones(zones);
+    send(ex, 200, r.build());
+  }
+
+  private void count(String key) {
+    calls.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  /** A link as given (full, or {@code projects/...} as Compute also takes) made full. */
+  private String resolve(String link) {
+    return link.startsWith("http") ? link : base + "/compute/v1/" + link;
+  }
+
+  /** What Compute would refuse in a resource's fields, or null. */
+  private String invalid(Message m) {
+    String broken = brokenReference(m);
+    if (broken != null) {
+      return "The resource '" + broken + "' was not found";
+    }
+    if (m instanceof ForwardingRule r) {
+      if (r.getPortsCount() > 5) {
+        return "Invalid value for field 'resource.ports': at most 5 ports; use allPorts";
+      }
+      if (r.getAllPorts() && r.getPortsCount() > 0) {
+        return "Invalid value for field 'resource.allPorts': ports and allPorts are exclusive";
+      }
+      if (!r.getBackendService().isEmpty()) {
+        BackendService s = (BackendService) resources.get(resolve(r.getBackendService()));
+        if (!s.getLoadBalancingScheme().equals(r.getLoadBalancingScheme())) {
+          return "Invalid value for field 'resource.loadBalancingScheme': '"
+              + r.getLoadBalancingScheme()
+              + "' does not match the backend service's '"
+              + s.getLoadBalancingScheme()
+              + "'";
+        }
+        if (!s.getProtocol().equals(r.getIPProtocol())) {
+          return "Invalid value for field 'resource.IPProtocol': '"
+              + r.getIPProtocol()
+              + "' does not match the backend service's protocol '"
+              + s.getProtocol()
+              + "'";
+        }
+      }
+    }
+    if (m instanceof BackendService s && s.getHealthChecksCount() != 1) {
+      return "Invalid value for field 'resource.healthChecks': a network load balancer's backend"
+          + " service takes exactly one health check";
+    }
+    return null;
   }
 
   private void delete(HttpExchange ex, String link, String scopeLink) throws IOException {
@@ -326,11 +448,11 @@ final class ComputeFake implements AutoCloseable {
         JsonFormat.parser().merge(body, req);
         List<String> have = members.getOrDefault(link, List.of());
         for (InstanceReference r : req.getInstancesList()) {
-          if (!resources.containsKey(r.getInstance())) {
+          if (!resources.containsKey(resolve(r.getInstance()))) {
             error(ex, 400, "invalid", "The resource '" + r.getInstance() + "' was not found");
             return;
           }
-          if (have.contains(r.getInstance())) {
+          if (have.contains(resolve(r.getInstance()))) {
             error(
                 ex,
                 400,
@@ -346,7 +468,7 @@ final class ComputeFake implements AutoCloseable {
             link,
             () -> {
               List<String> next = new ArrayList<>(members.getOrDefault(link, List.of()));
-              req.getInstancesList().forEach(r -> next.add(r.getInstance()));
+              req.getInstancesList().forEach(r -> next.add(resolve(r.getInstance())));
               members.put(link, List.copyOf(next));
             });
       }
@@ -361,7 +483,7 @@ final class ComputeFake implements AutoCloseable {
             link,
             () -> {
               List<String> next = new ArrayList<>(members.getOrDefault(link, List.of()));
-              req.getInstancesList().forEach(r -> next.remove(r.getInstance()));
+              req.getInstancesList().forEach(r -> next.remove(resolve(r.getInstance())));
               members.put(link, List.copyOf(next));
             });
       }
@@ -454,7 +576,7 @@ final class ComputeFake implements AutoCloseable {
       refs.addAll(s.getHealthChecksList());
       s.getBackendsList().forEach(b -> refs.add(b.getGroup()));
     }
-    return refs.stream().filter(r -> !resources.containsKey(r)).findFirst().orElse(null);
+    return refs.stream().filter(r -> !resources.containsKey(resolve(r))).findFirst().orElse(null);
   }
 
   /** A resource referring to {@code link}, or null. */
@@ -462,10 +584,11 @@ final class ComputeFake implements AutoCloseable {
     for (Map.Entry<String, Message> e : resources.entrySet()) {
       Message m = e.getValue();
       boolean uses =
-          (m instanceof ForwardingRule r && r.getBackendService().equals(link))
+          (m instanceof ForwardingRule r && resolve(r.getBackendService()).equals(link))
               || (m instanceof BackendService s
-                  && (s.getHealthChecksList().contains(link)
-                      || s.getBackendsList().stream().anyMatch(b -> b.getGroup().equals(link))));
+                  && (s.getHealthChecksList().stream().anyMatch(h -> resolve(h).equals(link))
+                      || s.getBackendsList().stream()
+                          .anyMatch(b -> resolve(b.getGroup()).equals(link))));
       if (uses) {
         return e.getKey();
       }

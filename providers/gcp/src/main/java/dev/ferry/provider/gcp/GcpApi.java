@@ -1,0 +1,340 @@
+package dev.ferry.provider.gcp;
+
+import com.google.api.gax.rpc.ApiException;
+import com.google.api.gax.rpc.StatusCode;
+import com.google.cloud.compute.v1.Errors;
+import com.google.cloud.compute.v1.Operation;
+import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.ProviderMetrics;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Every Compute call goes through here:
+ *
+ * <ul>
+ *   <li>a client-side budget under the Compute API's per-minute quotas (about 1,500 reads and 1,500
+ *       mutations a minute per project; Ferry takes 1,200 of each, leaving room for other users of
+ *       the project), so a burst waits instead of being refused;
+ *   <li>a retry with exponential backoff for {@code rateLimitExceeded} and server errors (a refused
+ *       request changed nothing, so repeating it is safe), and a circuit breaker;
+ *   <li>a counter per operation and result ({@code ferry_provider_cloud_calls_total
+ *       {provider="gcp"}});
+ *   <li>mutations answer an {@link Operation}, polled here until {@code DONE}; an operation that
+ *       ends with an error is mapped by its error code;
+ *   <li>Compute's errors mapped to {@link ProviderException}s: throttling, quotas by name,
+ *       permissions naming the call to grant, 404/409 left to the caller's idempotent handling.
+ * </ul>
+ */
+final class GcpApi {
+
+  /** Observes every mutating call once it was answered; the crash-safety tests stop here. */
+  interface CallObserver {
+    void after(String operation);
+  }
+
+  // an error reason Compute gives for a spent rate budget (403 or 429)
+  private static final List<String> THROTTLED = List.of("rateLimitExceeded", "RATE_LIMIT_EXCEEDED");
+  private static final List<String> QUOTA = List.of("quotaExceeded", "QUOTA_EXCEEDED");
+
+  private static final Pattern MESSAGE =
+      Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Pattern REASON = Pattern.compile("\"reason\"\\s*:\\s*\"([^\"]*)\"");
+
+  private final RateLimiter reads;
+  private final RateLimiter writes;
+  private final Retry retry;
+  private final CircuitBreaker breaker;
+  private final ProviderMetrics metrics;
+  private final UnaryOperator<Operation> poll;
+  private final Duration pollFirst;
+  private final Duration operationDeadline;
+  private volatile CallObserver observer = op -> {};
+
+  /**
+   * @param poll reads an operation again (regional, zonal or global by its own links)
+   * @param pollFirst the first wait between polls; it doubles up to 2 s
+   */
+  GcpApi(
+      int perMinute,
+      Duration firstBackoff,
+      int attempts,
+      UnaryOperator<Operation> poll,
+      Duration pollFirst,
+      Duration operationDeadline,
+      ProviderMetrics metrics) {
+    this.reads = limiter("gcp-reads", perMinute);
+    this.writes = limiter("gcp-writes", perMinute);
+    this.poll = poll;
+    this.pollFirst = pollFirst;
+    this.operationDeadline = operationDeadline;
+    this.metrics = metrics;
+    this.retry =
+        Retry.of(
+            "gcp",
+            RetryConfig.custom()
+                .maxAttempts(attempts)
+                .intervalFunction(
+                    IntervalFunction.ofExponentialRandomBackoff(
+                        firstBackoff, 2.0, 0.3, Duration.ofSeconds(20)))
+                .retryOnException(GcpApi::retryable)
+                .build());
+    this.breaker =
+        CircuitBreaker.of(
+            "gcp",
+            CircuitBreakerConfig.custom()
+                .slidingWindowSize(20)
+                .minimumNumberOfCalls(10)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(Duration.ofSeconds(30))
+                .recordException(GcpApi::retryable)
+                .build());
+  }
+
+  private static RateLimiter limiter(String name, int perMinute) {
+    // a per-second refill of a per-minute quota: an even pace, never a minute's burst at once
+    return RateLimiter.of(
+        name,
+        RateLimiterConfig.custom()
+            .limitForPeriod(Math.max(1, perMinute / 60))
+            .limitRefreshPeriod(Duration.ofSeconds(1))
+            .timeoutDuration(Duration.ofSeconds(30))
+            .build());
+  }
+
+  void observer(CallObserver observer) {
+    this.observer = observer;
+  }
+
+  /** The resource, or empty when Compute answers 404. */
+  <T> Optional<T> get(String operation, Supplier<T> call) throws ProviderException {
+    try {
+      return Optional.of(call(operation, reads, call));
+    } catch (ProviderException e) {
+      if (e.getCause() instanceof ApiException a
+          && a.getStatusCode().getCode() == StatusCode.Code.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /** A read (a list, a group's members). */
+  <T> T read(String operation, Supplier<T> call) throws ProviderException {
+    return call(operation, reads, call);
+  }
+
+  /** A mutation: the request, then its operation polled to {@code DONE}; fails as it failed. */
+  void mutate(String operation, Supplier<Operation> call) throws ProviderException {
+    Operation started;
+    try {
+      started = call(operation, writes, call);
+    } finally {
+      observer.after(operation); // answered or refused, the request was made
+    }
+    await(operation, started);
+  }
+
+  /**
+   * A delete: 404 means done already; {@code resourceInUseByAnotherResource} is answered false
+   * (something still refers to it, e.g. another Service's backend service to a shared group).
+   */
+  boolean delete(String operation, Supplier<Operation> call) throws ProviderException {
+    try {
+      mutate(operation, call);
+      return true;
+    } catch (ProviderException e) {
+      if (e.getCause() instanceof ApiException a) {
+        if (a.getStatusCode().getCode() == StatusCode.Code.NOT_FOUND) {
+          return true;
+        }
+      }
+      // refused at once (400) or by its operation: something still refers to it
+      if (mentions(
+          details(e), List.of("resourceInUseByAnotherResource", "RESOURCE_IN_USE_BY_ANOTHER"))) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private void await(String operation, Operation op) throws ProviderException {
+    long deadline = System.nanoTime() + operationDeadline.toNanos();
+    Duration wait = pollFirst;
+    while (op.getStatus() != Operation.Status.DONE) {
+      if (System.nanoTime() > deadline) {
+        throw new ProviderException.Transient(
+            operation
+                + ": operation "
+                + op.getName()
+                + " still "
+                + op.getStatus()
+                + " after "
+                + operationDeadline.toSeconds()
+                + "s; the next attempt finds what it made",
+            null);
+      }
+      try {
+        Thread.sleep(wait.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ProviderException.Transient(operation + ": interrupted while waiting", e);
+      }
+      wait =
+          wait.multipliedBy(2).compareTo(Duration.ofSeconds(2)) > 0
+              ? Duration.ofSeconds(2)
+              : wait.multipliedBy(2);
+      Operation current = op;
+      op = call("operations.get", reads, () -> poll.apply(current));
+    }
+    if (op.hasError() && op.getError().getErrorsCount() > 0) {
+      throw failed(operation, op);
+    }
+  }
+
+  private <T> T call(String operation, RateLimiter limiter, Supplier<T> call)
+      throws ProviderException {
+    Supplier<T> limited =
+        () -> {
+          RateLimiter.waitForPermission(limiter);
+          return call.get();
+        };
+    String result = "ok";
+    try {
+      return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, limited)).get();
+    } catch (ApiException e) {
+      result = result(e);
+      throw translate(operation, e);
+    } catch (CallNotPermittedException e) {
+      result = "circuit_open";
+      throw new ProviderException.Transient(
+          "Compute calls are failing; the circuit breaker is open for a while", e);
+    } catch (RequestNotPermitted e) {
+      result = "rate_limited";
+      throw new ProviderException.Throttled(
+          "the Compute API budget is spent locally", Duration.ofSeconds(10), e);
+    } finally {
+      metrics.increment("cloud_calls", Map.of("operation", operation, "result", result));
+    }
+  }
+
+  static boolean retryable(Throwable t) {
+    if (t instanceof ApiException e) {
+      return mentions(details(e), THROTTLED)
+          || switch (e.getStatusCode().getCode()) {
+            case RESOURCE_EXHAUSTED, UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, UNKNOWN -> true;
+            default -> false;
+          };
+    }
+    return false;
+  }
+
+  private static String result(ApiException e) {
+    if (mentions(details(e), THROTTLED)
+        || e.getStatusCode().getCode() == StatusCode.Code.RESOURCE_EXHAUSTED) {
+      return "throttled";
+    }
+    return switch (e.getStatusCode().getCode()) {
+      case NOT_FOUND -> "not_found";
+      case ABORTED -> "conflict";
+      case PERMISSION_DENIED -> mentions(details(e), QUOTA) ? "quota" : "denied";
+      default -> "error";
+    };
+  }
+
+  /** Compute's answer as the SPI's failure. */
+  static ProviderException translate(String operation, ApiException e) {
+    String message = operation + ": " + reason(e);
+    if (mentions(details(e), THROTTLED)
+        || e.getStatusCode().getCode() == StatusCode.Code.RESOURCE_EXHAUSTED) {
+      return new ProviderException.Throttled(message, Duration.ofSeconds(10), e);
+    }
+    if (mentions(details(e), QUOTA)) {
+      return quota(message, e);
+    }
+    if (e.getStatusCode().getCode() == StatusCode.Code.PERMISSION_DENIED) {
+      return new ProviderException.Transient(
+          "Ferry's Google identity may not call compute "
+              + operation
+              + "; grant it roles/compute.loadBalancerAdmin and roles/compute.securityAdmin"
+              + " (see the README) - "
+              + reason(e),
+          e);
+    }
+    return new ProviderException.Transient(message, e);
+  }
+
+  /** The status and the error body's message, on one line. */
+  static String reason(ApiException e) {
+    String body = details(e.getCause() == null ? e : e.getCause());
+    Matcher m = MESSAGE.matcher(body);
+    Matcher r = REASON.matcher(body);
+    String reason = r.find() ? r.group(1) + ": " : "";
+    return e.getStatusCode().getCode() + " " + reason + (m.find() ? m.group(1) : e.getMessage());
+  }
+
+  private static ProviderException failed(String operation, Operation op) {
+    List<Errors> errors = op.getError().getErrorsList();
+    String codes = errors.stream().map(Errors::getCode).collect(Collectors.joining(", "));
+    String message =
+        operation
+            + ": operation "
+            + op.getName()
+            + " failed: "
+            + errors.stream()
+                .map(x -> x.getCode() + ": " + x.getMessage())
+                .collect(Collectors.joining("; "));
+    if (mentions(codes, QUOTA)) {
+      return quota(message, null);
+    }
+    if (mentions(codes, THROTTLED)) {
+      return new ProviderException.Throttled(message, Duration.ofSeconds(10), null);
+    }
+    return new ProviderException.Transient(message, null);
+  }
+
+  private static ProviderException quota(String message, Throwable cause) {
+    return new ProviderException.QuotaExceeded(
+        "a Compute Engine quota is spent ("
+            + message
+            + "); raise it in the Google Cloud console (IAM & Admin > Quotas), or free resources",
+        cause);
+  }
+
+  /**
+   * Compute's answer as text: the client's exception says only the HTTP status ("Bad Request"); the
+   * error body with its reason is in its cause.
+   */
+  static String details(Throwable e) {
+    StringBuilder out = new StringBuilder();
+    for (Throwable t = e; t != null && out.length() < 4000; t = t.getCause()) {
+      out.append(t.getMessage()).append(' ');
+    }
+    return out.toString();
+  }
+
+  private static boolean mentions(String text, List<String> words) {
+    if (text == null) {
+      return false;
+    }
+    String lower = text.toLowerCase(Locale.ROOT);
+    return words.stream().anyMatch(w -> lower.contains(w.toLowerCase(Locale.ROOT)));
+  }
+}
