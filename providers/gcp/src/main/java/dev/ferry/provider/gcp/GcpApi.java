@@ -211,27 +211,32 @@ final class GcpApi {
 
   private <T> T call(String operation, RateLimiter limiter, Supplier<T> call)
       throws ProviderException {
-    Supplier<T> limited =
+    // every attempt is counted with its own result, a retried throttle too
+    Supplier<T> counted =
         () -> {
           RateLimiter.waitForPermission(limiter);
-          return call.get();
+          String result = "ok";
+          try {
+            return call.get();
+          } catch (ApiException e) {
+            result = result(e);
+            throw e;
+          } finally {
+            metrics.increment("cloud_calls", Map.of("operation", operation, "result", result));
+          }
         };
-    String result = "ok";
     try {
-      return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, limited)).get();
+      return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, counted)).get();
     } catch (ApiException e) {
-      result = result(e);
       throw translate(operation, e);
     } catch (CallNotPermittedException e) {
-      result = "circuit_open";
+      metrics.increment("cloud_calls", Map.of("operation", operation, "result", "circuit_open"));
       throw new ProviderException.Transient(
           "Compute calls are failing; the circuit breaker is open for a while", e);
     } catch (RequestNotPermitted e) {
-      result = "rate_limited";
+      metrics.increment("cloud_calls", Map.of("operation", operation, "result", "rate_limited"));
       throw new ProviderException.Throttled(
           "the Compute API budget is spent locally", Duration.ofSeconds(10), e);
-    } finally {
-      metrics.increment("cloud_calls", Map.of("operation", operation, "result", result));
     }
   }
 

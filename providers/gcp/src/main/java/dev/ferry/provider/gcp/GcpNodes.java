@@ -43,6 +43,13 @@ final class GcpNodes {
   private final ProviderEvents events;
   private final Object lock = new Object();
   private volatile List<String> zones;
+  // per zone: the members this process last read or made there, and when; a Service that wants
+  // the same within FRESH skips the reads (a node change read once, not once per Service)
+  private final Map<String, Verified> verified = new java.util.HashMap<>();
+
+  private static final long FRESH_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+
+  private record Verified(Set<String> members, long at) {}
 
   GcpNodes(GcpContext c, GcpApi api, ProviderEvents events) {
     this.c = c;
@@ -70,14 +77,30 @@ final class GcpNodes {
   /**
    * Makes every zone's group hold exactly {@code byZone}'s instances that exist (a VM that is gone
    * is skipped with a Warning on {@code ref}); answers the links of the groups that have members.
+   * With {@code trustRecent}, a zone whose members this process read or made for the same set in
+   * the last seconds is not read again: a node change fans out to every Service's {@code
+   * updateBackends}, and the first one has done the work (any failure forgets it).
    */
-  List<String> sync(LoadBalancerRef ref, Map<String, List<String>> byZone)
+  List<String> sync(LoadBalancerRef ref, Map<String, List<String>> byZone, boolean trustRecent)
       throws ProviderException {
     String group = GcpNames.instanceGroup(ref.cluster());
     List<String> links = new ArrayList<>();
     synchronized (lock) {
       for (String zone : zones()) {
         List<String> wanted = byZone.getOrDefault(zone, List.of());
+        Set<String> want = new TreeSet<>();
+        wanted.forEach(n -> want.add(c.zonalLink(zone, "instances", n)));
+        Verified last = verified.get(group + "@" + zone);
+        if (trustRecent
+            && last != null
+            && last.members().equals(want)
+            && System.nanoTime() - last.at() < FRESH_NANOS) {
+          if (!want.isEmpty()) {
+            links.add(c.zonalLink(zone, "instanceGroups", group));
+          }
+          continue;
+        }
+        verified.remove(group + "@" + zone);
         Optional<InstanceGroup> found =
             api.get("instanceGroups.get", () -> c.groups().get(c.project(), zone, group));
         if (found.isEmpty() && wanted.isEmpty()) {
@@ -104,8 +127,6 @@ final class GcpNodes {
                               .build()));
         }
         Set<String> have = members(zone, group);
-        Set<String> want = new TreeSet<>();
-        wanted.forEach(n -> want.add(c.zonalLink(zone, "instances", n)));
         Set<String> add = new TreeSet<>(want);
         add.removeAll(have);
         Set<String> remove = new TreeSet<>(have);
@@ -161,9 +182,22 @@ final class GcpNodes {
         if (!add.isEmpty() || have.stream().anyMatch(want::contains)) { // it ends with members
           links.add(c.zonalLink(zone, "instanceGroups", group));
         }
+        Set<String> now = new TreeSet<>(have);
+        now.removeAll(remove);
+        now.addAll(add);
+        if (now.equals(want)) { // a VM that is gone is looked for again next time
+          verified.put(group + "@" + zone, new Verified(Set.copyOf(want), System.nanoTime()));
+        }
       }
     }
     return links;
+  }
+
+  /** Forgets what was verified: after a failure, the next attempt reads the groups again. */
+  void forget() {
+    synchronized (lock) {
+      verified.clear();
+    }
   }
 
   /**
@@ -173,6 +207,7 @@ final class GcpNodes {
   void deleteUnused(String cluster) throws ProviderException {
     String group = GcpNames.instanceGroup(cluster);
     synchronized (lock) {
+      verified.clear();
       for (String zone : zones()) {
         if (api.get("instanceGroups.get", () -> c.groups().get(c.project(), zone, group))
             .isPresent()) {

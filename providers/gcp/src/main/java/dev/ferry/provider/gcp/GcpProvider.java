@@ -126,6 +126,15 @@ final class GcpProvider implements LoadBalancerProvider {
 
   @Override
   public LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
+    try {
+      return ensureOnce(plan);
+    } catch (ProviderException | RuntimeException e) {
+      nodes.forget(); // the groups may be why: read them again next time
+      throw e;
+    }
+  }
+
+  private LoadBalancerStatus ensureOnce(LoadBalancerPlan plan) throws ProviderException {
     capabilities().requireSupported(plan);
     LoadBalancerRef ref = plan.ref();
     boolean internal = internal(plan);
@@ -150,7 +159,7 @@ final class GcpProvider implements LoadBalancerProvider {
     warnSkipped(ref, shape.skippedNodes());
     List<String> tags = targetTags(shape);
 
-    List<String> groups = nodes.sync(ref, shape.instancesByZone());
+    List<String> groups = nodes.sync(ref, shape.instancesByZone(), false);
     String check = ensureHealthCheck(ref, shape);
     String ip = ensureAddress(plan, shape, subnetwork, rules);
     for (RuleSpec spec : shape.rules()) {
@@ -196,11 +205,16 @@ final class GcpProvider implements LoadBalancerProvider {
     }
     GcpShape.Nodes placed = GcpShape.nodes(backends);
     warnSkipped(ref, placed.skipped());
-    List<String> groups = nodes.sync(ref, placed.byZone());
-    for (BackendService s : services) {
-      if (!groupsOf(s).equals(relative(groups))) {
-        updateBackendService(s.toBuilder().clearBackends(), groups);
+    try {
+      List<String> groups = nodes.sync(ref, placed.byZone(), true);
+      for (BackendService s : services) {
+        if (!groupsOf(s).equals(relative(groups))) {
+          updateBackendService(s.toBuilder().clearBackends(), groups);
+        }
       }
+    } catch (ProviderException | RuntimeException e) {
+      nodes.forget();
+      throw e;
     }
   }
 

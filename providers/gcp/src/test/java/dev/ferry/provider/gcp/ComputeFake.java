@@ -92,6 +92,7 @@ final class ComputeFake implements AutoCloseable {
   private final AtomicLong ids = new AtomicLong(4_000_000_000_000_000_000L);
   private final AtomicInteger throttleNext = new AtomicInteger();
   private final AtomicInteger addressesGiven = new AtomicInteger();
+  private final AtomicInteger denyNext = new AtomicInteger();
   private volatile int runningPolls;
   private volatile Error failNextOperation;
 
@@ -116,6 +117,35 @@ final class ComputeFake implements AutoCloseable {
   /** The next {@code n} requests fail as Compute answers a spent rate budget. */
   void throttleNext(int n) {
     throttleNext.set(n);
+  }
+
+  /** The next {@code n} requests fail as Compute answers an identity missing a permission. */
+  void denyNext(int n) {
+    denyNext.set(n);
+  }
+
+  /** A regional health check made outside the code under test. */
+  void addHealthCheck(String project, String region, String name) {
+    String link =
+        base + "/compute/v1/projects/" + project + "/regions/" + region + "/healthChecks/" + name;
+    resources.put(
+        link, HealthCheck.newBuilder().setName(name).setSelfLink(link).setType("TCP").build());
+  }
+
+  /** An address the user reserved themselves (not through Ferry). */
+  void reserveAddress(String project, String region, String name, String ip) {
+    String link =
+        base + "/compute/v1/projects/" + project + "/regions/" + region + "/addresses/" + name;
+    resources.put(
+        link,
+        Address.newBuilder()
+            .setName(name)
+            .setId(ids.incrementAndGet())
+            .setSelfLink(link)
+            .setAddress(ip)
+            .setAddressType("EXTERNAL")
+            .setStatus("RESERVED")
+            .build());
   }
 
   /** The next mutation's operation ends DONE with this error and changes nothing. */
@@ -207,6 +237,14 @@ final class ComputeFake implements AutoCloseable {
     count(method + " " + collection + (verb == null ? "" : "/" + verb));
     if (throttleNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       error(ex, 403, "rateLimitExceeded", "Rate Limit Exceeded");
+      return;
+    }
+    if (denyNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      error(
+          ex,
+          403,
+          "forbidden",
+          "Required 'compute." + collection + ".get' permission for '" + path + "'");
       return;
     }
     String scopeLink = base + "/compute/v1/projects/" + project + "/" + scope;

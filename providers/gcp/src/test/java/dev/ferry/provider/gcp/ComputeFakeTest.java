@@ -163,6 +163,20 @@ class ComputeFakeTest {
                 .iterateAll())
         .extracting(i -> i.getInstance())
         .containsExactly(vm);
+    assertThatThrownBy(
+            () ->
+                backends
+                    .insertAsync(
+                        P,
+                        R,
+                        BackendService.newBuilder()
+                            .setName("ferry-bs")
+                            .addBackends(Backend.newBuilder().setGroup(group))
+                            .build())
+                    .get())
+        .rootCause()
+        .hasMessageContaining("takes exactly one health check");
+    fake.addHealthCheck(P, R, "ferry-hc");
     backends
         .insertAsync(
             P,
@@ -170,6 +184,7 @@ class ComputeFakeTest {
             BackendService.newBuilder()
                 .setName("ferry-bs")
                 .addBackends(Backend.newBuilder().setGroup(group))
+                .addHealthChecks("projects/" + P + "/regions/" + R + "/healthChecks/ferry-hc")
                 .build())
         .get();
     assertThatThrownBy(() -> groups.deleteAsync(P, zone, "ferry-nodes").get())
