@@ -59,7 +59,7 @@ import java.util.regex.Pattern;
  *       counted by method and collection.
  * </ul>
  */
-final class ComputeFake implements AutoCloseable {
+public final class ComputeFake implements AutoCloseable {
 
   private static final Pattern REGION =
       Pattern.compile("/compute/v1/projects/([^/]+)/regions/([^/]+)");
@@ -96,7 +96,7 @@ final class ComputeFake implements AutoCloseable {
   private volatile int runningPolls;
   private volatile Error failNextOperation;
 
-  ComputeFake() throws IOException {
+  public ComputeFake() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     server.setExecutor(Executors.newFixedThreadPool(4));
     server.createContext("/", this::handle);
@@ -105,17 +105,17 @@ final class ComputeFake implements AutoCloseable {
   }
 
   /** The endpoint to give the clients ({@code setEndpoint}). */
-  String endpoint() {
+  public String endpoint() {
     return base;
   }
 
   /** Operations of later mutations stay RUNNING for {@code polls} polls before DONE. */
-  void runningPolls(int polls) {
+  public void runningPolls(int polls) {
     runningPolls = polls;
   }
 
   /** The next {@code n} requests fail as Compute answers a spent rate budget. */
-  void throttleNext(int n) {
+  public void throttleNext(int n) {
     throttleNext.set(n);
   }
 
@@ -157,14 +157,14 @@ final class ComputeFake implements AutoCloseable {
   }
 
   /** Requests so far by {@code METHOD collection[/verb]}, e.g. {@code POST forwardingRules}. */
-  Map<String, Long> calls() {
+  public Map<String, Long> calls() {
     Map<String, Long> out = new TreeMap<>();
     calls.forEach((k, v) -> out.put(k, v.get()));
     return out;
   }
 
   /** Adds a VM as the cloud would have it (instances are not made through this fake). */
-  String addInstance(String project, String zone, String name, String networkTag) {
+  public String addInstance(String project, String zone, String name, String networkTag) {
     String link =
         base + "/compute/v1/projects/" + project + "/zones/" + zone + "/instances/" + name;
     Instance.Builder vm =
@@ -182,7 +182,7 @@ final class ComputeFake implements AutoCloseable {
   }
 
   /** The resources of {@code collection} (e.g. {@code forwardingRules}) in every scope. */
-  List<Message> all(String collection) {
+  public List<Message> all(String collection) {
     List<Message> out = new ArrayList<>();
     resources.forEach(
         (link, m) -> {
@@ -194,12 +194,12 @@ final class ComputeFake implements AutoCloseable {
   }
 
   /** The instances in a group, by selfLink. */
-  List<String> membersOf(String groupLink) {
+  public List<String> membersOf(String groupLink) {
     return List.copyOf(members.getOrDefault(resolve(groupLink), List.of()));
   }
 
   /** The resource at {@code link} (full or {@code projects/...}), or null. */
-  Message get(String link) {
+  public Message get(String link) {
     return resources.get(resolve(link));
   }
 
