@@ -254,6 +254,38 @@ class PlannerTest {
   }
 
   @Test
+  @DisplayName(
+      "a provider's health-check defaults (GCE: 8s, 1s, 1, 3) apply where the Service sets none;"
+          + " an annotation still wins")
+  void providerHealthDefaults() {
+    Planner.Settings gce =
+        new Planner.Settings(
+            "prod",
+            java.util.Optional.of(
+                new dev.ferry.spi.HealthCheckDefaults(
+                    Duration.ofSeconds(8), Duration.ofSeconds(1), 1, 3)));
+    Planner.Result r = Planner.plan(base().build(), NODES, gce);
+    HealthCheck hc = ((Planner.Planned) r).plan().healthCheck();
+    assertThat(hc.interval()).isEqualTo(Duration.ofSeconds(8));
+    assertThat(hc.timeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(hc.healthyThreshold()).isEqualTo(1);
+    assertThat(hc.unhealthyThreshold()).isEqualTo(3);
+    Service tuned =
+        base()
+            .editMetadata()
+            .withAnnotations(Map.of(Planner.HC_INTERVAL, "20"))
+            .endMetadata()
+            .build();
+    HealthCheck annotated =
+        ((Planner.Planned) Planner.plan(tuned, NODES, gce)).plan().healthCheck();
+    assertThat(annotated.interval()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(annotated.timeout()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(planned(base().build()).healthCheck().interval())
+        .as("Ferry's own default without a provider's")
+        .isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
   @DisplayName("a malformed annotation is rejected naming the annotation")
   void badAnnotation() {
     Service s =

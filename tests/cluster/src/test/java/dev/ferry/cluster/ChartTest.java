@@ -41,6 +41,7 @@ class ChartTest {
   @ValueSource(
       strings = {
         "aws-values.yaml",
+        "gcp-values.yaml",
         "local-values.yaml",
         "secret-values.yaml",
         "plugin-values.yaml"
@@ -72,6 +73,33 @@ class ChartTest {
         // on EKS the cloud's controller serves class-less Services: not Ferry, unless asked
         .contains("--no-handle-default-class");
     assertThat(template("local-values.yaml")).contains("--handle-default-class");
+  }
+
+  @Test
+  @DisplayName(
+      "gcp values: project and region settings, Workload Identity or a key file from a Secret,"
+          + " class-less Services left to GKE's controller")
+  void gcpValues() {
+    assertThat(template("gcp-values.yaml"))
+        .contains(
+            "--provider=gcp",
+            "--provider-setting=gcp.project=shop-prod",
+            "--provider-setting=gcp.region=europe-west1",
+            "--no-handle-default-class")
+        .contains("iam.gke.io/gcp-service-account: ferry@shop-prod.iam.gserviceaccount.com")
+        .contains(
+            "name: GOOGLE_APPLICATION_CREDENTIALS\n              value: /var/run/secrets/ferry/google/key.json")
+        .contains("secretName: ferry-google-key");
+    assertThatThrownBy(
+            () ->
+                new Helm(CHART)
+                    .template()
+                    .withKubeVersion("1.34.0")
+                    .set("provider.name", "gcp")
+                    .set("provider.settings.gcp\\.project", "p")
+                    .call())
+        .as("the region is required")
+        .hasMessageContaining("gcp.region");
   }
 
   @Test
