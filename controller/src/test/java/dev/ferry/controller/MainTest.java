@@ -30,7 +30,8 @@ class MainTest {
   void unknownProvider() {
     Run r = run("run", "--provider", "nosuch", "--metrics-port", "0");
     assertThat(r.code()).isNotZero();
-    assertThat(r.stderr()).contains("unknown provider 'nosuch'", "providers found: aws, local");
+    assertThat(r.stderr())
+        .contains("unknown provider 'nosuch'", "providers found: aws, gcp, local");
   }
 
   @Test
