@@ -31,7 +31,7 @@ class MainTest {
     Run r = run("run", "--provider", "nosuch", "--metrics-port", "0");
     assertThat(r.code()).isNotZero();
     assertThat(r.stderr())
-        .contains("unknown provider 'nosuch'", "providers found: aws, gcp, local");
+        .contains("unknown provider 'nosuch'", "providers found: aws, azure, gcp, local");
   }
 
   @Test

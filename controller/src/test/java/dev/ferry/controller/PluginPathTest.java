@@ -111,7 +111,7 @@ class PluginPathTest {
             List.of("com/example", "picocli"));
     ProviderRegistry registry =
         ProviderRegistry.load(getClass().getClassLoader(), List.of(plugins));
-    assertThat(registry.names()).contains("aws", "gcp", "local", "echo");
+    assertThat(registry.names()).contains("aws", "azure", "gcp", "local", "echo");
     LoadBalancerProviderFactory echo = registry.get("echo");
     assertThat(echo.getClass().getClassLoader()).isInstanceOf(PluginClassLoader.class);
     assertThatThrownBy(() -> echo.create(null))

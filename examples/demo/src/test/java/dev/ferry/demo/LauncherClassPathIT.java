@@ -43,7 +43,7 @@ class LauncherClassPathIT {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).isEqualTo(2);
-    assertThat(out).contains("unknown provider 'nosuch'; providers found: aws, gcp, local");
+    assertThat(out).contains("unknown provider 'nosuch'; providers found: aws, azure, gcp, local");
 
     Process help =
         new ProcessBuilder(

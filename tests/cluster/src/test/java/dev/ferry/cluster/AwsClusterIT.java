@@ -114,15 +114,7 @@ class AwsClusterIT {
   }
 
   private static LoadBalancerIngress ingress() {
-    Service s = get();
-    if (s == null
-        || s.getStatus() == null
-        || s.getStatus().getLoadBalancer() == null
-        || s.getStatus().getLoadBalancer().getIngress() == null
-        || s.getStatus().getLoadBalancer().getIngress().isEmpty()) {
-      return null;
-    }
-    return s.getStatus().getLoadBalancer().getIngress().get(0);
+    return CloudE2e.ingress(admin, NS, "aws-shop");
   }
 
   private static List<Event> events(String reason) {

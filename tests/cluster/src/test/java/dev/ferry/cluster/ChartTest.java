@@ -42,6 +42,7 @@ class ChartTest {
       strings = {
         "aws-values.yaml",
         "gcp-values.yaml",
+        "azure-values.yaml",
         "local-values.yaml",
         "secret-values.yaml",
         "plugin-values.yaml"
@@ -100,6 +101,30 @@ class ChartTest {
                     .call())
         .as("the region is required")
         .hasMessageContaining("gcp.region");
+  }
+
+  @Test
+  @DisplayName(
+      "azure values: cloud-provider-azure's settings, Workload Identity, class-less Services left"
+          + " to AKS's controller")
+  void azureValues() {
+    assertThat(template("azure-values.yaml"))
+        .contains(
+            "--provider=azure",
+            "--provider-setting=azure.resource-group=mc_shop_prod_westeurope",
+            "--provider-setting=azure.security-group=aks-agentpool-12345678-nsg",
+            "--no-handle-default-class")
+        .contains("azure.workload.identity/use: \"true\"");
+    assertThatThrownBy(
+            () ->
+                new Helm(CHART)
+                    .template()
+                    .withKubeVersion("1.34.0")
+                    .set("provider.name", "azure")
+                    .set("provider.settings.azure\\.location", "westeurope")
+                    .call())
+        .as("the subscription, resource group and VNet are required")
+        .hasMessageContaining("azure.subscription-id");
   }
 
   @Test

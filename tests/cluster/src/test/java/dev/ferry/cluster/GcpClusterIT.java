@@ -11,15 +11,9 @@ import dev.ferry.controller.ControllerProcess;
 import dev.ferry.provider.gcp.ComputeFake;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,22 +60,7 @@ class GcpClusterIT {
   }
 
   private void node(String name, String providerId, String address) {
-    Node node =
-        new NodeBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .endMetadata()
-            .withNewSpec()
-            .withProviderID(providerId)
-            .endSpec()
-            .withNewStatus()
-            .addNewAddress()
-            .withType("InternalIP")
-            .withAddress(address) // loopback: no test ever sends traffic beyond this machine
-            .endAddress()
-            .endStatus()
-            .build();
-    admin.nodes().resource(node).create();
+    CloudE2e.node(admin, name, providerId, address);
     nodes.add(name);
   }
 
@@ -97,15 +76,7 @@ class GcpClusterIT {
   }
 
   private static LoadBalancerIngress ingress() {
-    Service s = get();
-    if (s == null
-        || s.getStatus() == null
-        || s.getStatus().getLoadBalancer() == null
-        || s.getStatus().getLoadBalancer().getIngress() == null
-        || s.getStatus().getLoadBalancer().getIngress().isEmpty()) {
-      return null;
-    }
-    return s.getStatus().getLoadBalancer().getIngress().get(0);
+    return CloudE2e.ingress(admin, NS, "gcp-shop");
   }
 
   private static List<Event> events(String reason) {
@@ -205,14 +176,7 @@ class GcpClusterIT {
     vmNode(4, REGION + "-c");
     ClusterIT.eventually().until(() -> members().contains("gce-node-4"));
 
-    String metrics =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + running.get(0).metricsPort() + "/metrics"))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString())
-            .body();
+    String metrics = CloudE2e.metrics(running.get(0));
     assertThat(metrics)
         .contains(
             "ferry_provider_cloud_calls_total{operation=\"forwardingRules.insert\",provider=\"gcp\",result=\"ok\"} 1.0");

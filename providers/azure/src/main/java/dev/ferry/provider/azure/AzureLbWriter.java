@@ -54,13 +54,19 @@ final class AzureLbWriter {
   private record Pending(Change change, CompletableFuture<Optional<LoadBalancerInner>> done) {}
 
   private final Store store;
+  private final boolean batching;
   private final Map<String, ConcurrentLinkedQueue<Pending>> queues = new ConcurrentHashMap<>();
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private volatile int writes;
   private volatile int conflicts;
 
-  AzureLbWriter(Store store) {
+  /**
+   * @param batching false writes each change alone (one write per Service, as upstream does): the
+   *     baseline the batching is measured against
+   */
+  AzureLbWriter(Store store, boolean batching) {
     this.store = store;
+    this.batching = batching;
   }
 
   /** Applies {@code change} to load balancer {@code name}; answers it as written (or gone). */
@@ -70,8 +76,13 @@ final class AzureLbWriter {
     synchronized (locks.computeIfAbsent(name, n -> new Object())) {
       if (!mine.done().isDone()) {
         List<Pending> batch = new ArrayList<>();
-        for (Pending p; (p = queues.get(name).poll()) != null; ) {
-          batch.add(p);
+        if (batching) {
+          for (Pending p; (p = queues.get(name).poll()) != null; ) {
+            batch.add(p);
+          }
+        } else {
+          queues.get(name).remove(mine);
+          batch.add(mine);
         }
         write(name, batch);
       }

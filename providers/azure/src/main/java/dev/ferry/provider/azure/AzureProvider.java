@@ -87,7 +87,7 @@ final class AzureProvider implements LoadBalancerProvider {
   private final AzureLbWriter writer;
   private final Object securityRules = new Object();
 
-  AzureProvider(Arm arm, AzureSettings settings, ProviderEvents events) {
+  AzureProvider(Arm arm, AzureSettings settings, ProviderEvents events, boolean batching) {
     this.arm = arm;
     this.s = settings;
     this.events = events;
@@ -115,7 +115,8 @@ final class AzureProvider implements LoadBalancerProvider {
               public void delete(String name) throws ProviderException {
                 arm.delete("loadBalancers.delete", s.loadBalancerId(name));
               }
-            });
+            },
+            batching);
   }
 
   Arm arm() {
@@ -200,6 +201,7 @@ final class AzureProvider implements LoadBalancerProvider {
     capabilities().requireSupported(plan);
     LoadBalancerRef ref = plan.ref();
     Wish wish = wish(plan);
+    warnUnusable(ref, plan.backends());
     if (!openToAll(plan)) {
       requireSecurityGroup(plan);
     }
@@ -505,6 +507,9 @@ final class AzureProvider implements LoadBalancerProvider {
   private BackendAddressPoolInner pool(String lbId, String name, List<Backend> backends) {
     List<LoadBalancerBackendAddress> addresses = new ArrayList<>();
     for (Backend b : new TreeMap<>(byName(backends)).values()) {
+      if (b.address() == null || b.address().isBlank()) {
+        continue; // warned about by usable()
+      }
       addresses.add(
           new LoadBalancerBackendAddress()
               .withName(b.nodeName())
@@ -515,6 +520,18 @@ final class AzureProvider implements LoadBalancerProvider {
         new BackendAddressPoolInner().withName(name).withLoadBalancerBackendAddresses(addresses);
     pool.withId(lbId + "/backendAddressPools/" + name);
     return pool;
+  }
+
+  /** Warns about nodes without an address (the pool is node-IP based); they are left out. */
+  private void warnUnusable(LoadBalancerRef ref, List<Backend> backends) {
+    for (Backend b : backends) {
+      if (b.address() == null || b.address().isBlank()) {
+        events.warning(
+            ref,
+            "NodeNotRegistered",
+            "node " + b.nodeName() + " has no InternalIP; it is left out of the backend pool");
+      }
+    }
   }
 
   private static Map<String, Backend> byName(List<Backend> backends) {
@@ -686,6 +703,7 @@ final class AzureProvider implements LoadBalancerProvider {
 
   @Override
   public void updateBackends(LoadBalancerRef ref, List<Backend> backends) throws ProviderException {
+    warnUnusable(ref, backends);
     boolean found = false;
     for (boolean internal : List.of(false, true)) {
       String name = AzureNames.loadBalancer(ref.cluster(), internal);

@@ -58,7 +58,7 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
 
   @Override
   public LoadBalancerProvider create(ProviderContext context) {
-    return create(context, 10, Duration.ofSeconds(30), 600, 1500);
+    return create(context, 10, Duration.ofSeconds(30), 600, 1500, true);
   }
 
   /**
@@ -70,7 +70,8 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
       int writesPerSecond,
       Duration maxPoll,
       int maxFrontends,
-      int maxRules) {
+      int maxRules,
+      boolean batching) {
     for (String key : context.settings().keySet()) {
       if (!KNOWN.contains(key)) {
         throw new IllegalArgumentException(
@@ -123,6 +124,6 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
             .policies(policies.toArray(HttpPipelinePolicy[]::new))
             .build();
     Arm arm = new Arm(pipeline, endpoint, context.metrics(), writesPerSecond, 5, maxPoll);
-    return new AzureProvider(arm, settings, context.events());
+    return new AzureProvider(arm, settings, context.events(), batching);
   }
 }

@@ -81,6 +81,8 @@ public final class ArmFake implements AutoCloseable {
   private final AtomicInteger throttleNext = new AtomicInteger();
   private final AtomicInteger failNext = new AtomicInteger();
   private final AtomicInteger preconditionFailures = new AtomicInteger();
+  private volatile java.time.Duration writeLatency = java.time.Duration.ZERO;
+  private volatile java.util.function.Consumer<ObjectNode> interleave;
 
   public ArmFake() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
@@ -98,6 +100,19 @@ public final class ArmFake implements AutoCloseable {
   /** The next {@code n} requests are answered 429 with {@code Retry-After: 1}. */
   public void throttleNext(int n) {
     throttleNext.set(n);
+  }
+
+  /** Every load-balancer PUT takes this long, as ARM's do (about a second on Azure). */
+  public void writeLatency(java.time.Duration latency) {
+    writeLatency = latency;
+  }
+
+  /**
+   * Before the next load-balancer PUT is applied, {@code other} changes the stored load balancer as
+   * another writer would (its ETag changes): the PUT then fails 412 unless it was made after.
+   */
+  public void interleave(java.util.function.Consumer<ObjectNode> other) {
+    interleave = other;
   }
 
   /** The next {@code n} writes fail with a 500. */
@@ -202,7 +217,21 @@ public final class ArmFake implements AutoCloseable {
       return;
     }
     byte[] body = ex.getRequestBody().readAllBytes();
+    if (method.equals("PUT") && type.equals("loadbalancers") && !writeLatency.isZero()) {
+      try {
+        Thread.sleep(writeLatency.toMillis()); // outside the lock: writes overlap as on ARM
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     synchronized (this) {
+      java.util.function.Consumer<ObjectNode> other = interleave;
+      if (other != null && method.equals("PUT") && type.equals("loadbalancers")) {
+        interleave = null;
+        ObjectNode stored = resources.get(id);
+        other.accept(stored);
+        stored.put("etag", "W/\"" + etags.incrementAndGet() + "\"");
+      }
       ObjectNode existing = resources.get(id);
       switch (method) {
         case "GET" -> {

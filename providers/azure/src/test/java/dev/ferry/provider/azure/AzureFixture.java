@@ -83,6 +83,17 @@ final class AzureFixture {
 
   static AzureProvider provider(ArmFake fake, ProviderContext.Builder context, int maxFrontends) {
     return AzureProviderFactory.create(
-        context.settings(settings(fake)).build(), 10_000, Duration.ofMillis(5), maxFrontends, 1500);
+        context.settings(settings(fake)).build(),
+        10_000,
+        Duration.ofMillis(5),
+        maxFrontends,
+        1500,
+        true);
+  }
+
+  /** One write per Service, no batching: the baseline. */
+  static AzureProvider unbatched(ArmFake fake, ProviderContext.Builder context) {
+    return AzureProviderFactory.create(
+        context.settings(settings(fake)).build(), 10_000, Duration.ofMillis(5), 600, 1500, false);
   }
 }

@@ -18,13 +18,13 @@ import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.tck.NodeChurn;
 import dev.ferry.tck.RecordedMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -79,21 +79,18 @@ class GcpProviderTest {
   }
 
   /** Requests since {@code before} that change something (a group's member list is a read). */
+  /** A request that changes something (a group's member list is a read). */
+  private static boolean isMutating(String request) {
+    return !request.startsWith("GET") && !request.endsWith("/listInstances");
+  }
+
   private static Map<String, Long> mutating(Map<String, Long> before, Map<String, Long> after) {
-    Map<String, Long> out = new TreeMap<>();
-    after.forEach(
-        (k, v) -> {
-          long n = v - before.getOrDefault(k, 0L);
-          if (n > 0 && !k.startsWith("GET") && !k.endsWith("/listInstances")) {
-            out.put(k, n);
-          }
-        });
-    return out;
+    return NodeChurn.delta(before, after, GcpProviderTest::isMutating);
   }
 
   private static long total(Map<String, Long> before, Map<String, Long> after) {
-    return after.entrySet().stream()
-        .mapToLong(e -> e.getValue() - before.getOrDefault(e.getKey(), 0L))
+    return NodeChurn.delta(before, after, k -> true).values().stream()
+        .mapToLong(Long::longValue)
         .sum();
   }
 
@@ -157,24 +154,22 @@ class GcpProviderTest {
       "a node added costs one instance-group change for the whole cluster, with 1, 10 or 100 Services")
   void nodeChurnIsCheap() throws Exception {
     StringBuilder table = new StringBuilder("GCP node added (mutating requests / all requests):");
-    int made = 0;
-    for (int services : List.of(1, 10, 100)) {
-      for (; made < services; made++) {
-        provider.ensure(plan(ref(made), nodes));
-      }
-      Backend added = GcpFixture.node(fake, nodes.size());
-      nodes.add(added);
-      Map<String, Long> before = fake.calls();
-      for (int i = 0; i < services; i++) {
-        provider.updateBackends(ref(i), List.copyOf(nodes)); // what the controller does per Service
-      }
-      Map<String, Long> after = fake.calls();
-      table.append(
-          String.format(
-              "%n  %3d Services: %s / %d",
-              services, mutating(before, after), total(before, after)));
-      assertThat(mutating(before, after))
-          .as("%d Services", services)
+    java.util.concurrent.atomic.AtomicInteger counter =
+        new java.util.concurrent.atomic.AtomicInteger();
+    for (NodeChurn.Row row :
+        NodeChurn.measure(
+            provider,
+            i -> plan(ref(i), nodes),
+            nodes,
+            () -> GcpFixture.node(fake, 3 + counter.getAndIncrement()),
+            fake::calls,
+            GcpProviderTest::isMutating,
+            1,
+            10,
+            100)) {
+      table.append("%n  ".formatted()).append(row);
+      assertThat(row.mutating())
+          .as("%d Services", row.services())
           .isEqualTo(Map.of("POST instanceGroups/addInstances", 1L));
     }
     System.out.println(table);

@@ -1,0 +1,193 @@
+package dev.ferry.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.controller.ControllerProcess;
+import dev.ferry.provider.azure.ArmFake;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Azure end to end: the controller process with {@code --provider azure} against the ARM fake (the
+ * vendor's own model classes, ETags, both long-running-operation shapes) and the real
+ * kube-apiserver, with exactly the chart's RBAC. The real API server validates the status (an IP
+ * with {@code ipMode: VIP}).
+ */
+class AzureClusterIT {
+
+  private static final String CLUSTER = "aks-e2e";
+  private static final String NS = "default";
+  private static final String SUB = "00000000-0000-0000-0000-0000000e2e00";
+  private static final String GROUP = "rg-e2e";
+  private static final String LB =
+      "/subscriptions/"
+          + SUB
+          + "/resourceGroups/"
+          + GROUP
+          + "/providers/Microsoft.Network/loadBalancers/"
+          + CLUSTER;
+  private static final String NSG =
+      "/subscriptions/"
+          + SUB
+          + "/resourceGroups/"
+          + GROUP
+          + "/providers/Microsoft.Network/networkSecurityGroups/aks-nsg";
+
+  private static RealApiServer api;
+  private static KubernetesClient admin;
+  @TempDir static Path dir;
+  private final List<ControllerProcess> running = new ArrayList<>();
+  private final List<String> nodes = new ArrayList<>();
+  private ArmFake fake;
+
+  @BeforeAll
+  static void apiServer() throws Exception {
+    api = RealApiServer.get();
+    admin = api.admin;
+  }
+
+  @AfterEach
+  void cleanUp() {
+    running.forEach(ControllerProcess::close);
+    nodes.forEach(n -> admin.nodes().withName(n).delete());
+    if (fake != null) {
+      fake.close();
+    }
+  }
+
+  private void node(String name, String address) {
+    CloudE2e.node(
+        admin,
+        name,
+        "azure:///subscriptions/"
+            + SUB
+            + "/resourceGroups/mc/providers/Microsoft.Compute/virtualMachines/"
+            + name,
+        address);
+    nodes.add(name);
+  }
+
+  private static Service get() {
+    return admin.services().inNamespace(NS).withName("azure-shop").get();
+  }
+
+  private static LoadBalancerIngress ingress() {
+    return CloudE2e.ingress(admin, NS, "azure-shop");
+  }
+
+  private List<String> pool() {
+    List<String> out = new ArrayList<>();
+    JsonNode lb = fake.get(LB);
+    if (lb != null) {
+      for (JsonNode p : lb.path("properties").path("backendAddressPools")) {
+        p.path("properties")
+            .path("loadBalancerBackendAddresses")
+            .forEach(a -> out.add(a.path("properties").path("ipAddress").asText()));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  @DisplayName(
+      "a 2-port Service gets a public IP (ipMode VIP) on the cluster's Standard LB: a frontend, two"
+          + " floating-IP rules, the shared kube-proxy probe and node pool, an NSG rule to its"
+          + " address; a Node added joins the pool; deletion leaves nothing of it")
+  void endToEnd() throws Exception {
+    fake = new ArmFake();
+    fake.seed(NSG, "{\"location\":\"westeurope\",\"properties\":{\"securityRules\":[]}}");
+    node("aks-node-1", "127.0.110.1");
+    node("aks-node-2", "127.0.110.2");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--provider",
+                "azure",
+                "--cluster-name",
+                CLUSTER,
+                "--provider-setting",
+                "azure.subscription-id=" + SUB,
+                "--provider-setting",
+                "azure.resource-group=" + GROUP,
+                "--provider-setting",
+                "azure.location=westeurope",
+                "--provider-setting",
+                "azure.vnet-name=aks-vnet",
+                "--provider-setting",
+                "azure.security-group=aks-nsg",
+                "--provider-setting",
+                "azure.endpoint=" + fake.endpoint()));
+    running.add(ClusterControllers.start(api, dir, args));
+
+    Service shop =
+        new ServiceBuilder()
+            .withNewMetadata()
+            .withName("azure-shop")
+            .withNamespace(NS)
+            .endMetadata()
+            .withNewSpec()
+            .withType("LoadBalancer")
+            .addToSelector("app", "shop")
+            .addNewPort()
+            .withName("http")
+            .withPort(80)
+            .withProtocol("TCP")
+            .endPort()
+            .addNewPort()
+            .withName("dns")
+            .withPort(53)
+            .withProtocol("UDP")
+            .endPort()
+            .endSpec()
+            .build();
+    admin.services().inNamespace(NS).resource(shop).create();
+
+    ClusterIT.eventually().until(() -> ingress() != null);
+    LoadBalancerIngress ingress = ingress();
+    assertThat(ingress.getIpMode()).isEqualTo("VIP");
+    assertThat(ingress.getIp()).startsWith("20.61.");
+    JsonNode lb = fake.get(LB).path("properties");
+    assertThat(lb.path("frontendIPConfigurations")).hasSize(1);
+    assertThat(lb.path("loadBalancingRules"))
+        .hasSize(2)
+        .allSatisfy(
+            r -> assertThat(r.path("properties").path("enableFloatingIP").asBoolean()).isTrue());
+    assertThat(lb.path("probes"))
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.path("properties").path("port").asInt()).isEqualTo(10256);
+              assertThat(p.path("properties").path("intervalInSeconds").asInt())
+                  .as("Azure's default")
+                  .isEqualTo(5);
+            });
+    assertThat(pool()).containsExactlyInAnyOrder("127.0.110.1", "127.0.110.2");
+    assertThat(fake.get(NSG).path("properties").path("securityRules").toString())
+        .contains(ingress.getIp(), "\"80\"", "\"53\"");
+
+    node("aks-node-3", "127.0.110.3");
+    ClusterIT.eventually().until(() -> pool().contains("127.0.110.3"));
+
+    String metrics = CloudE2e.metrics(running.get(0));
+    assertThat(metrics)
+        .contains(
+            "ferry_provider_cloud_calls_total{operation=\"loadBalancers.put\",provider=\"azure\",result=\"ok\"}");
+
+    admin.services().inNamespace(NS).withName("azure-shop").delete();
+    ClusterIT.eventually().until(() -> get() == null);
+    assertThat(fake.get(LB)).as("Ferry's load balancer goes with its last frontend").isNull();
+    assertThat(fake.all("publicIPAddresses")).isEmpty();
+    assertThat(fake.get(NSG).path("properties").path("securityRules")).isEmpty();
+  }
+}
