@@ -426,7 +426,6 @@ final class AzureProvider implements LoadBalancerProvider {
       lb.withLocation(s.location())
           .withTags(Map.of(TAG_CLUSTER, ref.cluster(), "ferry.dev-cluster", ref.cluster()));
     }
-    lb = strip(lb, ref);
     List<FrontendIpConfigurationInner> frontends =
         new ArrayList<>(list(lb.frontendIpConfigurations()));
     FrontendIpConfigurationInner frontend =
@@ -440,16 +439,12 @@ final class AzureProvider implements LoadBalancerProvider {
                   ? IpAllocationMethod.STATIC
                   : IpAllocationMethod.DYNAMIC);
       plan.requestedIp().ifPresent(frontend::withPrivateIpAddress);
-      // keep the address ARM gave: the same frontend written again keeps it
-      list(current == null ? null : current.frontendIpConfigurations()).stream()
-          .filter(f -> frontend.name().equals(f.name()) && plan.requestedIp().isEmpty())
-          .findFirst()
-          .ifPresent(f -> frontend.withPrivateIpAddress(f.privateIpAddress()));
     } else {
       frontend.withPublicIpAddress((PublicIpAddressInner) new PublicIpAddressInner().withId(pipId));
     }
-    frontends.add(frontend);
-    if (frontends.size() > s.maxFrontends()) {
+    boolean isNew = frontends.stream().noneMatch(f -> frontend.name().equals(f.name()));
+    upsert(frontends, frontend, FrontendIpConfigurationInner::name, AzureProvider::sameFrontend);
+    if (isNew && frontends.size() > s.maxFrontends()) {
       throw new ProviderException.QuotaExceeded(
           "load balancer "
               + name
@@ -462,16 +457,20 @@ final class AzureProvider implements LoadBalancerProvider {
     // the shared pool, holding the plan's nodes (every Service's plan has the same nodes)
     List<BackendAddressPoolInner> pools = new ArrayList<>(list(lb.backendAddressPools()));
     String poolName = AzureNames.pool(ref.cluster());
-    pools.removeIf(p -> poolName.equals(p.name()));
-    pools.add(pool(lbId, poolName, plan.backends()));
+    upsert(
+        pools,
+        pool(lbId, poolName, plan.backends()),
+        BackendAddressPoolInner::name,
+        AzureProvider::samePool);
     List<ProbeInner> probes = new ArrayList<>(list(lb.probes()));
-    probes.removeIf(p -> wish.probe().name().equals(p.name()));
     ProbeInner probe = wish.probe();
     probe.withId(lbId + "/probes/" + probe.name());
-    probes.add(probe);
+    upsert(probes, probe, ProbeInner::name, AzureProvider::sameProbe);
     List<LoadBalancingRuleInner> rules = new ArrayList<>(list(lb.loadBalancingRules()));
+    Set<String> wanted = new HashSet<>();
     for (Listener l : plan.listeners()) {
       String ruleName = AzureNames.rule(ref, l.protocol().name(), l.port());
+      wanted.add(ruleName);
       LoadBalancingRuleInner rule =
           new LoadBalancingRuleInner()
               .withName(ruleName)
@@ -491,8 +490,9 @@ final class AzureProvider implements LoadBalancerProvider {
                       ? LoadDistribution.SOURCE_IP
                       : LoadDistribution.DEFAULT);
       rule.withId(lbId + "/loadBalancingRules/" + ruleName);
-      rules.add(rule);
+      upsert(rules, rule, LoadBalancingRuleInner::name, AzureProvider::sameRule);
     }
+    rules.removeIf(r -> AzureNames.owns(ref, r.name()) && !wanted.contains(r.name()));
     if (rules.size() > s.maxRules()) {
       throw new ProviderException.QuotaExceeded(
           "load balancer " + name + " would exceed its limit of " + s.maxRules() + " rules", null);
@@ -502,6 +502,75 @@ final class AzureProvider implements LoadBalancerProvider {
         .withProbes(probes)
         .withLoadBalancingRules(rules);
     return tidy(lb);
+  }
+
+  /**
+   * Puts {@code wanted} where the part of its name is (kept as ARM has it when it is the same in
+   * every field Ferry sets: ARM adds defaults and back-references of its own), or at the end.
+   */
+  private static <T> void upsert(
+      List<T> parts,
+      T wanted,
+      java.util.function.Function<T, String> name,
+      java.util.function.BiPredicate<T, T> same) {
+    for (int i = 0; i < parts.size(); i++) {
+      if (name.apply(wanted).equals(name.apply(parts.get(i)))) {
+        if (!same.test(parts.get(i), wanted)) {
+          parts.set(i, wanted);
+        }
+        return;
+      }
+    }
+    parts.add(wanted);
+  }
+
+  private static boolean sameId(SubResource a, SubResource b) {
+    String x = a == null ? null : a.id();
+    String y = b == null ? null : b.id();
+    return x == null ? y == null : x.equalsIgnoreCase(y);
+  }
+
+  private static boolean sameFrontend(
+      FrontendIpConfigurationInner have, FrontendIpConfigurationInner want) {
+    if (want.publicIpAddress() != null) {
+      return have.publicIpAddress() != null
+          && want.publicIpAddress().id().equalsIgnoreCase(have.publicIpAddress().id());
+    }
+    return have.subnet() != null
+        && want.subnet().id().equalsIgnoreCase(have.subnet().id())
+        && (want.privateIpAddress() == null
+            || want.privateIpAddress().equals(have.privateIpAddress()));
+  }
+
+  private static boolean samePool(BackendAddressPoolInner have, BackendAddressPoolInner want) {
+    return addresses(have).equals(addresses(want));
+  }
+
+  private static Set<String> addresses(BackendAddressPoolInner pool) {
+    Set<String> out = new TreeSet<>();
+    list(pool.loadBalancerBackendAddresses()).forEach(a -> out.add(a.name() + "=" + a.ipAddress()));
+    return out;
+  }
+
+  private static boolean sameProbe(ProbeInner have, ProbeInner want) {
+    return Objects.equals(have.protocol(), want.protocol())
+        && Objects.equals(have.port(), want.port())
+        && Objects.equals(have.intervalInSeconds(), want.intervalInSeconds())
+        && Objects.equals(have.numberOfProbes(), want.numberOfProbes())
+        && Objects.equals(have.requestPath(), want.requestPath());
+  }
+
+  private static boolean sameRule(LoadBalancingRuleInner have, LoadBalancingRuleInner want) {
+    return sameId(have.frontendIpConfiguration(), want.frontendIpConfiguration())
+        && sameId(have.backendAddressPool(), want.backendAddressPool())
+        && sameId(have.probe(), want.probe())
+        && Objects.equals(have.protocol(), want.protocol())
+        && Objects.equals(have.frontendPort(), want.frontendPort())
+        && Objects.equals(have.backendPort(), want.backendPort())
+        && Objects.equals(have.enableFloatingIp(), want.enableFloatingIp())
+        && Objects.equals(have.idleTimeoutInMinutes(), want.idleTimeoutInMinutes())
+        && Objects.equals(have.disableOutboundSnat(), want.disableOutboundSnat())
+        && Objects.equals(have.loadDistribution(), want.loadDistribution());
   }
 
   private BackendAddressPoolInner pool(String lbId, String name, List<Backend> backends) {
@@ -717,8 +786,11 @@ final class AzureProvider implements LoadBalancerProvider {
             }
             mine[0] = true;
             List<BackendAddressPoolInner> pools = new ArrayList<>(list(lb.backendAddressPools()));
-            pools.removeIf(p -> AzureNames.pool(ref.cluster()).equals(p.name()));
-            pools.add(pool(lbId, AzureNames.pool(ref.cluster()), backends));
+            upsert(
+                pools,
+                pool(lbId, AzureNames.pool(ref.cluster()), backends),
+                BackendAddressPoolInner::name,
+                AzureProvider::samePool);
             return lb.withBackendAddressPools(pools);
           });
       found |= mine[0];

@@ -350,6 +350,12 @@ public final class ArmFake implements AutoCloseable {
         }
       }
     }
+    for (JsonNode p : props.path("probes")) {
+      ObjectNode pp = (ObjectNode) p.path("properties");
+      if (!pp.has("probeThreshold")) {
+        pp.put("probeThreshold", 1);
+      }
+    }
     for (JsonNode f : props.path("frontendIPConfigurations")) {
       JsonNode pip = f.path("properties").path("publicIPAddress").path("id");
       if (!pip.isMissingNode() && get(pip.asText()) == null) {
@@ -371,6 +377,14 @@ public final class ArmFake implements AutoCloseable {
       }
     }
     for (JsonNode rule : props.path("loadBalancingRules")) {
+      // as ARM answers: defaults the client did not send, and the pool also as a list
+      ObjectNode rp = (ObjectNode) rule.path("properties");
+      if (!rp.has("enableTcpReset")) {
+        rp.put("enableTcpReset", false);
+      }
+      if (!rp.has("backendAddressPools") && rp.has("backendAddressPool")) {
+        rp.putArray("backendAddressPools").add(rp.get("backendAddressPool").deepCopy());
+      }
       for (String ref : List.of("frontendIPConfiguration", "backendAddressPool", "probe")) {
         JsonNode target = rule.path("properties").path(ref).path("id");
         if (target.isMissingNode()) {

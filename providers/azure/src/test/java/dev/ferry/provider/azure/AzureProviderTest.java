@@ -161,6 +161,20 @@ class AzureProviderTest {
           .isEqualTo(Map.of("PUT loadbalancers", 1L));
     }
     System.out.println(table);
+    // with 100 Services on the load balancer (and ARM's defaults in what it answers), an unchanged
+    // Service in the middle is written no more than the only one was
+    Map<String, Long> b = fake.calls();
+    provider.ensure(plan(ref(50), currentNodes()));
+    assertThat(writes(b, fake.calls())).as("re-ensure of the 51st of 100 Services").isEmpty();
+  }
+
+  /** The nodes the pool holds now (the churn added some). */
+  private List<Backend> currentNodes() {
+    List<Backend> out = new ArrayList<>(nodes);
+    for (int i = 0; i < 3; i++) {
+      out.add(AzureFixture.node(3 + i));
+    }
+    return out;
   }
 
   /** Creates {@code count} Services with {@code workers} threads; answers the wall time. */
