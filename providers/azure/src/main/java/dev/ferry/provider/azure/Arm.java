@@ -241,6 +241,8 @@ final class Arm {
       if (body != null) {
         request.setHeader(HttpHeaderName.CONTENT_TYPE, "application/json");
         request.setBody(body);
+        // the JDK's client sets the length itself and warns about one given (on every request)
+        request.getHeaders().remove(HttpHeaderName.CONTENT_LENGTH);
       }
       HttpResponseData r;
       try (HttpResponse response = pipeline.sendSync(request, Context.NONE)) {
