@@ -52,6 +52,10 @@ class GcpClusterIT {
 
   @AfterEach
   void cleanUp() {
+    // a failed run leaves its Service: released while its controller still runs, so no other
+    // test's controller takes it up
+    admin.services().inNamespace(NS).withName("gcp-shop").delete();
+    ClusterIT.eventually().until(() -> get() == null);
     running.forEach(ControllerProcess::close);
     nodes.forEach(n -> admin.nodes().withName(n).delete());
     if (fake != null) {
