@@ -62,13 +62,14 @@ public final class NodeChurn {
         provider.updateBackends(plan.apply(i).ref(), List.copyOf(current));
       }
       Map<String, Long> after = requests.get();
-      rows.add(
-          new Row(
-              services,
-              delta(before, after, isMutating),
-              delta(before, after, k -> true).values().stream().mapToLong(Long::longValue).sum()));
+      rows.add(new Row(services, delta(before, after, isMutating), total(before, after)));
     }
     return rows;
+  }
+
+  /** How many requests were made from {@code before} to {@code after}, of every name. */
+  public static long total(Map<String, Long> before, Map<String, Long> after) {
+    return delta(before, after, k -> true).values().stream().mapToLong(Long::longValue).sum();
   }
 
   /** The counts that grew from {@code before} to {@code after}, of the names {@code keep} takes. */

@@ -57,8 +57,8 @@ final class AzureLbWriter {
   private final boolean batching;
   private final Map<String, ConcurrentLinkedQueue<Pending>> queues = new ConcurrentHashMap<>();
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
-  private volatile int writes;
-  private volatile int conflicts;
+  private final java.util.concurrent.atomic.AtomicInteger conflicts =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param batching false writes each change alone (one write per Service, as upstream does): the
@@ -100,13 +100,9 @@ final class AzureLbWriter {
     }
   }
 
-  /** Load-balancer PUTs and DELETEs made so far, and writes refused for a stale ETag. */
-  int writes() {
-    return writes;
-  }
-
+  /** Writes refused for a stale ETag so far (each read and applied again). */
   int conflicts() {
-    return conflicts;
+    return conflicts.get();
   }
 
   private void write(String name, List<Pending> batch) {
@@ -150,7 +146,6 @@ final class AzureLbWriter {
       if (working == null) {
         if (current.isPresent()) {
           store.delete(name);
-          writes++;
         }
         result = Optional.empty();
       } else if (current.isPresent() && same(current.get(), working)) {
@@ -160,10 +155,9 @@ final class AzureLbWriter {
           result =
               Optional.of(
                   store.write(name, working, current.map(LoadBalancerInner::etag).orElse(null)));
-          writes++;
         } catch (ProviderException e) {
           if (Arm.failedWith(e, 412) && attempt < 10) {
-            conflicts++;
+            conflicts.incrementAndGet();
             batch = kept;
             continue; // someone wrote it since the read: read again and apply again
           }

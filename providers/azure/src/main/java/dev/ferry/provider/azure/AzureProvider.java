@@ -392,10 +392,7 @@ final class AzureProvider implements LoadBalancerProvider {
     // ARM lists a resource group's public IPs with the one list call; Ferry names its own, so
     // the list is read only for a requested address that is not Ferry's
     return arm
-        .list(
-            "publicIPAddresses.list",
-            s.network("publicIPAddresses", s.resourceGroup(), "").replaceAll("/$", ""),
-            PublicIpAddressInner::fromJson)
+        .list("publicIPAddresses.list", s.publicIpsCollection(), PublicIpAddressInner::fromJson)
         .stream()
         .filter(
             p -> ip.equals(p.ipAddress()) && (p.tags() == null || !p.tags().containsKey(TAG_UID)))
@@ -817,9 +814,7 @@ final class AzureProvider implements LoadBalancerProvider {
     Set<LoadBalancerRef> out = new HashSet<>();
     for (PublicIpAddressInner pip :
         arm.list(
-            "publicIPAddresses.list",
-            s.network("publicIPAddresses", s.resourceGroup(), "").replaceAll("/$", ""),
-            PublicIpAddressInner::fromJson)) {
+            "publicIPAddresses.list", s.publicIpsCollection(), PublicIpAddressInner::fromJson)) {
       Map<String, String> t = pip.tags() == null ? Map.of() : pip.tags();
       String service = t.getOrDefault(TAG_SERVICE, "");
       if (clusterName.equals(t.get(TAG_CLUSTER))

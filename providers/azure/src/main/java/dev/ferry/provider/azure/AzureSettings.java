@@ -38,6 +38,11 @@ record AzureSettings(
     return network("publicIPAddresses", resourceGroup, name);
   }
 
+  /** The resource group's public IPs, as a collection to list. */
+  String publicIpsCollection() {
+    return network("publicIPAddresses", resourceGroup, "").replaceAll("/$", "");
+  }
+
   String vnetId() {
     return network("virtualNetworks", vnetResourceGroup, vnet);
   }

@@ -18,7 +18,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -283,16 +282,15 @@ public final class ArmFake implements AutoCloseable {
           "Cannot parse the request. Could not find member '" + unknown + "'.");
       return;
     }
-    String original = path.substring(0, path.length()); // keep the caller's casing in ids
     ObjectNode stored = input.deepCopy();
-    stored.put("id", original);
-    stored.put("name", original.substring(original.lastIndexOf('/') + 1));
+    stored.put("id", path);
+    stored.put("name", path.substring(path.lastIndexOf('/') + 1));
     stored.put("etag", "W/\"" + etags.incrementAndGet() + "\"");
     ObjectNode props = stored.withObject("properties");
     props.put("provisioningState", "Succeeded");
     String problem =
         switch (type) {
-          case "loadbalancers" -> loadBalancer(original, stored, existing);
+          case "loadbalancers" -> loadBalancer(path, stored, existing);
           case "publicipaddresses" -> publicIp(stored, existing);
           case "securityrules" -> securityRule(id, stored);
           default -> null;
@@ -532,9 +530,5 @@ public final class ArmFake implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
-  }
-
-  static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }

@@ -87,12 +87,6 @@ class AzureProviderTest {
     return NodeChurn.delta(before, after, AzureProviderTest::isWrite);
   }
 
-  private static long total(Map<String, Long> before, Map<String, Long> after) {
-    return NodeChurn.delta(before, after, k -> true).values().stream()
-        .mapToLong(Long::longValue)
-        .sum();
-  }
-
   private JsonNode loadBalancer(String name) {
     return fake.get(
         "/subscriptions/"
@@ -138,9 +132,9 @@ class AzureProviderTest {
         new StringBuilder(
             String.format(
                 "Azure calls: create %d requests, writes %s%n  unchanged re-ensure %d requests, writes %s",
-                total(before, created),
+                NodeChurn.total(before, created),
                 writes(before, created),
-                total(created, again),
+                NodeChurn.total(created, again),
                 writes(created, again)));
     java.util.concurrent.atomic.AtomicInteger added =
         new java.util.concurrent.atomic.AtomicInteger();

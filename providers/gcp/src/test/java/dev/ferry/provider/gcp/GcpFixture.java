@@ -53,7 +53,7 @@ final class GcpFixture {
         GcpProviderFactory.ENDPOINT, fake.endpoint());
   }
 
-  static GcpProvider provider(ComputeFake fake, String cluster, ProviderContext.Builder context) {
+  static GcpProvider provider(ComputeFake fake, ProviderContext.Builder context) {
     return GcpProviderFactory.create(
         context.settings(settings(fake)).build(), Duration.ofMillis(5), 600_000);
   }

@@ -41,8 +41,7 @@ class GcpProviderConformanceTest extends ProviderConformanceKit {
 
   @Override
   protected LoadBalancerProvider newProvider() {
-    GcpProvider p =
-        GcpFixture.provider(fake, clusterName(), ProviderContext.builder(clusterName()));
+    GcpProvider p = GcpFixture.provider(fake, ProviderContext.builder(clusterName()));
     p.api().observer(cloudCalls::mutated);
     return p;
   }

@@ -44,7 +44,6 @@ class GcpProviderTest {
   private final GcpProvider provider =
       GcpFixture.provider(
           fake,
-          CLUSTER,
           ProviderContext.builder(CLUSTER)
               .metrics(metrics)
               .events((ref, reason, message) -> warnings.add(reason + ": " + message)));
@@ -88,12 +87,6 @@ class GcpProviderTest {
     return NodeChurn.delta(before, after, GcpProviderTest::isMutating);
   }
 
-  private static long total(Map<String, Long> before, Map<String, Long> after) {
-    return NodeChurn.delta(before, after, k -> true).values().stream()
-        .mapToLong(Long::longValue)
-        .sum();
-  }
-
   private <T extends Message> List<T> all(String collection, Class<T> type) {
     return fake.all(collection).stream().map(type::cast).toList();
   }
@@ -134,9 +127,9 @@ class GcpProviderTest {
 
     System.out.printf(
         "GCP calls: create %d requests, mutating %s%n  unchanged re-ensure %d requests, mutating %s%n",
-        total(before, created),
+        NodeChurn.total(before, created),
         mutating(before, created),
-        total(created, again),
+        NodeChurn.total(created, again),
         mutating(created, again));
     assertThat(mutating(before, created))
         .containsEntry("POST instanceGroups", 2L)
