@@ -141,7 +141,8 @@ public final class RunOptions {
         owner);
   }
 
-  static Duration parseDuration(String text, String option) {
+  /** A duration as the options spell it: {@code 500ms}, {@code 15s}, {@code 10m}. */
+  public static Duration parseDuration(String text, String option) {
     String t = text.trim().toLowerCase(java.util.Locale.ROOT);
     try {
       if (t.endsWith("ms")) {

@@ -54,6 +54,11 @@ final class KubeApiServerProcess implements EmbeddedApi {
   }
 
   static KubeApiServerProcess start(Path cache) {
+    return start(cache, java.util.List.of());
+  }
+
+  /** With more kube-apiserver flags ({@code --name=value}), e.g. an audit log. */
+  static KubeApiServerProcess start(Path cache, java.util.List<String> flags) {
     KubeAPIServer server =
         new KubeAPIServer(
             KubeAPIServerConfigBuilder.anAPIServerConfig()
@@ -62,6 +67,7 @@ final class KubeApiServerProcess implements EmbeddedApi {
                 .withApiServerVersion(version())
                 .withUpdateKubeConfig(false)
                 .withStartupTimeout(60_000)
+                .withApiServerFlags(flags)
                 .build());
     server.start();
     return new KubeApiServerProcess(server, server.getKubeConfigYaml(), version());

@@ -37,6 +37,7 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure the local provider's proxy against a direct connection.",
+    subcommands = ScaleBench.class,
     footer = {"", "Example:", "  ferry bench --connections 100 --seconds 5"})
 final class ProxyBenchmark implements Callable<Integer> {
 

@@ -1,0 +1,935 @@
+package dev.ferry.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.controller.RunOptions;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ferry bench scale}: Ferry (and, with {@code --compare upstream}, the upstream service
+ * controller) against a real kube-apiserver and etcd with N simulated Nodes and S Services, each
+ * controller driving a simulated cloud that sleeps a set latency per call and can enforce a real
+ * cloud's token buckets. One controller at a time, each on a fresh API server. A measurement
+ * harness, not a test: it prints figures and asserts nothing; every wait is bounded by {@code
+ * --phase-timeout}.
+ *
+ * <p>What each phase measures: <b>create</b>, the first create to every Service having an address
+ * (and per-Service create-to-address p50/p99); <b>node added</b> and <b>node removed</b>, the Node
+ * write to the last backend call of the cloud; <b>Ready flap</b> and <b>idle</b>, what a controller
+ * does when nothing it serves changed; <b>delete</b>, deleting every Service to the last one gone
+ * (finalizers released). Per phase: cloud calls and throttled calls (from the simulated cloud's
+ * {@code /stats}), the API requests the controller made (from the API server's audit log, by user
+ * agent) and its CPU time; at the end its peak RSS.
+ */
+@Command(
+    name = "scale",
+    mixinStandardHelpOptions = true,
+    description =
+        "Ferry (and the upstream service controller) on a real API server with N Nodes and S"
+            + " Services and a simulated cloud; prints each phase's figures.",
+    footer = {
+      "",
+      "Examples:",
+      "  ferry bench scale --services 20 --nodes 5",
+      "  ferry bench scale --services 1000 --nodes 100 --latency 50ms --workers 5 --compare upstream",
+      "  ferry bench scale --services 200 --nodes 20 --buckets aws --compare upstream"
+    })
+final class ScaleBench implements Callable<Integer> {
+
+  /**
+   * The JVM flags of the controller's image (controller/pom.xml, Jib), with the chart's memory
+   * limit standing in for the container's (the JVM sizes its heap from the cgroup limit).
+   */
+  static final String IMAGE_JVM_FLAGS =
+      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError";
+
+  private static final String NAMESPACE = "bench";
+  private static final String BENCH_AGENT = "ferry-bench";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Option(names = "--services", defaultValue = "20", description = "Services (default: 20).")
+  int services;
+
+  @Option(names = "--nodes", defaultValue = "5", description = "Nodes (default: 5).")
+  int nodes;
+
+  @Option(
+      names = "--latency",
+      defaultValue = "0ms",
+      description = "Simulated latency per cloud call (default: 0ms).")
+  String latency;
+
+  @Option(
+      names = "--workers",
+      defaultValue = "5",
+      description = "Workers of each controller (default: 5).")
+  int workers;
+
+  @Option(
+      names = "--buckets",
+      defaultValue = "none",
+      description = "Cloud token buckets: aws, gce, arm or none (default: none).")
+  String buckets;
+
+  @Option(
+      names = "--compare",
+      description =
+          "upstream: also run the upstream service controller, at its defaults (client QPS 20,"
+              + " burst 30) and with its client rate limit lifted.")
+  String compare;
+
+  @Option(
+      names = "--idle",
+      defaultValue = "10s",
+      description = "Length of the idle phase (default: 10s).")
+  String idle;
+
+  @Option(
+      names = "--phase-timeout",
+      defaultValue = "10m",
+      description = "Longest wait of one phase; a phase that overruns it is reported unfinished.")
+  String phaseTimeout;
+
+  @Option(
+      names = "--jvm-options",
+      defaultValue = IMAGE_JVM_FLAGS,
+      description = "JVM flags of Ferry's process (default: the image's: ${DEFAULT-VALUE}).")
+  String jvmOptions;
+
+  @Option(names = "--out", description = "Also write the figures as JSON to this file.")
+  Path out;
+
+  @Option(names = "--keep", description = "Keep the run directory (logs, audit log).")
+  boolean keep;
+
+  private Duration phaseLimit;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** One controller under test: how to start it and recognise its requests. */
+  record Contender(String name, String userAgentPrefix, List<String> extraArgs) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (services < 1 || nodes < 1 || workers < 1) {
+      System.err.println("--services, --nodes and --workers must be at least 1");
+      return 2;
+    }
+    phaseLimit = RunOptions.parseDuration(phaseTimeout, "--phase-timeout");
+    Duration lat = RunOptions.parseDuration(latency, "--latency");
+    Path cache = kubeBinaries();
+    List<Contender> contenders = new ArrayList<>();
+    contenders.add(new Contender("ferry", "fabric8-kubernetes-client", List.of()));
+    String upstream = null;
+    if (compare != null) {
+      if (!compare.equals("upstream")) {
+        System.err.println("--compare: only 'upstream' is known");
+        return 2;
+      }
+      upstream = build("hack/upstream-controller.sh");
+      contenders.add(
+          new Contender(
+              "upstream",
+              "upstream-service-controller",
+              List.of("--kube-api-qps=20", "--kube-api-burst=30")));
+      contenders.add(
+          new Contender(
+              "upstream-unthrottled",
+              "upstream-service-controller",
+              List.of("--kube-api-qps=100000", "--kube-api-burst=100000")));
+    }
+    System.out.printf(
+        "scale bench: %d Services x %d Nodes, %s per cloud call, %d workers, buckets %s; %s, %d"
+            + " cores, JDK %s%n",
+        services,
+        nodes,
+        latency,
+        workers,
+        buckets,
+        KubeApiServerProcess.cached().isPresent() ? "kube-apiserver + etcd" : "?",
+        Runtime.getRuntime().availableProcessors(),
+        Runtime.version());
+    Map<String, Map<String, Object>> results = new LinkedHashMap<>();
+    for (Contender c : contenders) {
+      System.out.printf("%n== %s ==%n", c.name());
+      results.put(c.name(), runOne(cache, c, upstream, lat));
+    }
+    print(results, lat);
+    if (out != null) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put(
+          "workload",
+          Map.of(
+              "services", services,
+              "nodes", nodes,
+              "latencyMs", lat.toMillis(),
+              "workers", workers,
+              "buckets", buckets));
+      doc.put("controllers", results);
+      Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc));
+      System.out.printf("figures written to %s%n", out);
+    }
+    boolean allDone =
+        results.values().stream().allMatch(r -> Boolean.TRUE.equals(r.get("completed")));
+    return allDone ? 0 : 1;
+  }
+
+  /** The kube binaries' cache, built by hack/kube-binaries.sh when absent. */
+  private static Path kubeBinaries() throws IOException, InterruptedException {
+    if (KubeApiServerProcess.cached().isEmpty()) {
+      build("hack/kube-binaries.sh");
+    }
+    return KubeApiServerProcess.cached()
+        .orElseThrow(() -> new IllegalStateException("hack/kube-binaries.sh built nothing usable"));
+  }
+
+  private static String build(String script) throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder(DemoMain.home().resolve(script).toString())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String outText = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException(script + " failed (exit " + p.exitValue() + ")");
+    }
+    String[] lines = outText.split("\n");
+    return lines[lines.length - 1];
+  }
+
+  private Map<String, Object> runOne(Path cache, Contender c, String upstreamBinary, Duration lat)
+      throws Exception {
+    Path dir = Files.createTempDirectory("ferry-bench-" + c.name() + "-");
+    Path policy = dir.resolve("audit-policy.yaml");
+    Files.writeString(
+        policy,
+        """
+        apiVersion: audit.k8s.io/v1
+        kind: Policy
+        omitStages: ["RequestReceived", "ResponseStarted"]
+        rules:
+        - level: Metadata
+        """);
+    Path audit = dir.resolve("audit.log");
+    Map<String, Object> r = new LinkedHashMap<>();
+    Map<String, Object> phases = new LinkedHashMap<>();
+    r.put("phases", phases);
+    Process controller = null;
+    try (KubeApiServerProcess api =
+            KubeApiServerProcess.start(
+                cache,
+                List.of(
+                    "--audit-policy-file=" + policy,
+                    "--audit-log-path=" + audit,
+                    "--audit-log-format=json"));
+        KubernetesClient client = benchClient(api)) {
+      Path kubeconfig = api.writeKubeconfig(dir.resolve("kubeconfig"));
+      client
+          .namespaces()
+          .resource(
+              new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
+          .create();
+      long t = System.nanoTime();
+      parallel(nodes, i -> () -> client.nodes().resource(node(i)).create());
+      System.out.printf("  %d Nodes created in %.1f s%n", nodes, secs(System.nanoTime() - t));
+
+      int statsPort = freePort();
+      int readyPort = c.name().equals("ferry") ? freePort() : statsPort;
+      List<String> cmd = new ArrayList<>();
+      if (c.name().equals("ferry")) {
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.asList(jvmOptions.trim().split("\\s+")));
+        if (Runtime.version().feature() >= 24) {
+          cmd.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        cmd.addAll(
+            List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.ferry.controller.Main",
+                "run",
+                "--kubeconfig=" + kubeconfig,
+                "--provider=sim",
+                "--plugin-path=" + DemoMain.home().resolve("examples/sim-provider/target/plugin"),
+                "--workers=" + workers,
+                "--no-leader-elect",
+                "--metrics-address=127.0.0.1",
+                "--metrics-port=" + readyPort,
+                "--provider-setting=sim.latency=" + lat.toMillis() + "ms",
+                "--provider-setting=sim.buckets=" + buckets,
+                "--provider-setting=sim.stats-port=" + statsPort));
+      } else {
+        cmd.addAll(
+            List.of(
+                upstreamBinary,
+                "--kubeconfig=" + kubeconfig,
+                "--concurrent-service-syncs=" + workers,
+                "--latency=" + lat.toMillis() + "ms",
+                "--buckets=" + buckets,
+                "--stats-address=127.0.0.1:" + statsPort,
+                "-v=0"));
+        cmd.addAll(c.extraArgs());
+      }
+      Path log = dir.resolve(c.name() + ".log");
+      long started = System.nanoTime();
+      controller =
+          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Process proc = controller;
+      Audit auditLog = new Audit(audit, c.userAgentPrefix());
+      Stats stats = new Stats(statsPort);
+      boolean up = waitFor(() -> !proc.isAlive() || ready(readyPort), Duration.ofSeconds(120));
+      if (!up || !proc.isAlive()) {
+        throw new IllegalStateException(
+            c.name() + " did not become ready; its log: " + log + "\n" + tail(log));
+      }
+      double readySeconds = secs(System.nanoTime() - started);
+      r.put("startToReadySeconds", round(readySeconds));
+      System.out.printf("  process start -> ready: %.2f s%n", readySeconds);
+
+      Watch watch = new Watch(client);
+      Phase phase = new Phase(proc.pid(), stats, auditLog);
+
+      // create
+      phase.begin();
+      long createStart = System.nanoTime();
+      Map<String, Long> createdAt = new ConcurrentHashMap<>();
+      parallel(
+          services,
+          i ->
+              () -> {
+                client.services().inNamespace(NAMESPACE).resource(service(i)).create();
+                return createdAt.put(name(i), System.nanoTime());
+              });
+      boolean created =
+          waitFor(() -> watch.addressed.size() >= services || !proc.isAlive(), phaseLimit);
+      long createEnd = watch.lastAddressed();
+      Map<String, Object> create = phase.end();
+      create.put("completed", created && watch.addressed.size() >= services);
+      create.put("seconds", round(secs(createEnd - createStart)));
+      long[] perService =
+          createdAt.entrySet().stream()
+              .filter(e -> watch.addressed.containsKey(e.getKey()))
+              .mapToLong(e -> watch.addressed.get(e.getKey()) - e.getValue())
+              .sorted()
+              .toArray();
+      if (perService.length > 0) {
+        create.put("p50Seconds", round(secs(perService[perService.length / 2])));
+        create.put(
+            "p99Seconds", round(secs(perService[(int) Math.floor(perService.length * 0.99)])));
+      }
+      create.put("floorSeconds", round(services * (lat.toNanos() / 1e9) / workers));
+      phases.put("create", create);
+      report("create", create);
+
+      // a Node added, then removed: the time to the cloud's last backend call
+      phases.put("nodeAdded", nodeChange("nodeAdded", phase, stats, proc, () -> addNode(client)));
+      phases.put(
+          "nodeRemoved", nodeChange("nodeRemoved", phase, stats, proc, () -> removeNode(client)));
+
+      // a Ready flap on one Node: readiness does not change membership
+      phase.begin();
+      setReady(client, node(0).getMetadata().getName(), false);
+      Thread.sleep(2000);
+      setReady(client, node(0).getMetadata().getName(), true);
+      Thread.sleep(2000);
+      Map<String, Object> flap = phase.end();
+      phases.put("readyFlap", flap);
+      report("readyFlap", flap);
+
+      // idle
+      Duration idleFor = RunOptions.parseDuration(idle, "--idle");
+      phase.begin();
+      Thread.sleep(idleFor.toMillis());
+      Map<String, Object> idlePhase = phase.end();
+      idlePhase.put("seconds", idleFor.toSeconds());
+      phases.put("idle", idlePhase);
+      report("idle", idlePhase);
+
+      // delete every Service: until the last is gone (finalizers released)
+      phase.begin();
+      long deleteStart = System.nanoTime();
+      parallel(
+          services, i -> () -> client.services().inNamespace(NAMESPACE).withName(name(i)).delete());
+      boolean deleted = waitFor(() -> watch.present() == 0 || !proc.isAlive(), phaseLimit);
+      long deleteEnd = watch.lastGone();
+      Map<String, Object> delete = phase.end();
+      delete.put("completed", deleted && watch.present() == 0);
+      delete.put("seconds", round(secs(deleteEnd - deleteStart)));
+      delete.put("floorSeconds", round(services * (lat.toNanos() / 1e9) / workers));
+      phases.put("delete", delete);
+      report("delete", delete);
+
+      r.put("peakRssMiB", round(ProcStats.peakRssKib(proc.pid()) / 1024.0));
+      r.put("cpuSeconds", round(ProcStats.cpuSeconds(proc.pid())));
+      System.out.printf(
+          "  peak RSS %.0f MiB, CPU %.1f s over the run%n",
+          r.get("peakRssMiB"), r.get("cpuSeconds"));
+      r.put(
+          "completed",
+          phases.values().stream()
+              .map(p -> ((Map<?, ?>) p).get("completed"))
+              .noneMatch(Boolean.FALSE::equals));
+      watch.close();
+      return r;
+    } finally {
+      if (controller != null) {
+        controller.destroy();
+        if (!controller.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          controller.destroyForcibly();
+        }
+      }
+      if (keep) {
+        System.out.printf("  run directory kept: %s%n", dir);
+      } else {
+        deleteTree(dir);
+      }
+    }
+  }
+
+  private Map<String, Object> nodeChange(
+      String name, Phase phase, Stats stats, Process proc, Callable<Object> change)
+      throws Exception {
+    phase.begin();
+    long before = stats.kind("backends");
+    long at = System.currentTimeMillis();
+    change.call();
+    boolean done =
+        waitFor(() -> stats.kind("backends") >= before + services || !proc.isAlive(), phaseLimit);
+    Thread.sleep(500); // calls that would follow the expected ones
+    Map<String, Object> m = phase.end();
+    long last = stats.lastByKind("backends");
+    m.put("completed", done);
+    m.put("secondsToLastCall", round(Math.max(0, last - at) / 1000.0));
+    m.put(
+        "floorSeconds",
+        round(
+            services * (RunOptions.parseDuration(latency, "--latency").toNanos() / 1e9) / workers));
+    report(name, m);
+    return m;
+  }
+
+  private void report(String name, Map<String, Object> m) {
+    System.out.printf("  %-12s %s%n", name, m);
+  }
+
+  private static KubernetesClient benchClient(KubeApiServerProcess api) {
+    Config base = api.client().getConfiguration();
+    Config config = new ConfigBuilder(base).withUserAgent(BENCH_AGENT).build();
+    return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  private static String name(int i) {
+    return String.format(Locale.ROOT, "svc-%05d", i);
+  }
+
+  static Node node(int i) {
+    String name = String.format(Locale.ROOT, "node-%05d", i);
+    return new NodeBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .addToLabels("kubernetes.io/hostname", name)
+        .addToLabels("topology.kubernetes.io/zone", "zone-" + (char) ('a' + i % 3))
+        .endMetadata()
+        .withNewSpec()
+        .withProviderID("sim://" + name)
+        .endSpec()
+        .withNewStatus()
+        .addNewAddress()
+        .withType("InternalIP")
+        .withAddress("10.1." + (i / 250) % 250 + "." + (i % 250 + 1))
+        .endAddress()
+        .addNewCondition()
+        .withType("Ready")
+        .withStatus("True")
+        .withReason("KubeletReady")
+        .endCondition()
+        .endStatus()
+        .build();
+  }
+
+  private Object addNode(KubernetesClient client) {
+    return client.nodes().resource(node(nodes)).create();
+  }
+
+  private Object removeNode(KubernetesClient client) {
+    return client.nodes().withName(node(nodes).getMetadata().getName()).delete();
+  }
+
+  private static void setReady(KubernetesClient client, String node, boolean ready) {
+    client
+        .nodes()
+        .withName(node)
+        .subresource("status")
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\""
+                + (ready ? "True" : "False")
+                + "\",\"reason\":\""
+                + (ready ? "KubeletReady" : "KubeletNotReady")
+                + "\"}]}}");
+  }
+
+  private static Service service(int i) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name(i))
+        .withNamespace(NAMESPACE)
+        .endMetadata()
+        .withNewSpec()
+        .withType("LoadBalancer")
+        .addToSelector("app", name(i))
+        .addNewPort()
+        .withName("http")
+        .withProtocol("TCP")
+        .withPort(80)
+        .withNewTargetPort(8080)
+        .endPort()
+        .endSpec()
+        .build();
+  }
+
+  /** Runs {@code count} tasks on 16 threads at most; the first failure is thrown. */
+  private static void parallel(int count, IntFunction<Callable<Object>> task) throws Exception {
+    Semaphore gate = new Semaphore(16);
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Object>> all = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        Callable<Object> t = task.apply(i);
+        gate.acquire();
+        all.add(
+            pool.submit(
+                () -> {
+                  try {
+                    return t.call();
+                  } finally {
+                    gate.release();
+                  }
+                }));
+      }
+      for (Future<Object> f : all) {
+        f.get();
+      }
+    }
+  }
+
+  private boolean ready(int port) {
+    try {
+      return http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                      .timeout(Duration.ofSeconds(2))
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static boolean waitFor(BooleanSupplier condition, Duration limit)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      Thread.sleep(20);
+    }
+    return condition.getAsBoolean();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static double secs(long nanos) {
+    return nanos / 1e9;
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      return "(no log)";
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory; left behind is harmless
+    }
+  }
+
+  /** The figures side by side, with upstream-without-limit ÷ Ferry for the times. */
+  private void print(Map<String, Map<String, Object>> results, Duration lat) {
+    List<String> names = new ArrayList<>(results.keySet());
+    List<String[]> rows = new ArrayList<>();
+    rows.add(row("start -> ready (s)", results, names, r -> r.get("startToReadySeconds")));
+    for (String[] p :
+        new String[][] {
+          {"create", "seconds", "create: all addressed (s)"},
+          {"create", "p50Seconds", "create: per Service p50 (s)"},
+          {"create", "p99Seconds", "create: per Service p99 (s)"},
+          {"nodeAdded", "secondsToLastCall", "node added -> last call (s)"},
+          {"nodeRemoved", "secondsToLastCall", "node removed -> last call (s)"},
+          {"delete", "seconds", "delete: all gone (s)"},
+          {"create", "cloudCalls", "create: cloud calls"},
+          {"create", "throttledCalls", "create: throttled calls"},
+          {"create", "apiWrites", "create: API writes"},
+          {"create", "apiRequests", "create: API requests"},
+          {"nodeAdded", "cloudCalls", "node added: cloud calls"},
+          {"nodeAdded", "throttledCalls", "node added: throttled"},
+          {"nodeAdded", "apiWrites", "node added: API writes"},
+          {"readyFlap", "cloudCalls", "Ready flap: cloud calls"},
+          {"readyFlap", "apiWrites", "Ready flap: API writes"},
+          {"idle", "cloudCalls", "idle: cloud calls"},
+          {"idle", "apiWrites", "idle: API writes"},
+          {"delete", "cloudCalls", "delete: cloud calls"},
+          {"delete", "throttledCalls", "delete: throttled calls"},
+          {"delete", "apiWrites", "delete: API writes"},
+          {"create", "cpuSeconds", "create: CPU (s)"},
+          {"nodeAdded", "cpuSeconds", "node added: CPU (s)"},
+        }) {
+      rows.add(
+          row(
+              p[2],
+              results,
+              names,
+              r -> {
+                Object phase = ((Map<?, ?>) r.get("phases")).get(p[0]);
+                return phase == null ? null : ((Map<?, ?>) phase).get(p[1]);
+              }));
+    }
+    rows.add(row("peak RSS (MiB)", results, names, r -> r.get("peakRssMiB")));
+    rows.add(row("CPU over the run (s)", results, names, r -> r.get("cpuSeconds")));
+    System.out.printf(
+        "%n%d Services x %d Nodes, %d ms per cloud call, %d workers, buckets %s%n",
+        services, nodes, lat.toMillis(), workers, buckets);
+    List<String> header = new ArrayList<>(List.of(""));
+    header.addAll(names);
+    if (names.contains("upstream-unthrottled")) {
+      header.add("upstream-unthrottled / ferry");
+    }
+    StringBuilder sb = new StringBuilder("| " + String.join(" | ", header) + " |\n|");
+    sb.append("---|".repeat(header.size())).append('\n');
+    for (String[] row : rows) {
+      sb.append("| ").append(String.join(" | ", row)).append(" |\n");
+    }
+    System.out.print(sb);
+  }
+
+  private static String[] row(
+      String label,
+      Map<String, Map<String, Object>> results,
+      List<String> names,
+      java.util.function.Function<Map<String, Object>, Object> value) {
+    List<String> cells = new ArrayList<>(List.of(label));
+    for (String n : names) {
+      Object v = value.apply(results.get(n));
+      cells.add(v == null ? "-" : String.valueOf(v));
+    }
+    if (names.contains("upstream-unthrottled")) {
+      Object f = value.apply(results.get("ferry"));
+      Object u = value.apply(results.get("upstream-unthrottled"));
+      if (f instanceof Number fn && u instanceof Number un && fn.doubleValue() > 0) {
+        cells.add(String.format(Locale.ROOT, "%.2f", un.doubleValue() / fn.doubleValue()));
+      } else {
+        cells.add("-");
+      }
+    }
+    return cells.toArray(String[]::new);
+  }
+
+  /** What a phase cost: cloud calls, throttled calls, the controller's API requests, its CPU. */
+  private static final class Phase {
+    private final long pid;
+    private final Stats stats;
+    private final Audit audit;
+    private JsonNode startStats;
+    private double startCpu;
+
+    Phase(long pid, Stats stats, Audit audit) {
+      this.pid = pid;
+      this.stats = stats;
+      this.audit = audit;
+    }
+
+    void begin() throws IOException, InterruptedException {
+      audit.drain(); // requests so far belong to earlier phases
+      startStats = stats.read();
+      startCpu = ProcStats.cpuSeconds(pid);
+    }
+
+    Map<String, Object> end() throws IOException, InterruptedException {
+      Thread.sleep(300); // the audit log is written as each request completes
+      JsonNode now = stats.read();
+      Audit.Counts api = audit.drain();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("cloudCalls", Stats.sum(now, "kinds") - Stats.sum(startStats, "kinds"));
+      m.put("throttledCalls", Stats.sum(now, "throttled") - Stats.sum(startStats, "throttled"));
+      m.put("cloudCallsByMethod", Stats.diff(now, startStats, "calls"));
+      m.put("apiRequests", api.requests());
+      m.put("apiWrites", api.writes());
+      m.put("apiWritesByResource", api.writesByResource());
+      m.put("cpuSeconds", round(ProcStats.cpuSeconds(pid) - startCpu));
+      return m;
+    }
+  }
+
+  /** The simulated cloud's {@code /stats}. */
+  private final class Stats {
+    private final int port;
+
+    Stats(int port) {
+      this.port = port;
+    }
+
+    JsonNode read() throws IOException, InterruptedException {
+      String body =
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/stats"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      return JSON.readTree(body);
+    }
+
+    long kind(String kind) {
+      try {
+        return read().path("kinds").path(kind).asLong(0);
+      } catch (IOException e) {
+        return -1;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return -1;
+      }
+    }
+
+    long lastByKind(String kind) {
+      try {
+        return read().path("lastByKind").path(kind).asLong(0);
+      } catch (IOException | InterruptedException e) {
+        return 0;
+      }
+    }
+
+    static long sum(JsonNode stats, String field) {
+      long n = 0;
+      for (JsonNode v : stats.path(field)) {
+        n += v.asLong();
+      }
+      return n;
+    }
+
+    static Map<String, Long> diff(JsonNode now, JsonNode before, String field) {
+      Map<String, Long> d = new java.util.TreeMap<>();
+      now.path(field)
+          .fields()
+          .forEachRemaining(
+              e -> {
+                long delta = e.getValue().asLong() - before.path(field).path(e.getKey()).asLong(0);
+                if (delta != 0) {
+                  d.put(e.getKey(), delta);
+                }
+              });
+      return d;
+    }
+  }
+
+  /** The API server's audit log, read on from where the last read stopped. */
+  private static final class Audit {
+    record Counts(long requests, long writes, Map<String, Long> writesByResource) {}
+
+    private final Path file;
+    private final String agentPrefix;
+    private long offset;
+
+    Audit(Path file, String agentPrefix) {
+      this.file = file;
+      this.agentPrefix = agentPrefix;
+    }
+
+    Counts drain() throws IOException {
+      if (!Files.exists(file)) {
+        return new Counts(0, 0, Map.of());
+      }
+      long requests = 0;
+      long writes = 0;
+      Map<String, Long> byResource = new java.util.TreeMap<>();
+      try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+        f.seek(offset);
+        byte[] rest = new byte[(int) (f.length() - offset)];
+        f.readFully(rest);
+        int end = rest.length;
+        while (end > 0 && rest[end - 1] != '\n') {
+          end--; // a line still being written: read it next time
+        }
+        offset += end;
+        for (String line : new String(rest, 0, end, StandardCharsets.UTF_8).split("\n")) {
+          if (line.isBlank()) {
+            continue;
+          }
+          JsonNode e = JSON.readTree(line);
+          if (!e.path("userAgent").asText("").startsWith(agentPrefix)) {
+            continue;
+          }
+          requests++;
+          String verb = e.path("verb").asText();
+          if (List.of("create", "update", "patch", "delete", "deletecollection").contains(verb)) {
+            writes++;
+            JsonNode ref = e.path("objectRef");
+            String resource =
+                ref.path("resource").asText("?")
+                    + (ref.hasNonNull("subresource") ? "/" + ref.path("subresource").asText() : "");
+            byResource.merge(verb + " " + resource, 1L, Long::sum);
+          }
+        }
+      }
+      return new Counts(requests, writes, byResource);
+    }
+  }
+
+  /** When each Service first showed an address, and when the last one went away. */
+  private static final class Watch implements AutoCloseable {
+    final Map<String, Long> addressed = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> present = new ConcurrentHashMap<>();
+    private volatile long lastAddressed;
+    private volatile long lastGone;
+    private final SharedIndexInformer<Service> informer;
+
+    Watch(KubernetesClient client) {
+      informer =
+          client
+              .services()
+              .inNamespace(NAMESPACE)
+              .inform(
+                  new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(Service s) {
+                      present.put(s.getMetadata().getName(), true);
+                      seen(s);
+                    }
+
+                    @Override
+                    public void onUpdate(Service old, Service s) {
+                      seen(s);
+                    }
+
+                    @Override
+                    public void onDelete(Service s, boolean unknown) {
+                      present.remove(s.getMetadata().getName());
+                      lastGone = System.nanoTime();
+                    }
+                  });
+    }
+
+    private void seen(Service s) {
+      if (s.getStatus() != null
+          && s.getStatus().getLoadBalancer() != null
+          && s.getStatus().getLoadBalancer().getIngress() != null
+          && !s.getStatus().getLoadBalancer().getIngress().isEmpty()) {
+        long now = System.nanoTime();
+        if (addressed.putIfAbsent(s.getMetadata().getName(), now) == null) {
+          lastAddressed = now;
+        }
+      }
+    }
+
+    int present() {
+      return present.size();
+    }
+
+    long lastAddressed() {
+      return lastAddressed;
+    }
+
+    long lastGone() {
+      return lastGone;
+    }
+
+    @Override
+    public void close() {
+      informer.close();
+    }
+  }
+
+  /** A process's CPU time and peak RSS, from /proc. */
+  static final class ProcStats {
+    private ProcStats() {}
+
+    static double cpuSeconds(long pid) {
+      try {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // fields 14 and 15 (utime, stime) are the 12th and 13th after the command name
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+      } catch (IOException | RuntimeException e) {
+        return 0;
+      }
+    }
+
+    static long peakRssKib(long pid) {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+          if (line.startsWith("VmHWM:")) {
+            return Long.parseLong(line.replaceAll("[^0-9]", ""));
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // gone
+      }
+      return 0;
+    }
+  }
+}
