@@ -70,7 +70,7 @@ public record ControllerSettings(
         true,
         PortRange.DEFAULT,
         2,
-        Duration.ofSeconds(1),
+        Duration.ZERO,
         DEFAULT_PROVIDER_TIMEOUT,
         DEFAULT_RESYNC_PERIOD,
         "default/ferry-controller");

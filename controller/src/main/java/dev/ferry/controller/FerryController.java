@@ -1,6 +1,5 @@
 package dev.ferry.controller;
 
-import dev.ferry.spi.Backend;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
@@ -54,6 +53,14 @@ public final class FerryController implements AutoCloseable {
   private final ServiceReconciler reconciler;
   private final WorkQueue queue;
   private final GuardedProvider provider;
+  private final ServiceEvents events;
+  // the eligible nodes, recomputed only after a Node event (not in every reconcile)
+  private final java.util.concurrent.atomic.AtomicLong nodeEvents =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicReference<EligibleSnapshot> eligible = new AtomicReference<>();
+
+  private record EligibleSnapshot(long version, NodeEligibility.Eligible nodes) {}
+
   private final AtomicReference<NodeEligibility.Eligible> lastBackends = new AtomicReference<>();
   private final AtomicBoolean nodeSyncPending = new AtomicBoolean();
   private final ScheduledExecutorService timer =
@@ -105,6 +112,7 @@ public final class FerryController implements AutoCloseable {
       ServiceEvents events) {
     this.client = Objects.requireNonNull(client);
     this.settings = Objects.requireNonNull(settings);
+    this.events = Objects.requireNonNull(events);
     Objects.requireNonNull(registry);
     this.provider = new GuardedProvider(provider, registry, settings.providerTimeout());
     this.classifier =
@@ -182,8 +190,9 @@ public final class FerryController implements AutoCloseable {
    * leadership). Keys are queued from now on, and handled once workers run.
    */
   public void startCaches() {
-    serviceInformer = client.services().inAnyNamespace().runnableInformer(0);
-    nodeInformer = client.nodes().runnableInformer(0);
+    serviceInformer =
+        client.services().inAnyNamespace().runnableInformer(0).itemStore(SlimStores.services());
+    nodeInformer = client.nodes().runnableInformer(0).itemStore(SlimStores.nodes());
     serviceInformer.addEventHandler(new ServiceHandler());
     nodeInformer.addEventHandler(new NodeHandler());
     CompletableFuture.allOf(
@@ -359,7 +368,17 @@ public final class FerryController implements AutoCloseable {
   }
 
   private NodeEligibility.Eligible eligibleBackends() {
-    return NodeEligibility.Eligible.of(nodeInformer.getStore().list());
+    long version = nodeEvents.get();
+    EligibleSnapshot cached = eligible.get();
+    if (cached != null && cached.version() == version) {
+      return cached.nodes();
+    }
+    NodeEligibility.Eligible now = NodeEligibility.Eligible.of(nodeInformer.getStore().list());
+    // kept only if no Node event came meanwhile (else the next caller computes it again)
+    eligible.accumulateAndGet(
+        new EligibleSnapshot(version, now),
+        (old, mine) -> old == null || old.version() < mine.version() ? mine : old);
+    return now;
   }
 
   /**
@@ -440,9 +459,7 @@ public final class FerryController implements AutoCloseable {
           // only labels changed: only Services that pick their nodes by label can be affected
           boolean labelsOnly = before != null && now.backends().equals(before.backends());
           if (!labelsOnly) {
-            log.info(
-                "eligible nodes changed: {}",
-                now.backends().stream().map(Backend::nodeName).toList());
+            logChange(before, now);
           }
           serviceInformer.getStore().list().stream()
               .filter(classifier::isRelevant)
@@ -452,6 +469,29 @@ public final class FerryController implements AutoCloseable {
         },
         settings.nodeSyncDelay().toMillis(),
         TimeUnit.MILLISECONDS);
+  }
+
+  /** One line per change: the count and the names that came and went (ten of each at most). */
+  private static void logChange(NodeEligibility.Eligible before, NodeEligibility.Eligible now) {
+    Set<String> was = new HashSet<>();
+    if (before != null) {
+      before.backends().forEach(b -> was.add(b.nodeName()));
+    }
+    Set<String> is = new HashSet<>();
+    now.backends().forEach(b -> is.add(b.nodeName()));
+    List<String> added = is.stream().filter(n -> !was.contains(n)).sorted().toList();
+    List<String> removed = was.stream().filter(n -> !is.contains(n)).sorted().toList();
+    log.info(
+        "eligible nodes changed: {} now; added {}; removed {}",
+        is.size(),
+        firstTen(added),
+        firstTen(removed));
+  }
+
+  private static String firstTen(List<String> names) {
+    return names.size() <= 10
+        ? names.toString()
+        : names.subList(0, 10) + " and " + (names.size() - 10) + " more";
   }
 
   private final class ServiceHandler implements ResourceEventHandler<Service> {
@@ -494,11 +534,13 @@ public final class FerryController implements AutoCloseable {
   private final class NodeHandler implements ResourceEventHandler<Node> {
     @Override
     public void onAdd(Node node) {
+      nodeEvents.incrementAndGet();
       nodesChanged();
     }
 
     @Override
     public void onUpdate(Node old, Node node) {
+      nodeEvents.incrementAndGet();
       if (NodeEligibility.isEligible(old) != NodeEligibility.isEligible(node)
           || !NodeEligibility.toBackend(old).equals(NodeEligibility.toBackend(node))
           || !Objects.equals(old.getMetadata().getLabels(), node.getMetadata().getLabels())) {
@@ -508,6 +550,7 @@ public final class FerryController implements AutoCloseable {
 
     @Override
     public void onDelete(Node node, boolean finalStateUnknown) {
+      nodeEvents.incrementAndGet();
       nodesChanged();
     }
   }
@@ -525,6 +568,7 @@ public final class FerryController implements AutoCloseable {
     if (nodeInformer != null) {
       nodeInformer.close();
     }
+    events.close();
     provider.close();
   }
 }

@@ -135,7 +135,7 @@ public final class RunOptions {
         handleDefaultClass,
         PortRange.parse(nodePortRange),
         workers,
-        Duration.ofSeconds(1),
+        Duration.ZERO, // node changes: at once; those that come while a sync is pending join it
         parseDuration(providerTimeout, "--provider-timeout"),
         parseDuration(resyncPeriod, "--resync-period"),
         owner);

@@ -14,11 +14,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records Kubernetes Events on Services with the upstream reasons. A repeat of the same event on
- * the same Service bumps the count of the one already recorded instead of creating another, as
- * client-go's recorder does. Failing to record an event is logged, never fatal.
+ * Records Kubernetes Events on Services with the upstream reasons, off the caller's thread: {@link
+ * #normal} and {@link #warning} only queue the event, and one writer thread sends them in order (as
+ * client-go's broadcaster does), so a reconcile never waits on an Event write. A repeat of the same
+ * event on the same Service bumps the count of the one already recorded instead of creating
+ * another, as client-go's recorder does. When more than {@value #QUEUED} wait, new ones are dropped
+ * and counted in the log; failing to record an event is logged, never fatal.
  */
-class ServiceEvents {
+class ServiceEvents implements AutoCloseable {
 
   static final String ENSURING = "EnsuringLoadBalancer";
   static final String ENSURED = "EnsuredLoadBalancer";
@@ -31,6 +34,7 @@ class ServiceEvents {
 
   private static final Logger log = LoggerFactory.getLogger(ServiceEvents.class);
   private static final int REMEMBERED = 4096;
+  static final int QUEUED = 8192;
 
   private final KubernetesClient client;
   private final String component;
@@ -44,13 +48,32 @@ class ServiceEvents {
 
   private record Recorded(String name, int count) {}
 
+  private final java.util.concurrent.ThreadPoolExecutor writer =
+      new java.util.concurrent.ThreadPoolExecutor(
+          1,
+          1,
+          0,
+          java.util.concurrent.TimeUnit.SECONDS,
+          new java.util.concurrent.LinkedBlockingQueue<>(QUEUED),
+          Thread.ofPlatform().name("ferry-events").daemon().factory(),
+          (task, pool) -> dropped());
+  private final java.util.concurrent.atomic.AtomicLong droppedCount =
+      new java.util.concurrent.atomic.AtomicLong();
+
   ServiceEvents(KubernetesClient client, String component) {
     this.client = client;
     this.component = component;
   }
 
+  private void dropped() {
+    long n = droppedCount.incrementAndGet();
+    if (Long.bitCount(n) == 1) { // 1st, 2nd, 4th, 8th ... : a flood is logged, not amplified
+      log.warn("{} events dropped: more than {} waiting to be written", n, QUEUED);
+    }
+  }
+
   void normal(Service service, String reason, String message) {
-    record(service, "Normal", reason, message);
+    queue(service, "Normal", reason, message);
   }
 
   /** A warning a provider reports about {@code ref}'s load balancer. */
@@ -69,7 +92,47 @@ class ServiceEvents {
 
   void warning(Service service, String reason, String message) {
     log.warn("{}: {}", reason, message);
-    record(service, "Warning", reason, message);
+    queue(service, "Warning", reason, message);
+  }
+
+  private void queue(Service service, String type, String reason, String message) {
+    // only what the event needs, copied now: the Service object may change after this returns
+    Service subject =
+        new io.fabric8.kubernetes.api.model.ServiceBuilder()
+            .withNewMetadata()
+            .withNamespace(service.getMetadata().getNamespace())
+            .withName(service.getMetadata().getName())
+            .withUid(service.getMetadata().getUid())
+            .withResourceVersion(service.getMetadata().getResourceVersion())
+            .endMetadata()
+            .build();
+    if (!writer.isShutdown()) {
+      writer.execute(() -> record(subject, type, reason, message));
+    }
+  }
+
+  /** Waits up to {@code limit} for the events queued so far to be written (tests, shutdown). */
+  boolean flush(java.time.Duration limit) {
+    try {
+      return writer
+              .submit(() -> {})
+              .get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          == null;
+    } catch (java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException
+        | java.util.concurrent.RejectedExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Writes what is queued (for up to 2 s), then stops. */
+  @Override
+  public void close() {
+    flush(java.time.Duration.ofSeconds(2));
+    writer.shutdownNow();
   }
 
   private void record(Service service, String type, String reason, String message) {
@@ -87,7 +150,13 @@ class ServiceEvents {
             .v1()
             .events()
             .inNamespace(namespace)
-            .withName(previous.name())
+            .resource( // names the Event: no GET before the patch
+                new EventBuilder()
+                    .withNewMetadata()
+                    .withName(previous.name())
+                    .withNamespace(namespace)
+                    .endMetadata()
+                    .build())
             .patch(
                 io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
                     io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),

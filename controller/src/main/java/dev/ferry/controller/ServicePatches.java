@@ -59,7 +59,7 @@ final class ServicePatches {
     return client
         .services()
         .inNamespace(service.getMetadata().getNamespace())
-        .withName(service.getMetadata().getName())
+        .resource(service) // names the object: no GET before the patch (withName would GET)
         .patch(JSON, Serialization.asJson(all));
   }
 

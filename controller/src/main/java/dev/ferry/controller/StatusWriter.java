@@ -130,7 +130,7 @@ final class StatusWriter {
           client
               .services()
               .inNamespace(service.getMetadata().getNamespace())
-              .withName(service.getMetadata().getName())
+              .resource(service) // names the object: no GET before the patch
               .subresource("status")
               .patch(JSON, Serialization.asJson(patch));
       return new Written(Outcome.DONE, stored);

@@ -224,7 +224,15 @@ class ControllerComponentTest {
         .until(() -> backendNames("web"), names -> names.equals(List.of("node-2", "node-3")));
     assertThat(provider.calls("ensure")).hasSize(1);
     assertThat(provider.calls("updateBackends")).hasSize(2);
-    eventually().until(() -> reasons("web").contains("UpdatedLoadBalancer"));
+    // one Event per Service for every node change, its count bumped (not one Event per change)
+    eventually()
+        .until(
+            () ->
+                events("web").stream()
+                    .filter(e -> "UpdatedLoadBalancer".equals(e.getReason()))
+                    .map(e -> e.getCount() + " " + e.getMessage())
+                    .toList(),
+            l -> l.equals(List.of("2 Updated load balancer with new hosts")));
   }
 
   @Test

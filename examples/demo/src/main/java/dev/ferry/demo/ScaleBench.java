@@ -80,9 +80,11 @@ final class ScaleBench implements Callable<Integer> {
    * limit standing in for the container's (the JVM sizes its heap from the cgroup limit).
    */
   static final String IMAGE_JVM_FLAGS =
-      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError";
+      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+          + " -XX:+ExitOnOutOfMemoryError";
 
   private static final String NAMESPACE = "bench";
+  private static final String NODE_PORTS = "20000-59999";
   private static final String BENCH_AGENT = "ferry-bench";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -257,6 +259,8 @@ final class ScaleBench implements Callable<Integer> {
             KubeApiServerProcess.start(
                 cache,
                 List.of(
+                    // room for 10,000s of Services' NodePorts (ClusterIPs: a ServiceCIDR below)
+                    "--service-node-port-range=" + NODE_PORTS,
                     "--audit-policy-file=" + policy,
                     "--audit-log-path=" + audit,
                     "--audit-log-format=json"));
@@ -267,6 +271,7 @@ final class ScaleBench implements Callable<Integer> {
           .resource(
               new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build())
           .create();
+      serviceCidr(client);
       long t = System.nanoTime();
       parallel(nodes, i -> () -> client.nodes().resource(node(i)).create());
       System.out.printf("  %d Nodes created in %.1f s%n", nodes, secs(System.nanoTime() - t));
@@ -290,6 +295,7 @@ final class ScaleBench implements Callable<Integer> {
                 "--provider=sim",
                 "--plugin-path=" + DemoMain.home().resolve("examples/sim-provider/target/plugin"),
                 "--workers=" + workers,
+                "--node-port-range=" + NODE_PORTS,
                 "--no-leader-elect",
                 "--metrics-address=127.0.0.1",
                 "--metrics-port=" + readyPort,
@@ -424,6 +430,35 @@ final class ScaleBench implements Callable<Integer> {
     }
   }
 
+  /**
+   * kube-api-test gives the API server a /24 of ClusterIPs; a ServiceCIDR (GA since 1.33) adds a
+   * /12, so 10,000s of Services fit.
+   */
+  private static void serviceCidr(KubernetesClient client) {
+    client
+        .resource(
+            """
+            apiVersion: networking.k8s.io/v1
+            kind: ServiceCIDR
+            metadata:
+              name: ferry-bench
+            spec:
+              cidrs: ["10.96.0.0/12"]
+            """)
+        .create();
+    // its Ready condition is kube-controller-manager's to set, and there is none here
+    client
+        .genericKubernetesResources("networking.k8s.io/v1", "ServiceCIDR")
+        .withName("ferry-bench")
+        .subresource("status")
+        .patch(
+            PatchContext.of(PatchType.JSON_MERGE),
+            "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
+                + "\"reason\":\"Bench\",\"message\":\"\",\"lastTransitionTime\":\""
+                + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                + "\"}]}}");
+  }
+
   private Map<String, Object> nodeChange(
       String name, Phase phase, Stats stats, Process proc, Callable<Object> change)
       throws Exception {
@@ -452,7 +487,9 @@ final class ScaleBench implements Callable<Integer> {
 
   private static KubernetesClient benchClient(KubeApiServerProcess api) {
     Config base = api.client().getConfiguration();
-    Config config = new ConfigBuilder(base).withUserAgent(BENCH_AGENT).build();
+    // a refused write fails the run at once instead of being retried for minutes
+    Config config =
+        new ConfigBuilder(base).withUserAgent(BENCH_AGENT).withRequestRetryBackoffLimit(1).build();
     return new KubernetesClientBuilder().withConfig(config).build();
   }
 

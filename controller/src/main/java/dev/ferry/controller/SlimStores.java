@@ -1,0 +1,68 @@
+package dev.ferry.controller;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+
+/**
+ * Informer stores that keep only what the controller reads, so memory follows the cluster's size
+ * and not its objects' bulk. A Node keeps its name, labels, deletion mark, providerID, taints and
+ * addresses (what decides eligibility and makes a backend); its images, conditions, capacity and
+ * annotations, often most of a real Node, are dropped. A Service keeps everything but its
+ * managedFields (Ferry's patches write whole annotation maps, so its annotations stay whole).
+ */
+final class SlimStores {
+
+  private SlimStores() {}
+
+  static ItemStore<Node> nodes() {
+    return new BasicItemStore<>(Cache::metaNamespaceKeyFunc) {
+      @Override
+      public Node put(String key, Node node) {
+        return super.put(key, slim(node));
+      }
+    };
+  }
+
+  static ItemStore<Service> services() {
+    return new BasicItemStore<>(Cache::metaNamespaceKeyFunc) {
+      @Override
+      public Service put(String key, Service service) {
+        return super.put(key, slim(service));
+      }
+    };
+  }
+
+  /** A copy of {@code node} with only what {@link NodeEligibility} reads. */
+  static Node slim(Node node) {
+    var m = node.getMetadata();
+    NodeBuilder b =
+        new NodeBuilder()
+            .withNewMetadata()
+            .withName(m.getName())
+            .withUid(m.getUid())
+            .withResourceVersion(m.getResourceVersion())
+            .withLabels(m.getLabels())
+            .withDeletionTimestamp(m.getDeletionTimestamp())
+            .endMetadata();
+    if (node.getSpec() != null) {
+      b.withNewSpec()
+          .withProviderID(node.getSpec().getProviderID())
+          .withTaints(node.getSpec().getTaints())
+          .endSpec();
+    }
+    if (node.getStatus() != null) {
+      b.withNewStatus().withAddresses(node.getStatus().getAddresses()).endStatus();
+    }
+    return b.build();
+  }
+
+  /** {@code service} without its managedFields (changed in place: the informer's own copy). */
+  static Service slim(Service service) {
+    service.getMetadata().setManagedFields(null);
+    return service;
+  }
+}

@@ -1,0 +1,101 @@
+package dev.ferry.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The smoke run of {@code ferry bench scale} CI makes so the benchmark cannot rot: 20 Services on 5
+ * Nodes, Ferry and the upstream service controller (both of its settings), each on a fresh real
+ * kube-apiserver, from the launcher's class path. It checks what must hold whatever the machine's
+ * speed: every phase finishes, one cloud call per Service and phase, nothing throttled, and nothing
+ * done when nothing changed. Times are printed, never asserted.
+ */
+class ScaleBenchIT {
+
+  @Test
+  @DisplayName("ferry bench scale --services 20 --nodes 5 --compare upstream: every phase finishes")
+  void smoke() throws Exception {
+    Path root = Path.of("../..").toAbsolutePath().normalize();
+    assumeTrue(
+        KubeApiServerProcess.cached().isPresent() || onPath("go"),
+        "no kube-apiserver binaries cached and no Go to build them (hack/kube-binaries.sh)");
+    assumeTrue(onPath("go"), "no Go to build the upstream service controller");
+    Path target = Path.of("target").toAbsolutePath();
+    Path jar;
+    try (var jars = Files.list(target)) {
+      jar =
+          jars.filter(p -> p.getFileName().toString().matches("ferry-demo-.*\\.jar"))
+              .filter(p -> !p.getFileName().toString().contains("tests"))
+              .findFirst()
+              .orElseThrow();
+    }
+    Path out = target.resolve("scale-smoke.json");
+    Files.deleteIfExists(out);
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-Dferry.home=" + root,
+                "-cp",
+                jar + File.pathSeparator + target.resolve("lib") + File.separator + "*",
+                "dev.ferry.demo.DemoMain",
+                "bench",
+                "scale",
+                "--services=20",
+                "--nodes=5",
+                "--latency=10ms",
+                "--workers=5",
+                "--idle=2s",
+                "--phase-timeout=2m",
+                "--compare=upstream",
+                "--out=" + out)
+            .redirectErrorStream(true)
+            .start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(8, TimeUnit.MINUTES)).isTrue();
+    System.out.println(text);
+    assertThat(p.exitValue()).as(text).isZero();
+    assertThat(text).contains("| create: all addressed (s) |", "upstream-unthrottled / ferry");
+
+    JsonNode doc = new ObjectMapper().readTree(out.toFile());
+    assertThat(doc.path("controllers").size()).isEqualTo(3);
+    for (JsonNode c : doc.path("controllers")) {
+      assertThat(c.path("completed").asBoolean()).isTrue();
+      JsonNode phases = c.path("phases");
+      assertThat(phases.path("create").path("cloudCalls").asLong()).isEqualTo(20);
+      assertThat(phases.path("nodeAdded").path("cloudCalls").asLong()).isEqualTo(20);
+      assertThat(phases.path("nodeRemoved").path("cloudCalls").asLong()).isEqualTo(20);
+      assertThat(phases.path("readyFlap").path("cloudCalls").asLong()).isZero();
+      assertThat(phases.path("idle").path("cloudCalls").asLong()).isZero();
+      for (String phase : new String[] {"create", "nodeAdded", "delete"}) {
+        assertThat(phases.path(phase).path("throttledCalls").asLong()).isZero();
+      }
+      assertThat(c.path("peakRssMiB").asDouble()).isPositive();
+    }
+    JsonNode ferry = doc.path("controllers").path("ferry").path("phases");
+    // Ferry's own writes: nothing while idle or on a Ready flap; per new Service the finalizer,
+    // the status and two Events
+    assertThat(ferry.path("idle").path("apiWrites").asLong()).isZero();
+    assertThat(ferry.path("readyFlap").path("apiWrites").asLong()).isZero();
+    assertThat(ferry.path("create").path("apiWrites").asLong()).isLessThanOrEqualTo(80);
+  }
+
+  private static boolean onPath(String command) {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
