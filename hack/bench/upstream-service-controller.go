@@ -127,9 +127,26 @@ func (c *simCloud) call(method, kind string) error {
 
 func (c *simCloud) stats(w http.ResponseWriter, _ *http.Request) {
 	c.mu.Lock()
+	type shape struct {
+		Name      string   `json:"name"`
+		Capacity  float64  `json:"capacity"`
+		PerSecond float64  `json:"perSecond"`
+		Kinds     []string `json:"kinds"`
+	}
+	byBucket := map[*bucket]*shape{}
+	shapes := []*shape{}
+	for _, kind := range []string{"create", "backends", "delete", "read"} {
+		for _, b := range c.buckets[kind] {
+			if byBucket[b] == nil {
+				byBucket[b] = &shape{Name: b.name, Capacity: b.cap, PerSecond: b.rate}
+				shapes = append(shapes, byBucket[b])
+			}
+			byBucket[b].Kinds = append(byBucket[b].Kinds, kind)
+		}
+	}
 	body, _ := json.Marshal(map[string]any{"controller": "upstream", "budget": c.shape,
 		"latencyMs": c.latency.Milliseconds(), "calls": c.calls, "throttled": c.throttled,
-		"kinds": c.kinds, "lastByKind": c.lastByKind, "lastCall": c.lastCall})
+		"kinds": c.kinds, "lastByKind": c.lastByKind, "lastCall": c.lastCall, "buckets": shapes})
 	c.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)

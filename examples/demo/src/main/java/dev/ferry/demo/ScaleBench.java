@@ -39,6 +39,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
@@ -315,25 +316,20 @@ final class ScaleBench implements Callable<Integer> {
         cmd.addAll(c.extraArgs());
       }
       Path log = dir.resolve(c.name() + ".log");
-      long started = System.nanoTime();
-      controller =
-          new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-      Process proc = controller;
-      Audit auditLog = new Audit(audit, c.userAgentPrefix());
-      Stats stats = new Stats(statsPort);
-      boolean up = waitFor(() -> !proc.isAlive() || ready(readyPort), Duration.ofSeconds(120));
-      if (!up || !proc.isAlive()) {
-        throw new IllegalStateException(
-            c.name() + " did not become ready; its log: " + log + "\n" + tail(log));
-      }
-      double readySeconds = secs(System.nanoTime() - started);
+      AtomicReference<Process> current = new AtomicReference<>();
+      double readySeconds = start(c, cmd, log, readyPort, current);
+      controller = current.get();
       r.put("startToReadySeconds", round(readySeconds));
       System.out.printf("  process start -> ready: %.2f s%n", readySeconds);
+      Audit auditLog = new Audit(audit, c.userAgentPrefix());
+      Stats stats = new Stats(statsPort);
+      Process proc = current.get();
 
       Watch watch = new Watch(client);
       Phase phase = new Phase(proc.pid(), stats, auditLog);
 
       // create
+      refillPause(stats);
       phase.begin();
       long createStart = System.nanoTime();
       Map<String, Long> createdAt = new ConcurrentHashMap<>();
@@ -344,12 +340,14 @@ final class ScaleBench implements Callable<Integer> {
                 client.services().inNamespace(NAMESPACE).resource(service(i)).create();
                 return createdAt.put(name(i), System.nanoTime());
               });
+      double submitted = secs(System.nanoTime() - createStart);
       boolean created =
-          waitFor(() -> watch.addressed.size() >= services || !proc.isAlive(), phaseLimit);
+          waitFor(() -> watch.addressed.size() >= services || !current.get().isAlive(), phaseLimit);
       long createEnd = watch.lastAddressed();
       Map<String, Object> create = phase.end();
       create.put("completed", created && watch.addressed.size() >= services);
       create.put("seconds", round(secs(createEnd - createStart)));
+      create.put("submittedSeconds", round(submitted)); // the bench's own creates, 16 at a time
       long[] perService =
           createdAt.entrySet().stream()
               .filter(e -> watch.addressed.containsKey(e.getKey()))
@@ -361,7 +359,7 @@ final class ScaleBench implements Callable<Integer> {
         create.put(
             "p99Seconds", round(secs(perService[(int) Math.floor(perService.length * 0.99)])));
       }
-      create.put("floorSeconds", round(services * (lat.toNanos() / 1e9) / workers));
+      create.put("floorSeconds", floor(stats, "create", services, lat));
       phases.put("create", create);
       report("create", create);
 
@@ -389,22 +387,60 @@ final class ScaleBench implements Callable<Integer> {
       phases.put("idle", idlePhase);
       report("idle", idlePhase);
 
+      // a restart with every Service and Node in place: start -> ready, then the re-check of
+      // every load balancer until the cloud calls stop (the simulated cloud restarts empty too)
+      double peakBefore = ProcStats.peakRssKib(proc.pid()) / 1024.0;
+      double cpuBefore = ProcStats.cpuSeconds(proc.pid());
+      proc.destroy();
+      if (!proc.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        proc.destroyForcibly().waitFor();
+      }
+      Map<String, Object> restart = new LinkedHashMap<>();
+      restart.put("startToReadySeconds", round(start(c, cmd, log, readyPort, current)));
+      controller = current.get();
+      proc = current.get();
+      Process restarted = proc;
+      long quietSince = System.nanoTime();
+      long calls = -1;
+      long deadline = System.nanoTime() + phaseLimit.toNanos();
+      while (System.nanoTime() < deadline && restarted.isAlive()) {
+        long now = Stats.sum(stats.read(), "kinds");
+        if (now != calls) {
+          calls = now;
+          quietSince = System.nanoTime();
+        } else if (System.nanoTime() - quietSince > 2_000_000_000L && calls > 0) {
+          break;
+        }
+        Thread.sleep(100);
+      }
+      restart.put("recheckCloudCalls", calls);
+      restart.put(
+          "secondsToLastCall",
+          round(
+              Math.max(0, stats.read().path("lastCall").asLong() - restartedAtMillis(restarted))
+                  / 1000.0));
+      phases.put("restart", restart);
+      report("restart", restart);
+      phase = new Phase(proc.pid(), stats, auditLog);
+
       // delete every Service: until the last is gone (finalizers released)
+      refillPause(stats);
       phase.begin();
       long deleteStart = System.nanoTime();
       parallel(
           services, i -> () -> client.services().inNamespace(NAMESPACE).withName(name(i)).delete());
-      boolean deleted = waitFor(() -> watch.present() == 0 || !proc.isAlive(), phaseLimit);
+      boolean deleted = waitFor(() -> watch.present() == 0 || !current.get().isAlive(), phaseLimit);
       long deleteEnd = watch.lastGone();
       Map<String, Object> delete = phase.end();
       delete.put("completed", deleted && watch.present() == 0);
       delete.put("seconds", round(secs(deleteEnd - deleteStart)));
-      delete.put("floorSeconds", round(services * (lat.toNanos() / 1e9) / workers));
+      delete.put("floorSeconds", floor(stats, "delete", services, lat));
       phases.put("delete", delete);
       report("delete", delete);
 
-      r.put("peakRssMiB", round(ProcStats.peakRssKib(proc.pid()) / 1024.0));
-      r.put("cpuSeconds", round(ProcStats.cpuSeconds(proc.pid())));
+      r.put("peakRssMiB", round(Math.max(peakBefore, ProcStats.peakRssKib(proc.pid()) / 1024.0)));
+      r.put("peakRssAfterRestartMiB", round(ProcStats.peakRssKib(proc.pid()) / 1024.0));
+      r.put("cpuSeconds", round(cpuBefore + ProcStats.cpuSeconds(proc.pid())));
       System.out.printf(
           "  peak RSS %.0f MiB, CPU %.1f s over the run%n",
           r.get("peakRssMiB"), r.get("cpuSeconds"));
@@ -427,6 +463,65 @@ final class ScaleBench implements Callable<Integer> {
       } else {
         deleteTree(dir);
       }
+    }
+  }
+
+  /** Starts the controller; answers the seconds from process start to ready. */
+  private double start(
+      Contender c, List<String> cmd, Path log, int readyPort, AtomicReference<Process> current)
+      throws IOException, InterruptedException {
+    long started = System.nanoTime();
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    current.set(p);
+    boolean up = waitFor(() -> !p.isAlive() || ready(readyPort), Duration.ofSeconds(120));
+    if (!up || !p.isAlive()) {
+      throw new IllegalStateException(
+          c.name() + " did not become ready; its log: " + log + "\n" + tail(log));
+    }
+    return secs(System.nanoTime() - started);
+  }
+
+  private static long restartedAtMillis(Process p) {
+    return p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+  }
+
+  /**
+   * The least time {@code calls} calls of {@code kind} can take: their latency spread over the
+   * workers, or, under token buckets that start full, the refill time of the slowest bucket they
+   * draw from: (calls - capacity) / rate.
+   */
+  private double floor(Stats stats, String kind, long calls, Duration lat) {
+    double floor = calls * (lat.toNanos() / 1e9) / workers;
+    try {
+      for (JsonNode b : stats.read().path("buckets")) {
+        for (JsonNode k : b.path("kinds")) {
+          if (k.asText().equals(kind)) {
+            double refill =
+                Math.max(0, calls - b.path("capacity").asDouble()) / b.path("perSecond").asDouble();
+            floor = Math.max(floor, refill);
+          }
+        }
+      }
+    } catch (IOException e) {
+      // no bucket figures: the latency floor
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return round(floor);
+  }
+
+  /** Under token buckets, waits until every bucket is full again, so each phase starts alike. */
+  private void refillPause(Stats stats) throws IOException, InterruptedException {
+    double longest = 0;
+    for (JsonNode b : stats.read().path("buckets")) {
+      longest = Math.max(longest, b.path("capacity").asDouble() / b.path("perSecond").asDouble());
+    }
+    if (longest > 0) {
+      Thread.sleep((long) (longest * 1000) + 200);
     }
   }
 
@@ -462,6 +557,7 @@ final class ScaleBench implements Callable<Integer> {
   private Map<String, Object> nodeChange(
       String name, Phase phase, Stats stats, Process proc, Callable<Object> change)
       throws Exception {
+    refillPause(stats);
     phase.begin();
     long before = stats.kind("backends");
     long at = System.currentTimeMillis();
@@ -655,10 +751,14 @@ final class ScaleBench implements Callable<Integer> {
     for (String[] p :
         new String[][] {
           {"create", "seconds", "create: all addressed (s)"},
+          {"create", "submittedSeconds", "create: the bench's creates took (s)"},
           {"create", "p50Seconds", "create: per Service p50 (s)"},
           {"create", "p99Seconds", "create: per Service p99 (s)"},
           {"nodeAdded", "secondsToLastCall", "node added -> last call (s)"},
           {"nodeRemoved", "secondsToLastCall", "node removed -> last call (s)"},
+          {"restart", "startToReadySeconds", "restart: start -> ready (s)"},
+          {"restart", "secondsToLastCall", "restart: start -> last re-check call (s)"},
+          {"restart", "recheckCloudCalls", "restart: re-check cloud calls"},
           {"delete", "seconds", "delete: all gone (s)"},
           {"create", "cloudCalls", "create: cloud calls"},
           {"create", "throttledCalls", "create: throttled calls"},

@@ -45,6 +45,30 @@ final class Budget {
     return buckets.getOrDefault(kind, List.of());
   }
 
+  /** Each bucket's shape and the kinds of call that draw from it, as JSON. */
+  String json() {
+    Map<TokenBucket, List<String>> kinds = new java.util.LinkedHashMap<>();
+    for (Kind k : Kind.values()) {
+      for (TokenBucket b : of(k)) {
+        kinds
+            .computeIfAbsent(b, x -> new java.util.ArrayList<>())
+            .add(k.name().toLowerCase(Locale.ROOT));
+      }
+    }
+    return kinds.entrySet().stream()
+        .map(
+            e ->
+                "{\"name\":\"%s\",\"capacity\":%s,\"perSecond\":%s,\"kinds\":[%s]}"
+                    .formatted(
+                        e.getKey().name(),
+                        e.getKey().capacity(),
+                        e.getKey().ratePerSecond(),
+                        e.getValue().stream()
+                            .map(x -> "\"" + x + "\"")
+                            .collect(java.util.stream.Collectors.joining(","))))
+        .collect(java.util.stream.Collectors.joining(",", "[", "]"));
+  }
+
   /** A fresh set of buckets (full) of {@code shape}: aws, gce, arm or none. */
   static Budget of(String shape) {
     return switch (shape.toLowerCase(Locale.ROOT)) {

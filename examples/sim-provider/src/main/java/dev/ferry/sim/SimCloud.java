@@ -115,6 +115,8 @@ final class SimCloud implements AutoCloseable {
         + object(lastByKind)
         + ",\"lastCall\":"
         + lastAny.get()
+        + ",\"buckets\":"
+        + budget.json()
         + "}";
   }
 
