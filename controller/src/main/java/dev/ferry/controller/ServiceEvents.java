@@ -15,11 +15,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Records Kubernetes Events on Services with the upstream reasons, off the caller's thread: {@link
- * #normal} and {@link #warning} only queue the event, and one writer thread sends them in order (as
- * client-go's broadcaster does), so a reconcile never waits on an Event write. A repeat of the same
- * event on the same Service bumps the count of the one already recorded instead of creating
- * another, as client-go's recorder does. When more than {@value #QUEUED} wait, new ones are dropped
- * and counted in the log; failing to record an event is logged, never fatal.
+ * #normal} and {@link #warning} only queue the event, and writer threads send them, each Service's
+ * in order (as client-go's broadcaster does), so a reconcile never waits on an Event write. A
+ * repeat of the same event on the same Service bumps the count of the one already recorded instead
+ * of creating another, as client-go's recorder does. When more than {@value #QUEUED} wait, new ones
+ * are dropped and counted in the log; failing to record an event is logged, never fatal.
  */
 class ServiceEvents implements AutoCloseable {
 
@@ -48,15 +48,22 @@ class ServiceEvents implements AutoCloseable {
 
   private record Recorded(String name, int count) {}
 
-  private final java.util.concurrent.ThreadPoolExecutor writer =
-      new java.util.concurrent.ThreadPoolExecutor(
-          1,
-          1,
-          0,
-          java.util.concurrent.TimeUnit.SECONDS,
-          new java.util.concurrent.LinkedBlockingQueue<>(QUEUED),
-          Thread.ofPlatform().name("ferry-events").daemon().factory(),
-          (task, pool) -> dropped());
+  // writers, each a thread with its own queue; a Service's events always go to the same one, so
+  // they are written in the order they happened
+  private static final int WRITERS = 4;
+  private final java.util.List<java.util.concurrent.ThreadPoolExecutor> writers =
+      java.util.stream.IntStream.range(0, WRITERS)
+          .mapToObj(
+              i ->
+                  new java.util.concurrent.ThreadPoolExecutor(
+                      1,
+                      1,
+                      0,
+                      java.util.concurrent.TimeUnit.SECONDS,
+                      new java.util.concurrent.LinkedBlockingQueue<Runnable>(QUEUED / WRITERS),
+                      Thread.ofPlatform().name("ferry-events-" + i).daemon().factory(),
+                      (task, pool) -> dropped()))
+          .toList();
   private final java.util.concurrent.atomic.AtomicLong droppedCount =
       new java.util.concurrent.atomic.AtomicLong();
 
@@ -106,6 +113,9 @@ class ServiceEvents implements AutoCloseable {
             .withResourceVersion(service.getMetadata().getResourceVersion())
             .endMetadata()
             .build();
+    var writer =
+        writers.get(
+            Math.floorMod(String.valueOf(subject.getMetadata().getUid()).hashCode(), WRITERS));
     if (!writer.isShutdown()) {
       writer.execute(() -> record(subject, type, reason, message));
     }
@@ -113,11 +123,16 @@ class ServiceEvents implements AutoCloseable {
 
   /** Waits up to {@code limit} for the events queued so far to be written (tests, shutdown). */
   boolean flush(java.time.Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
     try {
-      return writer
-              .submit(() -> {})
-              .get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-          == null;
+      for (var writer : writers) {
+        writer
+            .submit(() -> {})
+            .get(
+                Math.max(0, deadline - System.nanoTime()),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+      }
+      return true;
     } catch (java.util.concurrent.ExecutionException
         | java.util.concurrent.TimeoutException
         | java.util.concurrent.RejectedExecutionException e) {
@@ -132,7 +147,7 @@ class ServiceEvents implements AutoCloseable {
   @Override
   public void close() {
     flush(java.time.Duration.ofSeconds(2));
-    writer.shutdownNow();
+    writers.forEach(java.util.concurrent.ThreadPoolExecutor::shutdownNow);
   }
 
   private void record(Service service, String type, String reason, String message) {
