@@ -66,13 +66,19 @@ final class NodeEligibility {
     }
   }
 
-  /** The backends for the eligible nodes among {@code nodes}, sorted by node name. */
+  /**
+   * The backends for the eligible nodes among {@code nodes}, sorted by node name, in a list that
+   * {@link List#copyOf} keeps as it is.
+   */
   static List<Backend> eligibleBackends(Collection<Node> nodes) {
-    return nodes.stream()
-        .filter(NodeEligibility::isEligible)
-        .map(NodeEligibility::toBackend)
-        .sorted(Comparator.comparing(Backend::nodeName))
-        .toList();
+    // List.copyOf: a list every plan can share as it is (List.copyOf of it is itself), so 10,000
+    // plans over 5,000 nodes hold one array of backends, not 10,000 copies
+    return List.copyOf(
+        nodes.stream()
+            .filter(NodeEligibility::isEligible)
+            .map(NodeEligibility::toBackend)
+            .sorted(Comparator.comparing(Backend::nodeName))
+            .toList());
   }
 
   /** The InternalIP, else the ExternalIP, else empty. */

@@ -64,6 +64,22 @@ class PlannerTest {
   }
 
   @Test
+  @DisplayName("every plan over the eligible nodes shares their one list (10,000 plans, one array)")
+  void plansShareTheBackendList() {
+    List<Backend> eligible =
+        NodeEligibility.eligibleBackends(
+            List.of(
+                NodeEligibilityTest.node("n2").build(), NodeEligibilityTest.node("n1").build()));
+    Service a = base().editMetadata().withName("a").withUid("u-a").endMetadata().build();
+    Service b = base().editMetadata().withName("b").withUid("u-b").endMetadata().build();
+    LoadBalancerPlan pa = ((Planner.Planned) Planner.plan(a, eligible, SETTINGS)).plan();
+    LoadBalancerPlan pb = ((Planner.Planned) Planner.plan(b, eligible, SETTINGS)).plan();
+    assertThat(pa.backends()).extracting(Backend::nodeName).containsExactly("n1", "n2");
+    assertThat(pa.backends()).isSameAs(eligible).isSameAs(pb.backends());
+    assertThat(pa.withCurrentAddresses(List.of("203.0.113.7")).backends()).isSameAs(eligible);
+  }
+
+  @Test
   @DisplayName(
       "a plain Service becomes listeners per port, kube-proxy's HTTP :10256/healthz as health check"
           + " (for UDP too), open to all")
