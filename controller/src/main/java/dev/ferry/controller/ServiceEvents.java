@@ -33,7 +33,7 @@ class ServiceEvents implements AutoCloseable {
   static final String UPDATE_FAILED = "UpdateLoadBalancerFailed";
 
   private static final Logger log = LoggerFactory.getLogger(ServiceEvents.class);
-  private static final int REMEMBERED = 4096;
+  private static final int REMEMBERED = 32768; // a few events for each of 10,000 Services
   static final int QUEUED = 8192;
 
   private final KubernetesClient client;

@@ -80,7 +80,7 @@ final class ScaleBench implements Callable<Integer> {
    * limit standing in for the container's (the JVM sizes its heap from the cgroup limit).
    */
   static final String IMAGE_JVM_FLAGS =
-      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=75 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=35 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
           + " -XX:+ExitOnOutOfMemoryError";
 
   private static final String NAMESPACE = "bench";
