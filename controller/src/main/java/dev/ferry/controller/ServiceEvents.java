@@ -1,15 +1,27 @@
 package dev.ferry.controller;
 
+import dev.ferry.spi.LoadBalancerRef;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,21 +63,20 @@ class ServiceEvents implements AutoCloseable {
   // writers, each a thread with its own queue; a Service's events always go to the same one, so
   // they are written in the order they happened
   private static final int WRITERS = 4;
-  private final java.util.List<java.util.concurrent.ThreadPoolExecutor> writers =
-      java.util.stream.IntStream.range(0, WRITERS)
+  private final List<ThreadPoolExecutor> writers =
+      IntStream.range(0, WRITERS)
           .mapToObj(
               i ->
-                  new java.util.concurrent.ThreadPoolExecutor(
+                  new ThreadPoolExecutor(
                       1,
                       1,
                       0,
-                      java.util.concurrent.TimeUnit.SECONDS,
-                      new java.util.concurrent.LinkedBlockingQueue<Runnable>(QUEUED / WRITERS),
+                      TimeUnit.SECONDS,
+                      new LinkedBlockingQueue<Runnable>(QUEUED / WRITERS),
                       Thread.ofPlatform().name("ferry-events-" + i).daemon().factory(),
                       (task, pool) -> dropped()))
           .toList();
-  private final java.util.concurrent.atomic.AtomicLong droppedCount =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong droppedCount = new AtomicLong();
 
   ServiceEvents(KubernetesClient client, String component) {
     this.client = client;
@@ -84,9 +95,9 @@ class ServiceEvents implements AutoCloseable {
   }
 
   /** A warning a provider reports about {@code ref}'s load balancer. */
-  void warning(dev.ferry.spi.LoadBalancerRef ref, String reason, String message) {
+  void warning(LoadBalancerRef ref, String reason, String message) {
     warning(
-        new io.fabric8.kubernetes.api.model.ServiceBuilder()
+        new ServiceBuilder()
             .withNewMetadata()
             .withNamespace(ref.namespace())
             .withName(ref.name())
@@ -105,7 +116,7 @@ class ServiceEvents implements AutoCloseable {
   private void queue(Service service, String type, String reason, String message) {
     // only what the event needs, copied now: the Service object may change after this returns
     Service subject =
-        new io.fabric8.kubernetes.api.model.ServiceBuilder()
+        new ServiceBuilder()
             .withNewMetadata()
             .withNamespace(service.getMetadata().getNamespace())
             .withName(service.getMetadata().getName())
@@ -122,20 +133,16 @@ class ServiceEvents implements AutoCloseable {
   }
 
   /** Waits up to {@code limit} for the events queued so far to be written (tests, shutdown). */
-  boolean flush(java.time.Duration limit) {
+  boolean flush(Duration limit) {
     long deadline = System.nanoTime() + limit.toNanos();
     try {
       for (var writer : writers) {
         writer
             .submit(() -> {})
-            .get(
-                Math.max(0, deadline - System.nanoTime()),
-                java.util.concurrent.TimeUnit.NANOSECONDS);
+            .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
       return true;
-    } catch (java.util.concurrent.ExecutionException
-        | java.util.concurrent.TimeoutException
-        | java.util.concurrent.RejectedExecutionException e) {
+    } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -146,8 +153,8 @@ class ServiceEvents implements AutoCloseable {
   /** Writes what is queued (for up to 2 s), then stops. */
   @Override
   public void close() {
-    flush(java.time.Duration.ofSeconds(2));
-    writers.forEach(java.util.concurrent.ThreadPoolExecutor::shutdownNow);
+    flush(Duration.ofSeconds(2));
+    writers.forEach(ThreadPoolExecutor::shutdownNow);
   }
 
   private void record(Service service, String type, String reason, String message) {
