@@ -540,10 +540,10 @@ public final class FerryController implements AutoCloseable {
 
     @Override
     public void onUpdate(Node old, Node node) {
-      nodeEvents.incrementAndGet();
       if (NodeEligibility.isEligible(old) != NodeEligibility.isEligible(node)
           || !NodeEligibility.toBackend(old).equals(NodeEligibility.toBackend(node))
           || !Objects.equals(old.getMetadata().getLabels(), node.getMetadata().getLabels())) {
+        nodeEvents.incrementAndGet(); // a heartbeat or condition change leaves the set as it is
         nodesChanged(); // labels too: a Service may pick its nodes by label
       }
     }

@@ -1,11 +1,13 @@
 package dev.ferry.controller;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import java.util.function.UnaryOperator;
 
 /**
  * Informer stores that keep only what the controller reads, so memory follows the cluster's size
@@ -19,19 +21,18 @@ final class SlimStores {
   private SlimStores() {}
 
   static ItemStore<Node> nodes() {
-    return new BasicItemStore<>(Cache::metaNamespaceKeyFunc) {
-      @Override
-      public Node put(String key, Node node) {
-        return super.put(key, slim(node));
-      }
-    };
+    return slimming(SlimStores::slim);
   }
 
   static ItemStore<Service> services() {
+    return slimming(SlimStores::slim);
+  }
+
+  private static <T extends HasMetadata> ItemStore<T> slimming(UnaryOperator<T> slim) {
     return new BasicItemStore<>(Cache::metaNamespaceKeyFunc) {
       @Override
-      public Service put(String key, Service service) {
-        return super.put(key, slim(service));
+      public T put(String key, T item) {
+        return super.put(key, slim.apply(item));
       }
     };
   }

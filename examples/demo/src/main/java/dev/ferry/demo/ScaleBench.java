@@ -416,12 +416,13 @@ final class ScaleBench implements Callable<Integer> {
         }
         Thread.sleep(100);
       }
-      restart.put("recheckCloudCalls", Stats.sum(stats.read(), "kinds"));
-      restart.put("recheckThrottledCalls", Stats.sum(stats.read(), "throttled"));
+      JsonNode after = stats.read();
+      restart.put("recheckCloudCalls", Stats.sum(after, "kinds"));
+      restart.put("recheckThrottledCalls", Stats.sum(after, "throttled"));
       restart.put(
           "secondsToLastCall",
           round(
-              Math.max(0, stats.read().path("lastCall").asLong() - restartedAtMillis(restarted))
+              Math.max(0, after.path("lastCall").asLong() - restartedAtMillis(restarted))
                   / 1000.0));
       phases.put("restart", restart);
       report("restart", restart);
@@ -564,14 +565,12 @@ final class ScaleBench implements Callable<Integer> {
     refillPause(stats);
     phase.begin();
     // a controller may update backends, or (upstream, after a failed update) ensure again
-    long before = stats.kind("backends") + stats.kind("create");
+    long before = stats.kinds("backends", "create");
     long at = System.currentTimeMillis();
     change.call();
     boolean done =
         waitFor(
-            () ->
-                stats.kind("backends") + stats.kind("create") >= before + services
-                    || !proc.isAlive(),
+            () -> stats.kinds("backends", "create") >= before + services || !proc.isAlive(),
             phaseLimit);
     Thread.sleep(500); // calls that would follow the expected ones
     Map<String, Object> m = phase.end();
@@ -898,9 +897,15 @@ final class ScaleBench implements Callable<Integer> {
       return JSON.readTree(body);
     }
 
-    long kind(String kind) {
+    /** The calls made so far of these kinds, from one read; -1 when the cloud did not answer. */
+    long kinds(String... kinds) {
       try {
-        return read().path("kinds").path(kind).asLong(0);
+        JsonNode counts = read().path("kinds");
+        long n = 0;
+        for (String k : kinds) {
+          n += counts.path(k).asLong(0);
+        }
+        return n;
       } catch (IOException e) {
         return -1;
       } catch (InterruptedException e) {

@@ -16,28 +16,27 @@ import org.junit.jupiter.api.Test;
  */
 class LauncherClassPathIT {
 
-  @Test
-  @DisplayName("the launcher's class path has every provider, and --help lists every command")
-  void everyProvider() throws Exception {
+  /** The launcher's class path: the packaged jar and {@code target/lib}. */
+  static String classPath() throws java.io.IOException {
     Path target = Path.of("target").toAbsolutePath();
-    Path jar;
     try (var jars = Files.list(target)) {
-      jar =
+      Path jar =
           jars.filter(p -> p.getFileName().toString().matches("ferry-demo-.*\\.jar"))
               .filter(p -> !p.getFileName().toString().contains("tests"))
               .findFirst()
               .orElseThrow();
+      return jar + File.pathSeparator + target.resolve("lib") + File.separator + "*";
     }
+  }
+
+  @Test
+  @DisplayName("the launcher's class path has every provider, and --help lists every command")
+  void everyProvider() throws Exception {
+    String classPath = classPath();
     String java = ProcessHandle.current().info().command().orElse("java");
     Process p =
         new ProcessBuilder(
-                java,
-                "-cp",
-                jar + File.pathSeparator + target.resolve("lib") + File.separator + "*",
-                "dev.ferry.demo.DemoMain",
-                "run",
-                "--provider",
-                "nosuch")
+                java, "-cp", classPath, "dev.ferry.demo.DemoMain", "run", "--provider", "nosuch")
             .redirectErrorStream(true)
             .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -46,12 +45,7 @@ class LauncherClassPathIT {
     assertThat(out).contains("unknown provider 'nosuch'; providers found: aws, azure, gcp, local");
 
     Process help =
-        new ProcessBuilder(
-                java,
-                "-cp",
-                jar + File.pathSeparator + target.resolve("lib") + File.separator + "*",
-                "dev.ferry.demo.DemoMain",
-                "--help")
+        new ProcessBuilder(java, "-cp", classPath, "dev.ferry.demo.DemoMain", "--help")
             .redirectErrorStream(true)
             .start();
     String usage = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -30,16 +30,7 @@ class ScaleBenchIT {
         KubeApiServerProcess.cached().isPresent() || onPath("go"),
         "no kube-apiserver binaries cached and no Go to build them (hack/kube-binaries.sh)");
     assumeTrue(onPath("go"), "no Go to build the upstream service controller");
-    Path target = Path.of("target").toAbsolutePath();
-    Path jar;
-    try (var jars = Files.list(target)) {
-      jar =
-          jars.filter(p -> p.getFileName().toString().matches("ferry-demo-.*\\.jar"))
-              .filter(p -> !p.getFileName().toString().contains("tests"))
-              .findFirst()
-              .orElseThrow();
-    }
-    Path out = target.resolve("scale-smoke.json");
+    Path out = Path.of("target", "scale-smoke.json").toAbsolutePath();
     Files.deleteIfExists(out);
     String java = ProcessHandle.current().info().command().orElse("java");
     Process p =
@@ -47,7 +38,7 @@ class ScaleBenchIT {
                 java,
                 "-Dferry.home=" + root,
                 "-cp",
-                jar + File.pathSeparator + target.resolve("lib") + File.separator + "*",
+                LauncherClassPathIT.classPath(),
                 "dev.ferry.demo.DemoMain",
                 "bench",
                 "scale",

@@ -45,6 +45,17 @@ final class Budget {
     return buckets.getOrDefault(kind, List.of());
   }
 
+  /** A cloud with one bucket for reads and one for every change. */
+  private static Budget readsAndWrites(String shape, TokenBucket reads, TokenBucket writes) {
+    return new Budget(
+        shape,
+        Map.of(
+            Kind.CREATE, List.of(writes),
+            Kind.DELETE, List.of(writes),
+            Kind.BACKENDS, List.of(writes),
+            Kind.READ, List.of(reads)));
+  }
+
   /** Each bucket's shape and the kinds of call that draw from it, as JSON. */
   String json() {
     Map<TokenBucket, List<String>> kinds = new java.util.LinkedHashMap<>();
@@ -85,28 +96,14 @@ final class Budget {
                 Kind.BACKENDS, List.of(all, targets),
                 Kind.READ, List.of(all)));
       }
-      case "gce" -> {
-        TokenBucket reads = new TokenBucket("compute-reads", 1200, 20);
-        TokenBucket writes = new TokenBucket("compute-mutations", 1200, 20);
-        yield new Budget(
-            "gce",
-            Map.of(
-                Kind.CREATE, List.of(writes),
-                Kind.DELETE, List.of(writes),
-                Kind.BACKENDS, List.of(writes),
-                Kind.READ, List.of(reads)));
-      }
-      case "arm" -> {
-        TokenBucket reads = new TokenBucket("arm-reads", 250, 25);
-        TokenBucket writes = new TokenBucket("arm-writes", 200, 10);
-        yield new Budget(
-            "arm",
-            Map.of(
-                Kind.CREATE, List.of(writes),
-                Kind.DELETE, List.of(writes),
-                Kind.BACKENDS, List.of(writes),
-                Kind.READ, List.of(reads)));
-      }
+      case "gce" ->
+          readsAndWrites(
+              "gce",
+              new TokenBucket("compute-reads", 1200, 20),
+              new TokenBucket("compute-mutations", 1200, 20));
+      case "arm" ->
+          readsAndWrites(
+              "arm", new TokenBucket("arm-reads", 250, 25), new TokenBucket("arm-writes", 200, 10));
       default ->
           throw new IllegalArgumentException(
               "sim.buckets '" + shape + "' is not one of aws, gce, arm, none");

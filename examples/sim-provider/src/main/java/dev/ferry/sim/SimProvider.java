@@ -28,6 +28,13 @@ final class SimProvider implements LoadBalancerProvider {
 
   private record Balancer(LoadBalancerRef ref, LoadBalancerStatus status, List<Backend> backends) {}
 
+  private static final Capabilities CAPABILITIES =
+      Capabilities.builder()
+          .protocols(Protocol.TCP, Protocol.UDP)
+          .mixedProtocols(true)
+          .sourceRanges(true)
+          .build();
+
   private final SimCloud cloud;
   private final Budget pacing;
   private final ProviderMetrics metrics;
@@ -41,11 +48,7 @@ final class SimProvider implements LoadBalancerProvider {
 
   @Override
   public Capabilities capabilities() {
-    return Capabilities.builder()
-        .protocols(Protocol.TCP, Protocol.UDP)
-        .mixedProtocols(true)
-        .sourceRanges(true)
-        .build();
+    return CAPABILITIES;
   }
 
   private void call(String method, Budget.Kind kind) throws ProviderException {
