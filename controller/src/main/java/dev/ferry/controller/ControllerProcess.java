@@ -6,7 +6,6 @@ import dev.ferry.spi.ProviderContext;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
@@ -61,20 +60,18 @@ public final class ControllerProcess implements AutoCloseable {
         ProviderRegistry.load(ControllerProcess.class.getClassLoader(), options.pluginPath)
             .get(options.provider);
     Config config = ApiServerConnection.find(options.kubeconfig).requireReachable().config();
-    this.client = new KubernetesClientBuilder().withConfig(config).build();
+    this.client = KubeClients.build(config);
     this.leaseDuration = RunOptions.parseDuration(options.leaseDuration, "--lease-duration");
     // the Lease gets a client of its own that fails fast: a renewal must fail within the renew
     // deadline when the API server is out, not after the default client's retries (minutes)
     int renewMillis = (int) leaseDuration.multipliedBy(2).dividedBy(3).toMillis();
     this.leaseClient =
-        new KubernetesClientBuilder()
-            .withConfig(
-                new ConfigBuilder(config)
-                    .withRequestTimeout(Math.max(500, renewMillis / 3))
-                    .withConnectionTimeout(Math.max(500, renewMillis / 3))
-                    .withRequestRetryBackoffLimit(0)
-                    .build())
-            .build();
+        KubeClients.build(
+            new ConfigBuilder(config)
+                .withRequestTimeout(Math.max(500, renewMillis / 3))
+                .withConnectionTimeout(Math.max(500, renewMillis / 3))
+                .withRequestRetryBackoffLimit(0)
+                .build());
     ServiceEvents events = new ServiceEvents(client, "ferry");
     this.provider =
         factory.create(

@@ -4,7 +4,6 @@ import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerProviderFactory;
 import dev.ferry.spi.ProviderContext;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -111,9 +110,7 @@ public final class Main {
       LoadBalancerProviderFactory factory =
           ProviderRegistry.load(Main.class.getClassLoader(), pluginPath).get(provider);
       try (KubernetesClient client =
-              new KubernetesClientBuilder()
-                  .withConfig(ApiServerConnection.find(kubeconfig).requireReachable().config())
-                  .build();
+              KubeClients.build(ApiServerConnection.find(kubeconfig).requireReachable().config());
           LoadBalancerProvider p =
               factory.create(
                   ProviderContext.builder(clusterName).settings(providerSettings).build())) {

@@ -1,12 +1,13 @@
 package dev.ferry.controller;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.spi.LoadBalancerRef;
-import io.fabric8.kubernetes.api.model.Event;
-import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.http.HttpClient;
+import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.http.HttpResponse;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -48,7 +49,12 @@ class ServiceEvents implements AutoCloseable {
   private static final int REMEMBERED = 32768; // a few events for each of 10,000 Services
   static final int QUEUED = 8192;
 
-  private final KubernetesClient client;
+  private static final String MERGE_PATCH = "application/merge-patch+json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient http;
+  private final String apiRoot;
+  private final int requestTimeoutMillis;
   private final String component;
   private final Map<String, Recorded> recent =
       new LinkedHashMap<>(64, 0.75f, true) {
@@ -79,7 +85,11 @@ class ServiceEvents implements AutoCloseable {
   private final AtomicLong droppedCount = new AtomicLong();
 
   ServiceEvents(KubernetesClient client, String component) {
-    this.client = client;
+    this.http = client.getHttpClient();
+    String master = client.getMasterUrl().toString();
+    this.apiRoot = master.endsWith("/") ? master : master + "/";
+    int timeout = client.getConfiguration().getRequestTimeout();
+    this.requestTimeoutMillis = timeout > 0 ? timeout : 10_000;
     this.component = component;
   }
 
@@ -91,42 +101,30 @@ class ServiceEvents implements AutoCloseable {
   }
 
   void normal(Service service, String reason, String message) {
-    queue(service, "Normal", reason, message);
+    queue(Subject.of(service), "Normal", reason, message);
   }
 
   /** A warning a provider reports about {@code ref}'s load balancer. */
   void warning(LoadBalancerRef ref, String reason, String message) {
-    warning(
-        new ServiceBuilder()
-            .withNewMetadata()
-            .withNamespace(ref.namespace())
-            .withName(ref.name())
-            .withUid(ref.uid())
-            .endMetadata()
-            .build(),
-        reason,
-        message);
+    log.warn("{}: {}", reason, message);
+    queue(new Subject(ref.namespace(), ref.name(), ref.uid(), null), "Warning", reason, message);
   }
 
   void warning(Service service, String reason, String message) {
     log.warn("{}: {}", reason, message);
-    queue(service, "Warning", reason, message);
+    queue(Subject.of(service), "Warning", reason, message);
   }
 
-  private void queue(Service service, String type, String reason, String message) {
-    // only what the event needs, copied now: the Service object may change after this returns
-    Service subject =
-        new ServiceBuilder()
-            .withNewMetadata()
-            .withNamespace(service.getMetadata().getNamespace())
-            .withName(service.getMetadata().getName())
-            .withUid(service.getMetadata().getUid())
-            .withResourceVersion(service.getMetadata().getResourceVersion())
-            .endMetadata()
-            .build();
-    var writer =
-        writers.get(
-            Math.floorMod(String.valueOf(subject.getMetadata().getUid()).hashCode(), WRITERS));
+  /** What an event needs of its Service, copied when it is queued (the object may change after). */
+  private record Subject(String namespace, String name, String uid, String resourceVersion) {
+    static Subject of(Service service) {
+      var m = service.getMetadata();
+      return new Subject(m.getNamespace(), m.getName(), m.getUid(), m.getResourceVersion());
+    }
+  }
+
+  private void queue(Subject subject, String type, String reason, String message) {
+    var writer = writers.get(Math.floorMod(String.valueOf(subject.uid()).hashCode(), WRITERS));
     if (!writer.isShutdown()) {
       writer.execute(() -> record(subject, type, reason, message));
     }
@@ -157,72 +155,86 @@ class ServiceEvents implements AutoCloseable {
     writers.forEach(ThreadPoolExecutor::shutdownNow);
   }
 
-  private void record(Service service, String type, String reason, String message) {
-    String namespace = service.getMetadata().getNamespace();
-    String dedupKey = service.getMetadata().getUid() + "|" + type + "|" + reason + "|" + message;
+  private void record(Subject subject, String type, String reason, String message) {
+    String dedupKey = subject.uid() + "|" + type + "|" + reason + "|" + message;
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+    String events = eventsUrl(subject.namespace());
     Recorded previous;
     synchronized (recent) {
       previous = recent.get(dedupKey);
     }
-    try {
-      if (previous != null) {
-        int count = previous.count() + 1;
-        client
-            .v1()
-            .events()
-            .inNamespace(namespace)
-            .resource( // names the Event: no GET before the patch
-                new EventBuilder()
-                    .withNewMetadata()
-                    .withName(previous.name())
-                    .withNamespace(namespace)
-                    .endMetadata()
-                    .build())
-            .patch(
-                io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
-                    io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
-                "{\"count\":" + count + ",\"lastTimestamp\":\"" + now + "\"}");
+    if (previous != null) {
+      int count = previous.count() + 1;
+      Map<String, Object> bump = new LinkedHashMap<>();
+      bump.put("count", count);
+      bump.put("lastTimestamp", now);
+      HttpResponse<String> r = send("PATCH", events + "/" + previous.name(), MERGE_PATCH, bump);
+      if (r != null && r.isSuccessful()) {
         remember(dedupKey, new Recorded(previous.name(), count));
         return;
       }
-    } catch (KubernetesClientException e) {
       // the earlier event expired or was deleted: record a new one
     }
     String name =
-        service.getMetadata().getName()
+        subject.name()
             + "."
             + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-    Event event =
-        new EventBuilder()
-            .withNewMetadata()
-            .withName(name)
-            .withNamespace(namespace)
-            .endMetadata()
-            .withNewInvolvedObject()
-            .withApiVersion("v1")
-            .withKind("Service")
-            .withNamespace(namespace)
-            .withName(service.getMetadata().getName())
-            .withUid(service.getMetadata().getUid())
-            .withResourceVersion(service.getMetadata().getResourceVersion())
-            .endInvolvedObject()
-            .withType(type)
-            .withReason(reason)
-            .withMessage(message.length() > 1024 ? message.substring(0, 1024) : message)
-            .withCount(1)
-            .withFirstTimestamp(now)
-            .withLastTimestamp(now)
-            .withNewSource()
-            .withComponent(component)
-            .endSource()
-            .withReportingComponent(component)
-            .build();
-    try {
-      client.v1().events().inNamespace(namespace).resource(event).create();
+    Map<String, Object> involved = new LinkedHashMap<>();
+    involved.put("apiVersion", "v1");
+    involved.put("kind", "Service");
+    involved.put("namespace", subject.namespace());
+    involved.put("name", subject.name());
+    involved.put("uid", subject.uid());
+    if (subject.resourceVersion() != null) {
+      involved.put("resourceVersion", subject.resourceVersion());
+    }
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("apiVersion", "v1");
+    event.put("kind", "Event");
+    event.put("metadata", Map.of("name", name, "namespace", subject.namespace()));
+    event.put("involvedObject", involved);
+    event.put("type", type);
+    event.put("reason", reason);
+    event.put("message", message.length() > 1024 ? message.substring(0, 1024) : message);
+    event.put("count", 1);
+    event.put("firstTimestamp", now);
+    event.put("lastTimestamp", now);
+    event.put("source", Map.of("component", component));
+    event.put("reportingComponent", component);
+    HttpResponse<String> r = send("POST", events, "application/json", event);
+    if (r != null && r.isSuccessful()) {
       remember(dedupKey, new Recorded(name, 1));
-    } catch (KubernetesClientException e) {
-      log.warn("could not record event {} {}: {}", reason, message, e.getMessage());
+    } else if (r != null) {
+      log.warn("could not record event {} {}: HTTP {} {}", reason, message, r.code(), r.body());
+    }
+  }
+
+  private String eventsUrl(String namespace) {
+    return apiRoot + "api/v1/namespaces/" + namespace + "/events";
+  }
+
+  /**
+   * One write, straight through the client's HTTP layer (its authentication, retries and timeout):
+   * an Event's answer is never read, so it is not parsed into a model object, and the request is
+   * not built through the client's typed operations, whose per-call URL and builder work cost more
+   * than the write itself. Null when it could not be sent at all (logged).
+   */
+  private HttpResponse<String> send(String method, String url, String contentType, Object body) {
+    try {
+      HttpRequest request =
+          http.newHttpRequestBuilder()
+              .uri(url)
+              .method(method, contentType, JSON.writeValueAsString(body))
+              .timeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
+              .build();
+      return http.sendAsync(request, String.class)
+          .get(requestTimeoutMillis + 5_000L, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (IOException | ExecutionException | TimeoutException e) {
+      log.warn("could not write an event to {}: {}", url, e.toString());
+      return null;
     }
   }
 

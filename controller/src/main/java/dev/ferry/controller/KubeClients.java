@@ -1,0 +1,32 @@
+package dev.ferry.controller;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.module.blackbird.BlackbirdModule;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+
+/** The Kubernetes clients Ferry talks to the API server with. */
+final class KubeClients {
+
+  private KubeClients() {}
+
+  /**
+   * A client whose JSON mapping reaches the model's getters and setters through generated lambdas
+   * (Jackson's Blackbird) instead of reflection: every watch event and response is read through it,
+   * and under the image's C1-only JIT reflective access was a quarter of the controller's CPU in a
+   * burst of 1,000 Services.
+   */
+  static KubernetesClient build(Config config) {
+    ObjectMapper mapper = new ObjectMapper();
+    KubernetesSerialization serialization = new KubernetesSerialization(mapper, true);
+    // after fabric8's own modules: a module's bean modifiers run before those registered earlier,
+    // so Blackbird replaces the plain properties before fabric8 wraps them
+    mapper.registerModule(new BlackbirdModule());
+    return new KubernetesClientBuilder()
+        .withConfig(config)
+        .withKubernetesSerialization(serialization)
+        .build();
+  }
+}
