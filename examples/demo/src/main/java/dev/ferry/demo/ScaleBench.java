@@ -782,7 +782,10 @@ final class ScaleBench implements Callable<Integer> {
           {"delete", "throttledCalls", "delete: throttled calls"},
           {"delete", "apiWrites", "delete: API writes"},
           {"create", "cpuSeconds", "create: CPU (s)"},
+          {"create", "jitCpuSeconds", "create: of which JIT compiling (s)"},
           {"nodeAdded", "cpuSeconds", "node added: CPU (s)"},
+          {"nodeRemoved", "cpuSeconds", "node removed: CPU (s)"},
+          {"delete", "cpuSeconds", "delete: CPU (s)"},
         }) {
       rows.add(
           row(
@@ -849,6 +852,7 @@ final class ScaleBench implements Callable<Integer> {
     private final Audit audit;
     private JsonNode startStats;
     private double startCpu;
+    private double startJit;
 
     Phase(long pid, Stats stats, Audit audit) {
       this.pid = pid;
@@ -860,6 +864,7 @@ final class ScaleBench implements Callable<Integer> {
       audit.drain(); // requests so far belong to earlier phases
       startStats = stats.read();
       startCpu = ProcStats.cpuSeconds(pid);
+      startJit = ProcStats.jitCpuSeconds(pid);
     }
 
     Map<String, Object> end() throws IOException, InterruptedException {
@@ -874,6 +879,8 @@ final class ScaleBench implements Callable<Integer> {
       m.put("apiWrites", api.writes());
       m.put("apiWritesByResource", api.writesByResource());
       m.put("cpuSeconds", round(ProcStats.cpuSeconds(pid) - startCpu));
+      // a JVM's JIT compiler threads (a Go binary has none): warming up, not per-reconcile work
+      m.put("jitCpuSeconds", round(Math.max(0, ProcStats.jitCpuSeconds(pid) - startJit)));
       return m;
     }
   }
@@ -1068,6 +1075,28 @@ final class ScaleBench implements Callable<Integer> {
       } catch (IOException | RuntimeException e) {
         return 0;
       }
+    }
+
+    /** CPU of the process's JIT compiler threads (HotSpot names them "C1/C2 CompilerThread"). */
+    static double jitCpuSeconds(long pid) {
+      double sum = 0;
+      try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+        for (Path task : (Iterable<Path>) tasks::iterator) {
+          try {
+            if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+              String stat = Files.readString(task.resolve("stat"));
+              String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+              sum += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+            }
+          } catch (IOException | RuntimeException e) {
+            // the thread ended (C1/C2 threads come and go with
+            // -XX:+UseDynamicNumberOfCompilerThreads)
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        return 0;
+      }
+      return sum;
     }
 
     static long peakRssKib(long pid) {
