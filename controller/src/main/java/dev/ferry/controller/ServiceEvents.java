@@ -1,13 +1,12 @@
 package dev.ferry.controller;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.spi.LoadBalancerRef;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
-import java.io.IOException;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -50,9 +49,8 @@ class ServiceEvents implements AutoCloseable {
   static final int QUEUED = 8192;
 
   private static final String MERGE_PATCH = "application/merge-patch+json";
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private final HttpClient http;
+  private final KubernetesSerialization json;
   private final String apiRoot;
   private final int requestTimeoutMillis;
   private final String component;
@@ -86,6 +84,7 @@ class ServiceEvents implements AutoCloseable {
 
   ServiceEvents(KubernetesClient client, String component) {
     this.http = client.getHttpClient();
+    this.json = client.getKubernetesSerialization();
     String master = client.getMasterUrl().toString();
     this.apiRoot = master.endsWith("/") ? master : master + "/";
     int timeout = client.getConfiguration().getRequestTimeout();
@@ -106,13 +105,16 @@ class ServiceEvents implements AutoCloseable {
 
   /** A warning a provider reports about {@code ref}'s load balancer. */
   void warning(LoadBalancerRef ref, String reason, String message) {
-    log.warn("{}: {}", reason, message);
-    queue(new Subject(ref.namespace(), ref.name(), ref.uid(), null), "Warning", reason, message);
+    warning(new Subject(ref.namespace(), ref.name(), ref.uid(), null), reason, message);
   }
 
   void warning(Service service, String reason, String message) {
+    warning(Subject.of(service), reason, message);
+  }
+
+  private void warning(Subject subject, String reason, String message) {
     log.warn("{}: {}", reason, message);
-    queue(Subject.of(service), "Warning", reason, message);
+    queue(subject, "Warning", reason, message);
   }
 
   /** What an event needs of its Service, copied when it is queued (the object may change after). */
@@ -165,10 +167,12 @@ class ServiceEvents implements AutoCloseable {
     }
     if (previous != null) {
       int count = previous.count() + 1;
-      Map<String, Object> bump = new LinkedHashMap<>();
-      bump.put("count", count);
-      bump.put("lastTimestamp", now);
-      HttpResponse<String> r = send("PATCH", events + "/" + previous.name(), MERGE_PATCH, bump);
+      HttpResponse<String> r =
+          send(
+              "PATCH",
+              events + "/" + previous.name(),
+              MERGE_PATCH,
+              Map.of("count", count, "lastTimestamp", now));
       if (r != null && r.isSuccessful()) {
         remember(dedupKey, new Recorded(previous.name(), count));
         return;
@@ -224,7 +228,7 @@ class ServiceEvents implements AutoCloseable {
       HttpRequest request =
           http.newHttpRequestBuilder()
               .uri(url)
-              .method(method, contentType, JSON.writeValueAsString(body))
+              .method(method, contentType, json.asJson(body))
               .timeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
               .build();
       return http.sendAsync(request, String.class)
@@ -232,7 +236,7 @@ class ServiceEvents implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;
-    } catch (IOException | ExecutionException | TimeoutException e) {
+    } catch (ExecutionException | TimeoutException e) {
       log.warn("could not write an event to {}: {}", url, e.toString());
       return null;
     }

@@ -1068,13 +1068,18 @@ final class ScaleBench implements Callable<Integer> {
 
     static double cpuSeconds(long pid) {
       try {
-        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        // fields 14 and 15 (utime, stime) are the 12th and 13th after the command name
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        return statCpuSeconds(Path.of("/proc", Long.toString(pid), "stat"));
       } catch (IOException | RuntimeException e) {
         return 0;
       }
+    }
+
+    /** utime + stime of a process's or thread's {@code stat} file. */
+    private static double statCpuSeconds(Path stat) throws IOException {
+      String s = Files.readString(stat);
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      // fields 14 and 15 (utime, stime) are the 12th and 13th after the command name
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
     }
 
     /** CPU of the process's JIT compiler threads (HotSpot names them "C1/C2 CompilerThread"). */
@@ -1084,9 +1089,7 @@ final class ScaleBench implements Callable<Integer> {
         for (Path task : (Iterable<Path>) tasks::iterator) {
           try {
             if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
-              String stat = Files.readString(task.resolve("stat"));
-              String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-              sum += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+              sum += statCpuSeconds(task.resolve("stat"));
             }
           } catch (IOException | RuntimeException e) {
             // the thread ended (C1/C2 threads come and go with
