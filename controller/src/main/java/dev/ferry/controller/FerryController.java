@@ -27,9 +27,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -63,10 +62,12 @@ public final class FerryController implements AutoCloseable {
 
   private final AtomicReference<NodeEligibility.Eligible> lastBackends = new AtomicReference<>();
   private final AtomicBoolean nodeSyncPending = new AtomicBoolean();
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("ferry-timer").daemon().factory());
+  private final ScheduledThreadPoolExecutor timer = newTimer();
   private final CompletableFuture<String> failed = new CompletableFuture<>();
+
+  /** Objects per page of an informer's list (client-go's pager uses the same size). */
+  static final long LIST_PAGE = 500;
+
   private final Map<String, ScheduledFuture<?>> resyncs = new ConcurrentHashMap<>();
   private final Map<String, Instant> orphanedSince = new ConcurrentHashMap<>();
   private volatile ScheduledFuture<?> sweeps;
@@ -190,9 +191,17 @@ public final class FerryController implements AutoCloseable {
    * leadership). Keys are queued from now on, and handled once workers run.
    */
   public void startCaches() {
+    // lists in pages: a first list (or a relist) of 10,000 Services at once is tens of MiB of
+    // JSON and whole objects on the heap before the stores slim them
     serviceInformer =
-        client.services().inAnyNamespace().runnableInformer(0).itemStore(SlimStores.services());
-    nodeInformer = client.nodes().runnableInformer(0).itemStore(SlimStores.nodes());
+        client
+            .services()
+            .inAnyNamespace()
+            .withLimit(LIST_PAGE)
+            .runnableInformer(0)
+            .itemStore(SlimStores.services());
+    nodeInformer =
+        client.nodes().withLimit(LIST_PAGE).runnableInformer(0).itemStore(SlimStores.nodes());
     serviceInformer.addEventHandler(new ServiceHandler());
     nodeInformer.addEventHandler(new NodeHandler());
     CompletableFuture.allOf(
@@ -379,6 +388,19 @@ public final class FerryController implements AutoCloseable {
         new EligibleSnapshot(version, now),
         (old, mine) -> old == null || old.version() < mine.version() ? mine : old);
     return now;
+  }
+
+  /**
+   * The controller's one timer thread. A cancelled task leaves its queue at once: every reconcile
+   * replaces its Service's pending resync, which would otherwise stay queued until its time came
+   * (30,000 dead tasks at 10,000 Services).
+   */
+  private static ScheduledThreadPoolExecutor newTimer() {
+    ScheduledThreadPoolExecutor t =
+        new ScheduledThreadPoolExecutor(
+            1, Thread.ofPlatform().name("ferry-timer").daemon().factory());
+    t.setRemoveOnCancelPolicy(true);
+    return t;
   }
 
   /**

@@ -1,12 +1,27 @@
 package dev.ferry.controller;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
+import io.fabric8.kubernetes.api.model.LoadBalancerStatus;
 import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.NodeSpec;
+import io.fabric8.kubernetes.api.model.NodeStatus;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.PortStatus;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.ServiceSpec;
+import io.fabric8.kubernetes.api.model.ServiceStatus;
+import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
@@ -14,7 +29,9 @@ import java.util.function.UnaryOperator;
  * and not its objects' bulk. A Node keeps its name, labels, deletion mark, providerID, taints and
  * addresses (what decides eligibility and makes a backend); its images, conditions, capacity and
  * annotations, often most of a real Node, are dropped. A Service keeps everything but its
- * managedFields (Ferry's patches write whole annotation maps, so its annotations stay whole).
+ * managedFields (Ferry's patches write whole annotation maps, so its annotations stay whole). Every
+ * model object comes with its own empty map of unknown fields; a cached one shares one immutable
+ * empty map instead (about ten per object: 8 MiB at 10,000 Services and 5,000 Nodes).
  */
 final class SlimStores {
 
@@ -58,12 +75,102 @@ final class SlimStores {
     if (node.getStatus() != null) {
       b.withNewStatus().withAddresses(node.getStatus().getAddresses()).endStatus();
     }
-    return b.build();
+    Node slim = b.build();
+    shareEmpty(slim, Node::getAdditionalProperties, Node::setAdditionalProperties);
+    shareEmpty(
+        slim.getMetadata(),
+        ObjectMeta::getAdditionalProperties,
+        ObjectMeta::setAdditionalProperties);
+    shareEmpty(
+        slim.getSpec(), NodeSpec::getAdditionalProperties, NodeSpec::setAdditionalProperties);
+    if (slim.getSpec() != null && slim.getSpec().getTaints() != null) {
+      slim.getSpec()
+          .getTaints()
+          .forEach(
+              t -> shareEmpty(t, Taint::getAdditionalProperties, Taint::setAdditionalProperties));
+    }
+    shareEmpty(
+        slim.getStatus(), NodeStatus::getAdditionalProperties, NodeStatus::setAdditionalProperties);
+    if (slim.getStatus() != null && slim.getStatus().getAddresses() != null) {
+      slim.getStatus()
+          .getAddresses()
+          .forEach(
+              a ->
+                  shareEmpty(
+                      a,
+                      NodeAddress::getAdditionalProperties,
+                      NodeAddress::setAdditionalProperties));
+    }
+    return slim;
   }
 
   /** {@code service} without its managedFields (changed in place: the informer's own copy). */
   static Service slim(Service service) {
     service.getMetadata().setManagedFields(null);
+    shareEmpty(service, Service::getAdditionalProperties, Service::setAdditionalProperties);
+    shareEmpty(
+        service.getMetadata(),
+        ObjectMeta::getAdditionalProperties,
+        ObjectMeta::setAdditionalProperties);
+    ServiceSpec spec = service.getSpec();
+    if (spec != null) {
+      shareEmpty(spec, ServiceSpec::getAdditionalProperties, ServiceSpec::setAdditionalProperties);
+      if (spec.getPorts() != null) {
+        spec.getPorts()
+            .forEach(
+                p ->
+                    shareEmpty(
+                        p,
+                        ServicePort::getAdditionalProperties,
+                        ServicePort::setAdditionalProperties));
+      }
+    }
+    ServiceStatus status = service.getStatus();
+    if (status != null) {
+      shareEmpty(
+          status, ServiceStatus::getAdditionalProperties, ServiceStatus::setAdditionalProperties);
+      if (status.getConditions() != null) {
+        status
+            .getConditions()
+            .forEach(
+                c ->
+                    shareEmpty(
+                        c, Condition::getAdditionalProperties, Condition::setAdditionalProperties));
+      }
+      LoadBalancerStatus lb = status.getLoadBalancer();
+      shareEmpty(
+          lb,
+          LoadBalancerStatus::getAdditionalProperties,
+          LoadBalancerStatus::setAdditionalProperties);
+      if (lb != null && lb.getIngress() != null) {
+        for (LoadBalancerIngress in : lb.getIngress()) {
+          shareEmpty(
+              in,
+              LoadBalancerIngress::getAdditionalProperties,
+              LoadBalancerIngress::setAdditionalProperties);
+          if (in.getPorts() != null) {
+            in.getPorts()
+                .forEach(
+                    p ->
+                        shareEmpty(
+                            p,
+                            PortStatus::getAdditionalProperties,
+                            PortStatus::setAdditionalProperties));
+          }
+        }
+      }
+    }
     return service;
+  }
+
+  /** Replaces {@code object}'s own empty map of unknown fields with the shared empty map. */
+  private static <T> void shareEmpty(
+      T object, Function<T, Map<String, Object>> get, BiConsumer<T, Map<String, Object>> set) {
+    if (object != null) {
+      Map<String, Object> unknown = get.apply(object);
+      if (unknown == null || unknown.isEmpty()) {
+        set.accept(object, Map.of());
+      }
+    }
   }
 }

@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.github.resilience4j.core.IntervalFunction;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -34,6 +35,7 @@ class ControllerComponentTest {
   private static final String NS = "shop";
 
   KubernetesClient client;
+  KubernetesMockServer server;
   private RecordingProvider provider;
   private FerryController controller;
 
@@ -142,6 +144,23 @@ class ControllerComponentTest {
         && s.getStatus().getLoadBalancer() != null
         && s.getStatus().getLoadBalancer().getIngress() != null
         && !s.getStatus().getLoadBalancer().getIngress().isEmpty();
+  }
+
+  @Test
+  @DisplayName("the informers list Services and Nodes in pages of 500, as client-go's pager does")
+  void listsInPages() throws InterruptedException {
+    List<String> lists = new java.util.ArrayList<>();
+    for (int i = server.getRequestCount(); i > 0; i--) {
+      var request = server.takeRequest(1, java.util.concurrent.TimeUnit.SECONDS);
+      if (request != null
+          && "GET".equals(request.getMethod())
+          && !request.getPath().contains("watch=true")) {
+        lists.add(request.getPath());
+      }
+    }
+    assertThat(lists)
+        .anySatisfy(p -> assertThat(p).startsWith("/api/v1/services?").contains("limit=500"))
+        .anySatisfy(p -> assertThat(p).startsWith("/api/v1/nodes?").contains("limit=500"));
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.TaintBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -87,5 +88,56 @@ class SlimStoresTest {
     assertThat(slim.getMetadata().getAnnotations())
         .containsKey("kubectl.kubernetes.io/last-applied-configuration");
     assertThat(slim.getSpec().getType()).isEqualTo("LoadBalancer");
+  }
+
+  @Test
+  @DisplayName(
+      "a cached Service's model objects share one empty map of unknown fields; one with unknown"
+          + " fields keeps them, and copies and serialization are unchanged")
+  void sharedEmptyUnknownFields() {
+    String json =
+        """
+        {"apiVersion":"v1","kind":"Service",
+         "metadata":{"name":"web","namespace":"default","resourceVersion":"5"},
+         "spec":{"type":"LoadBalancer","futureField":"kept",
+                 "ports":[{"port":80,"protocol":"TCP","nodePort":30080}]},
+         "status":{"conditions":[{"type":"x","status":"True","reason":"R","message":"m",
+                                  "lastTransitionTime":"2026-01-01T00:00:00Z"}],
+                   "loadBalancer":{"ingress":[{"ip":"192.0.2.1","ipMode":"VIP",
+                                               "ports":[{"port":80,"protocol":"TCP"}]}]}}}
+        """;
+    Service read = Serialization.unmarshal(json, Service.class);
+    Service slim = SlimStores.slim(Serialization.unmarshal(json, Service.class));
+
+    Map<String, Object> none = Map.of();
+    assertThat(slim.getAdditionalProperties()).isSameAs(none);
+    assertThat(slim.getMetadata().getAdditionalProperties()).isSameAs(none);
+    assertThat(slim.getSpec().getPorts().get(0).getAdditionalProperties()).isSameAs(none);
+    assertThat(slim.getStatus().getAdditionalProperties()).isSameAs(none);
+    assertThat(slim.getStatus().getConditions().get(0).getAdditionalProperties()).isSameAs(none);
+    var ingress = slim.getStatus().getLoadBalancer().getIngress().get(0);
+    assertThat(ingress.getAdditionalProperties()).isSameAs(none);
+    assertThat(ingress.getPorts().get(0).getAdditionalProperties()).isSameAs(none);
+    assertThat(slim.getSpec().getAdditionalProperties()).containsEntry("futureField", "kept");
+
+    read.getMetadata().setManagedFields(null); // what slimming drops on purpose
+    assertThat(slim).isEqualTo(read);
+    assertThat(Serialization.asJson(slim)).isEqualTo(Serialization.asJson(read));
+    // a builder copy (how Ferry derives what it writes) gets maps of its own
+    Service copy = new ServiceBuilder(slim).build();
+    copy.getStatus().setAdditionalProperty("more", 1);
+    assertThat(slim.getStatus().getAdditionalProperties()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("a cached Node shares the empty map of unknown fields too")
+  void nodeSharedEmptyUnknownFields() {
+    Node slim = SlimStores.slim(bulkyNode());
+    Map<String, Object> none = Map.of();
+    assertThat(slim.getAdditionalProperties()).isSameAs(none);
+    assertThat(slim.getMetadata().getAdditionalProperties()).isSameAs(none);
+    assertThat(slim.getSpec().getTaints().get(0).getAdditionalProperties()).isSameAs(none);
+    assertThat(slim.getStatus().getAddresses().get(0).getAdditionalProperties()).isSameAs(none);
+    assertThat(NodeEligibility.toBackend(slim)).isEqualTo(NodeEligibility.toBackend(bulkyNode()));
   }
 }

@@ -80,8 +80,12 @@ final class ScaleBench implements Callable<Integer> {
    * limit standing in for the container's (the JVM sizes its heap from the cgroup limit).
    */
   static final String IMAGE_JVM_FLAGS =
-      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=35 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
-          + " -XX:+ExitOnOutOfMemoryError";
+      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=25 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+          + " -XX:+UseStringDeduplication -XX:+ExitOnOutOfMemoryError"
+          + " -Dio.netty.allocator.numDirectArenas=1";
+
+  /** The environment the controller's image sets for the JVM (controller/pom.xml, Jib). */
+  static final Map<String, String> IMAGE_ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
 
   private static final String NAMESPACE = "bench";
   private static final String NODE_PORTS = "20000-59999";
@@ -476,11 +480,14 @@ final class ScaleBench implements Callable<Integer> {
       Contender c, List<String> cmd, Path log, int readyPort, AtomicReference<Process> current)
       throws IOException, InterruptedException {
     long started = System.nanoTime();
-    Process p =
+    ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .start();
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    if (c.name().equals("ferry")) {
+      pb.environment().putAll(IMAGE_ENVIRONMENT);
+    }
+    Process p = pb.start();
     current.set(p);
     boolean up = waitFor(() -> !p.isAlive() || ready(readyPort), Duration.ofSeconds(120));
     if (!up || !p.isAlive()) {
