@@ -45,6 +45,9 @@ public final class FerryController implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(FerryController.class);
 
+  /** Objects per page of an informer's list (client-go's pager uses the same size). */
+  static final long LIST_PAGE = 500;
+
   private final KubernetesClient client;
   private final ControllerSettings settings;
   private final ServiceClassifier classifier;
@@ -64,9 +67,6 @@ public final class FerryController implements AutoCloseable {
   private final AtomicBoolean nodeSyncPending = new AtomicBoolean();
   private final ScheduledThreadPoolExecutor timer = newTimer();
   private final CompletableFuture<String> failed = new CompletableFuture<>();
-
-  /** Objects per page of an informer's list (client-go's pager uses the same size). */
-  static final long LIST_PAGE = 500;
 
   private final Map<String, ScheduledFuture<?>> resyncs = new ConcurrentHashMap<>();
   private final Map<String, Instant> orphanedSince = new ConcurrentHashMap<>();

@@ -19,6 +19,7 @@ import io.fabric8.kubernetes.api.model.Taint;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
@@ -81,25 +82,23 @@ final class SlimStores {
         slim.getMetadata(),
         ObjectMeta::getAdditionalProperties,
         ObjectMeta::setAdditionalProperties);
-    shareEmpty(
-        slim.getSpec(), NodeSpec::getAdditionalProperties, NodeSpec::setAdditionalProperties);
-    if (slim.getSpec() != null && slim.getSpec().getTaints() != null) {
-      slim.getSpec()
-          .getTaints()
-          .forEach(
-              t -> shareEmpty(t, Taint::getAdditionalProperties, Taint::setAdditionalProperties));
+    if (slim.getSpec() != null) {
+      shareEmpty(
+          slim.getSpec(), NodeSpec::getAdditionalProperties, NodeSpec::setAdditionalProperties);
+      shareEmptyEach(
+          slim.getSpec().getTaints(),
+          Taint::getAdditionalProperties,
+          Taint::setAdditionalProperties);
     }
-    shareEmpty(
-        slim.getStatus(), NodeStatus::getAdditionalProperties, NodeStatus::setAdditionalProperties);
-    if (slim.getStatus() != null && slim.getStatus().getAddresses() != null) {
-      slim.getStatus()
-          .getAddresses()
-          .forEach(
-              a ->
-                  shareEmpty(
-                      a,
-                      NodeAddress::getAdditionalProperties,
-                      NodeAddress::setAdditionalProperties));
+    if (slim.getStatus() != null) {
+      shareEmpty(
+          slim.getStatus(),
+          NodeStatus::getAdditionalProperties,
+          NodeStatus::setAdditionalProperties);
+      shareEmptyEach(
+          slim.getStatus().getAddresses(),
+          NodeAddress::getAdditionalProperties,
+          NodeAddress::setAdditionalProperties);
     }
     return slim;
   }
@@ -115,62 +114,59 @@ final class SlimStores {
     ServiceSpec spec = service.getSpec();
     if (spec != null) {
       shareEmpty(spec, ServiceSpec::getAdditionalProperties, ServiceSpec::setAdditionalProperties);
-      if (spec.getPorts() != null) {
-        spec.getPorts()
-            .forEach(
-                p ->
-                    shareEmpty(
-                        p,
-                        ServicePort::getAdditionalProperties,
-                        ServicePort::setAdditionalProperties));
-      }
+      shareEmptyEach(
+          spec.getPorts(),
+          ServicePort::getAdditionalProperties,
+          ServicePort::setAdditionalProperties);
     }
     ServiceStatus status = service.getStatus();
     if (status != null) {
       shareEmpty(
           status, ServiceStatus::getAdditionalProperties, ServiceStatus::setAdditionalProperties);
-      if (status.getConditions() != null) {
-        status
-            .getConditions()
-            .forEach(
-                c ->
-                    shareEmpty(
-                        c, Condition::getAdditionalProperties, Condition::setAdditionalProperties));
-      }
+      shareEmptyEach(
+          status.getConditions(),
+          Condition::getAdditionalProperties,
+          Condition::setAdditionalProperties);
       LoadBalancerStatus lb = status.getLoadBalancer();
-      shareEmpty(
-          lb,
-          LoadBalancerStatus::getAdditionalProperties,
-          LoadBalancerStatus::setAdditionalProperties);
-      if (lb != null && lb.getIngress() != null) {
-        for (LoadBalancerIngress in : lb.getIngress()) {
-          shareEmpty(
-              in,
-              LoadBalancerIngress::getAdditionalProperties,
-              LoadBalancerIngress::setAdditionalProperties);
-          if (in.getPorts() != null) {
-            in.getPorts()
-                .forEach(
-                    p ->
-                        shareEmpty(
-                            p,
-                            PortStatus::getAdditionalProperties,
-                            PortStatus::setAdditionalProperties));
-          }
+      if (lb != null) {
+        shareEmpty(
+            lb,
+            LoadBalancerStatus::getAdditionalProperties,
+            LoadBalancerStatus::setAdditionalProperties);
+        shareEmptyEach(
+            lb.getIngress(),
+            LoadBalancerIngress::getAdditionalProperties,
+            LoadBalancerIngress::setAdditionalProperties);
+        if (lb.getIngress() != null) {
+          lb.getIngress()
+              .forEach(
+                  in ->
+                      shareEmptyEach(
+                          in.getPorts(),
+                          PortStatus::getAdditionalProperties,
+                          PortStatus::setAdditionalProperties));
         }
       }
     }
     return service;
   }
 
+  /** {@link #shareEmpty} for each of {@code objects}, when there is a list. */
+  private static <T> void shareEmptyEach(
+      List<T> objects,
+      Function<T, Map<String, Object>> get,
+      BiConsumer<T, Map<String, Object>> set) {
+    if (objects != null) {
+      objects.forEach(o -> shareEmpty(o, get, set));
+    }
+  }
+
   /** Replaces {@code object}'s own empty map of unknown fields with the shared empty map. */
   private static <T> void shareEmpty(
       T object, Function<T, Map<String, Object>> get, BiConsumer<T, Map<String, Object>> set) {
-    if (object != null) {
-      Map<String, Object> unknown = get.apply(object);
-      if (unknown == null || unknown.isEmpty()) {
-        set.accept(object, Map.of());
-      }
+    Map<String, Object> unknown = get.apply(object);
+    if (unknown == null || unknown.isEmpty()) {
+      set.accept(object, Map.of());
     }
   }
 }

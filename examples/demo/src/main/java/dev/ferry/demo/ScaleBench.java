@@ -152,7 +152,11 @@ final class ScaleBench implements Callable<Integer> {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /** One controller under test: how to start it and recognise its requests. */
-  record Contender(String name, String userAgentPrefix, List<String> extraArgs) {}
+  record Contender(String name, String userAgentPrefix, List<String> extraArgs) {
+    boolean ferry() {
+      return name.equals("ferry");
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -283,9 +287,9 @@ final class ScaleBench implements Callable<Integer> {
       System.out.printf("  %d Nodes created in %.1f s%n", nodes, secs(System.nanoTime() - t));
 
       int statsPort = freePort();
-      int readyPort = c.name().equals("ferry") ? freePort() : statsPort;
+      int readyPort = c.ferry() ? freePort() : statsPort;
       List<String> cmd = new ArrayList<>();
-      if (c.name().equals("ferry")) {
+      if (c.ferry()) {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(Arrays.asList(jvmOptions.trim().split("\\s+")));
         if (Runtime.version().feature() >= 24) {
@@ -484,7 +488,7 @@ final class ScaleBench implements Callable<Integer> {
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    if (c.name().equals("ferry")) {
+    if (c.ferry()) {
       pb.environment().putAll(IMAGE_ENVIRONMENT);
     }
     Process p = pb.start();
