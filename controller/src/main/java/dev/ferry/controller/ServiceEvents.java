@@ -10,12 +10,15 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -30,8 +33,12 @@ import org.slf4j.LoggerFactory;
  * #normal} and {@link #warning} only queue the event, and writer threads send them, each Service's
  * in order (as client-go's broadcaster does), so a reconcile never waits on an Event write. A
  * repeat of the same event on the same Service bumps the count of the one already recorded instead
- * of creating another, as client-go's recorder does. When more than {@value #QUEUED} wait, new ones
- * are dropped and counted in the log; failing to record an event is logged, never fatal.
+ * of creating another, as client-go's recorder does. A progress event ("Ensuring", "Deleting") is
+ * held for {@link #HOLD} first: when its outcome ("Ensured", "Deleted") follows within it, only the
+ * outcome is written (a quick change is one Event, not two; in a burst of new Services, a quarter
+ * fewer writes), and any other event on the Service writes the held one first, so the order is
+ * kept. When more than {@value #QUEUED} wait, new ones are dropped and counted in the log; failing
+ * to record an event is logged, never fatal.
  */
 class ServiceEvents implements AutoCloseable {
 
@@ -43,6 +50,11 @@ class ServiceEvents implements AutoCloseable {
   static final String DELETE_FAILED = "DeleteLoadBalancerFailed";
   static final String UPDATED = "UpdatedLoadBalancer";
   static final String UPDATE_FAILED = "UpdateLoadBalancerFailed";
+
+  /** How long a progress event waits for its outcome before it is written. */
+  static final Duration HOLD = Duration.ofSeconds(1);
+
+  private static final Map<String, String> OUTCOME = Map.of(ENSURING, ENSURED, DELETING, DELETED);
 
   private static final Logger log = LoggerFactory.getLogger(ServiceEvents.class);
   private static final int REMEMBERED = 32768; // a few events for each of 10,000 Services
@@ -81,6 +93,15 @@ class ServiceEvents implements AutoCloseable {
                       (task, pool) -> dropped()))
           .toList();
   private final AtomicLong droppedCount = new AtomicLong();
+
+  // progress events waiting for their outcome, by Service uid; guarded by itself, and every
+  // hand-over to a writer happens under it, so a held event and the next one keep their order
+  private final Map<String, Held> held = new HashMap<>();
+  private final ScheduledExecutorService holdTimer =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("ferry-events-hold").daemon().factory());
+
+  private record Held(String reason, String message, Runnable write) {}
 
   ServiceEvents(KubernetesClient client, String component) {
     this.http = client.getHttpClient();
@@ -126,15 +147,52 @@ class ServiceEvents implements AutoCloseable {
   }
 
   private void queue(Subject subject, String type, String reason, String message) {
-    var writer = writers.get(Math.floorMod(String.valueOf(subject.uid()).hashCode(), WRITERS));
+    String uid = String.valueOf(subject.uid());
+    Runnable write = () -> record(subject, type, reason, message);
+    synchronized (held) {
+      Held waiting = held.get(uid);
+      if (waiting != null && waiting.reason().equals(reason) && waiting.message().equals(message)) {
+        return; // the same progress again: the one held says it
+      }
+      if (waiting != null) {
+        held.remove(uid);
+        if (!reason.equals(OUTCOME.get(waiting.reason()))) {
+          hand(uid, waiting.write()); // not its outcome: the held event goes first
+        }
+      }
+      if (OUTCOME.containsKey(reason) && !holdTimer.isShutdown()) {
+        Held hold = new Held(reason, message, write);
+        held.put(uid, hold);
+        holdTimer.schedule(() -> release(uid, hold), HOLD.toMillis(), TimeUnit.MILLISECONDS);
+        return;
+      }
+      hand(uid, write);
+    }
+  }
+
+  /** The hold is over and nothing followed: the progress event is written. */
+  private void release(String uid, Held hold) {
+    synchronized (held) {
+      if (held.remove(uid, hold)) {
+        hand(uid, hold.write());
+      }
+    }
+  }
+
+  private void hand(String uid, Runnable write) {
+    var writer = writers.get(Math.floorMod(uid.hashCode(), WRITERS));
     if (!writer.isShutdown()) {
-      writer.execute(() -> record(subject, type, reason, message));
+      writer.execute(write);
     }
   }
 
   /** Waits up to {@code limit} for the events queued so far to be written (tests, shutdown). */
   boolean flush(Duration limit) {
     long deadline = System.nanoTime() + limit.toNanos();
+    synchronized (held) { // what is held is written now, not dropped
+      held.forEach((uid, hold) -> hand(uid, hold.write()));
+      held.clear();
+    }
     try {
       for (var writer : writers) {
         writer
@@ -153,6 +211,7 @@ class ServiceEvents implements AutoCloseable {
   /** Writes what is queued (for up to 2 s), then stops. */
   @Override
   public void close() {
+    holdTimer.shutdownNow();
     flush(Duration.ofSeconds(2));
     writers.forEach(ThreadPoolExecutor::shutdownNow);
   }

@@ -89,6 +89,8 @@ final class ScaleBench implements Callable<Integer> {
 
   private static final String NAMESPACE = "bench";
   private static final String NODE_PORTS = "20000-59999";
+  // how often a phase reads the simulated cloud's /stats while waiting for its calls
+  private static final Duration STATS_POLL = Duration.ofMillis(250);
   private static final String BENCH_AGENT = "ferry-bench";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -579,10 +581,14 @@ final class ScaleBench implements Callable<Integer> {
     long before = stats.kinds("backends", "create");
     long at = System.currentTimeMillis();
     change.call();
+    // the cloud's /stats is served inside the controller's process: read it a few times a second,
+    // not every 20 ms, or the reading costs the contender CPU the phase then counts (the time to
+    // the last call is the cloud's own timestamp, so it does not depend on how often it is read)
     boolean done =
         waitFor(
             () -> stats.kinds("backends", "create") >= before + services || !proc.isAlive(),
-            phaseLimit);
+            phaseLimit,
+            STATS_POLL);
     Thread.sleep(500); // calls that would follow the expected ones
     Map<String, Object> m = phase.end();
     long last = stats.read().path("lastCall").asLong();
@@ -720,12 +726,17 @@ final class ScaleBench implements Callable<Integer> {
 
   private static boolean waitFor(BooleanSupplier condition, Duration limit)
       throws InterruptedException {
+    return waitFor(condition, limit, Duration.ofMillis(20));
+  }
+
+  private static boolean waitFor(BooleanSupplier condition, Duration limit, Duration poll)
+      throws InterruptedException {
     long deadline = System.nanoTime() + limit.toNanos();
     while (System.nanoTime() < deadline) {
       if (condition.getAsBoolean()) {
         return true;
       }
-      Thread.sleep(20);
+      Thread.sleep(poll.toMillis());
     }
     return condition.getAsBoolean();
   }
