@@ -190,7 +190,7 @@ class OperationsIT {
         .until(() -> address.equals(ip(get("rolled"))));
     assertThat(events("rolled"))
         .extracting(Event::getReason)
-        .doesNotContain("DeletingLoadBalancer");
+        .doesNotContain("DeletingLoadBalancer", "DeletedLoadBalancer");
     delete("rolled");
   }
 
