@@ -92,7 +92,6 @@ final class ScaleBench implements Callable<Integer> {
   // how often a phase reads the simulated cloud's /stats while waiting for its calls
   private static final Duration STATS_POLL = Duration.ofMillis(250);
   private static final int WARM_UP = 1000;
-  private boolean warmedUp;
   private static final String BENCH_AGENT = "ferry-bench";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -152,6 +151,7 @@ final class ScaleBench implements Callable<Integer> {
   boolean keep;
 
   private Duration phaseLimit;
+  private boolean warmedUp; // see warmUp
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
