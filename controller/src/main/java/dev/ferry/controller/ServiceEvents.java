@@ -151,10 +151,10 @@ class ServiceEvents implements AutoCloseable {
     Runnable write = () -> record(subject, type, reason, message);
     synchronized (held) {
       Held waiting = held.get(uid);
-      if (waiting != null && waiting.reason().equals(reason) && waiting.message().equals(message)) {
-        return; // the same progress again: the one held says it
-      }
       if (waiting != null) {
+        if (waiting.reason().equals(reason) && waiting.message().equals(message)) {
+          return; // the same progress again: the one held says it
+        }
         held.remove(uid);
         if (!reason.equals(OUTCOME.get(waiting.reason()))) {
           hand(uid, waiting.write()); // not its outcome: the held event goes first

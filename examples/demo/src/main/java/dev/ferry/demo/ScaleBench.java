@@ -592,7 +592,7 @@ final class ScaleBench implements Callable<Integer> {
             () -> stats.kinds("backends", "create") >= before + services || !proc.isAlive(),
             phaseLimit,
             STATS_POLL);
-    Thread.sleep(500); // calls that would follow the expected ones
+    // calls that would follow the expected ones: phase.end() waits a second at least
     Map<String, Object> m = phase.end();
     long last = stats.read().path("lastCall").asLong();
     m.put("completed", done);
