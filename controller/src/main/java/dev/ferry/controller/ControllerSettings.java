@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param loadBalancerClass the {@code spec.loadBalancerClass} Ferry answers to
  * @param handleDefaultClass whether Services without a class are Ferry's too
  * @param nodePortRange the range Ferry allocates missing NodePorts from
- * @param workers how many Services are reconciled at once
+ * @param workers how many provider calls are in the cloud at once; twice as many Services are
+ *     reconciled at once, so that their Kubernetes writes do not keep the cloud waiting
  * @param nodeSyncDelay how long node changes are gathered before backends are updated
  * @param providerTimeout the deadline of one provider call; an overrunning call is abandoned
  * @param resyncPeriod how often every load balancer is checked against its plan (jittered ±10 %)

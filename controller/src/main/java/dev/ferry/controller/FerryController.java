@@ -115,7 +115,8 @@ public final class FerryController implements AutoCloseable {
     this.settings = Objects.requireNonNull(settings);
     this.events = Objects.requireNonNull(events);
     Objects.requireNonNull(registry);
-    this.provider = new GuardedProvider(provider, registry, settings.providerTimeout());
+    this.provider =
+        new GuardedProvider(provider, registry, settings.providerTimeout(), settings.workers());
     this.classifier =
         new ServiceClassifier(
             settings.loadBalancerClass(), settings.handleDefaultClass(), settings.owner());
@@ -144,7 +145,9 @@ public final class FerryController implements AutoCloseable {
               scheduleResync(key);
               return outcome;
             },
-            settings.workers(),
+            // twice the provider slots: a Service's Kubernetes writes (finalizer, status) do not
+            // hold a slot, so the cloud calls keep going while they are in flight
+            2 * settings.workers(),
             backoff);
     for (String reason :
         List.of(

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -26,6 +27,9 @@ import org.slf4j.MDC;
  * Stands between the controller and a provider, so that nothing a provider does can stop a worker:
  *
  * <ul>
+ *   <li>at most {@code slots} callers wait on the cloud at once ({@code --workers}), first come
+ *       first served; a caller holds its slot until the call returns or is abandoned, so no wait
+ *       for a slot is longer than a deadline;
  *   <li>every call has a deadline; a call that overruns it is interrupted and abandoned, and the
  *       worker moves on. Until the abandoned call really returns, further calls for the same
  *       Service fail fast, so one Service never has two calls in flight;
@@ -46,12 +50,15 @@ final class GuardedProvider implements LoadBalancerProvider {
   private final LoadBalancerProvider delegate;
   private final MeterRegistry registry;
   private final Duration deadline;
+  private final Semaphore slots;
   private final Map<String, CompletableFuture<?>> abandoned = new ConcurrentHashMap<>();
 
-  GuardedProvider(LoadBalancerProvider delegate, MeterRegistry registry, Duration deadline) {
+  GuardedProvider(
+      LoadBalancerProvider delegate, MeterRegistry registry, Duration deadline, int slots) {
     this.delegate = delegate;
     this.registry = registry;
     this.deadline = deadline;
+    this.slots = new Semaphore(slots, true); // first come, first served
   }
 
   /**
@@ -146,6 +153,20 @@ final class GuardedProvider implements LoadBalancerProvider {
       }
       abandoned.remove(key, earlier);
     }
+    try {
+      slots.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProviderException.Transient("interrupted while waiting to call the provider", e);
+    }
+    try {
+      return call(operation, key, call);
+    } finally {
+      slots.release();
+    }
+  }
+
+  private <T> T call(String operation, String key, Call<T> call) throws ProviderException {
     Timer.Sample sample = Timer.start(registry);
     CompletableFuture<T> answer = new CompletableFuture<>();
     Map<String, String> mdc = MDC.getCopyOfContextMap();

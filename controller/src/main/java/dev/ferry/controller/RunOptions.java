@@ -62,7 +62,9 @@ public final class RunOptions {
   @Option(
       names = "--workers",
       defaultValue = "2",
-      description = "Services reconciled at once (default: ${DEFAULT-VALUE}).")
+      description =
+          "Provider calls in the cloud at once; twice as many Services are reconciled at once"
+              + " (default: ${DEFAULT-VALUE}).")
   public int workers;
 
   @Option(
