@@ -3,10 +3,8 @@ package dev.ferry.controller;
 import dev.ferry.spi.LoadBalancerRef;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.http.HttpClient;
-import io.fabric8.kubernetes.client.http.HttpRequest;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.http.HttpResponse;
-import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -61,10 +59,7 @@ class ServiceEvents implements AutoCloseable {
   static final int QUEUED = 8192;
 
   private static final String MERGE_PATCH = "application/merge-patch+json";
-  private final HttpClient http;
-  private final KubernetesSerialization json;
-  private final String apiRoot;
-  private final int requestTimeoutMillis;
+  private final ApiWrites api;
   private final String component;
   private final Map<String, Recorded> recent =
       new LinkedHashMap<>(64, 0.75f, true) {
@@ -104,12 +99,7 @@ class ServiceEvents implements AutoCloseable {
   private record Held(String reason, String message, Runnable write) {}
 
   ServiceEvents(KubernetesClient client, String component) {
-    this.http = client.getHttpClient();
-    this.json = client.getKubernetesSerialization();
-    String master = client.getMasterUrl().toString();
-    this.apiRoot = master.endsWith("/") ? master : master + "/";
-    int timeout = client.getConfiguration().getRequestTimeout();
-    this.requestTimeoutMillis = timeout > 0 ? timeout : 10_000;
+    this.api = new ApiWrites(client);
     this.component = component;
   }
 
@@ -219,7 +209,7 @@ class ServiceEvents implements AutoCloseable {
   private void record(Subject subject, String type, String reason, String message) {
     String dedupKey = subject.uid() + "|" + type + "|" + reason + "|" + message;
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
-    String events = eventsUrl(subject.namespace());
+    String events = "api/v1/namespaces/" + subject.namespace() + "/events";
     Recorded previous;
     synchronized (recent) {
       previous = recent.get(dedupKey);
@@ -272,31 +262,17 @@ class ServiceEvents implements AutoCloseable {
     }
   }
 
-  private String eventsUrl(String namespace) {
-    return apiRoot + "api/v1/namespaces/" + namespace + "/events";
-  }
-
   /**
-   * One write, straight through the client's HTTP layer (its authentication, retries and timeout):
-   * an Event's answer is never read, so it is not parsed into a model object, and the request is
-   * not built through the client's typed operations, whose per-call URL and builder work cost more
-   * than the write itself. Null when it could not be sent at all (logged).
+   * One write through {@link ApiWrites}: an Event's answer is never read, so it is not parsed into
+   * a model object. Null when it could not be sent at all (logged).
    */
-  private HttpResponse<String> send(String method, String url, String contentType, Object body) {
+  private HttpResponse<String> send(String method, String path, String contentType, Object body) {
     try {
-      HttpRequest request =
-          http.newHttpRequestBuilder()
-              .uri(url)
-              .method(method, contentType, json.asJson(body))
-              .timeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
-              .build();
-      return http.sendAsync(request, String.class)
-          .get(requestTimeoutMillis + 5_000L, TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    } catch (ExecutionException | TimeoutException e) {
-      log.warn("could not write an event to {}: {}", url, e.toString());
+      return api.send(method, path, contentType, body);
+    } catch (KubernetesClientException e) {
+      if (!Thread.currentThread().isInterrupted()) {
+        log.warn("could not write an event to {}: {}", path, e.toString());
+      }
       return null;
     }
   }

@@ -3,28 +3,24 @@ package dev.ferry.controller;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Ferry's writes to a Service, as JSON merge patches so the RBAC needs only {@code patch}. Those to
- * the main resource carry the resourceVersion the change was computed from: the API server refuses
- * them with 409 when the Service changed meanwhile, and the reconcile reads it again.
+ * Ferry's writes to a Service, as JSON patches so the RBAC needs only {@code patch}. Those to the
+ * main resource carry the resourceVersion the change was computed from: the API server refuses them
+ * with 409 when the Service changed meanwhile, and the reconcile reads it again.
  */
 final class ServicePatches {
 
-  private static final PatchContext MERGE = PatchContext.of(PatchType.JSON_MERGE);
-  private static final PatchContext JSON = PatchContext.of(PatchType.JSON);
+  private static final String JSON_PATCH = "application/json-patch+json";
 
-  private final KubernetesClient client;
+  private final ApiWrites api;
 
   ServicePatches(KubernetesClient client) {
-    this.client = client;
+    this.api = new ApiWrites(client);
   }
 
   /**
@@ -53,14 +49,30 @@ final class ServicePatches {
    * takes it as a precondition and answers 409 when the Service has moved on.
    */
   private Service patch(Service service, List<Map<String, Object>> ops) {
+    return parse(send(service, "", ops));
+  }
+
+  Service parse(String json) {
+    return api.json().unmarshal(json, Service.class);
+  }
+
+  /**
+   * Sends a JSON patch to the Service ({@code subresource} empty) or one of its subresources, after
+   * a first operation that sets the resourceVersion {@code service} was read at; answers the
+   * Service as stored, as JSON. A refusal (409, 422, ...) is a {@link
+   * io.fabric8.kubernetes.client.KubernetesClientException} with its code.
+   */
+  String send(Service service, String subresource, List<Map<String, Object>> ops) {
     List<Map<String, Object>> all = new ArrayList<>();
     all.add(op("replace", "/metadata/resourceVersion", service.getMetadata().getResourceVersion()));
     all.addAll(ops);
-    return client
-        .services()
-        .inNamespace(service.getMetadata().getNamespace())
-        .resource(service) // names the object: no GET before the patch (withName would GET)
-        .patch(JSON, Serialization.asJson(all));
+    String path =
+        "api/v1/namespaces/"
+            + service.getMetadata().getNamespace()
+            + "/services/"
+            + service.getMetadata().getName()
+            + (subresource.isEmpty() ? "" : "/" + subresource);
+    return api.bodyOf(api.send("PATCH", path, JSON_PATCH, all));
   }
 
   /** One JSON-patch operation. */

@@ -9,16 +9,12 @@ import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.api.model.ServiceStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -50,14 +46,12 @@ final class StatusWriter {
     }
   }
 
-  private static final PatchContext JSON = PatchContext.of(PatchType.JSON);
-
-  private final KubernetesClient client;
+  private final ServicePatches patches;
   private final ServiceEvents events;
   private final Counter rejected;
 
   StatusWriter(KubernetesClient client, ServiceEvents events, MeterRegistry registry) {
-    this.client = client;
+    this.patches = new ServicePatches(client);
     this.events = events;
     this.rejected =
         Counter.builder("ferry.status.writes.rejected")
@@ -74,7 +68,7 @@ final class StatusWriter {
       Service service,
       Optional<List<LoadBalancerIngress>> ingress,
       Optional<Optional<Ready>> ready) {
-    return apply(service, ingress, ready).outcome();
+    return apply(service, ingress, ready, false).outcome();
   }
 
   /**
@@ -82,16 +76,17 @@ final class StatusWriter {
    * Service as now stored, for the write that follows.
    */
   Service clear(Service service) {
-    return apply(service, Optional.of(List.of()), Optional.of(Optional.empty())).service();
+    return apply(service, Optional.of(List.of()), Optional.of(Optional.empty()), true).service();
   }
 
-  /** A write's outcome and the Service as stored after it. */
+  /** A write's outcome and, when asked for, the Service as stored after it. */
   private record Written(Outcome outcome, Service service) {}
 
   private Written apply(
       Service service,
       Optional<List<LoadBalancerIngress>> ingress,
-      Optional<Optional<Ready>> ready) {
+      Optional<Optional<Ready>> ready,
+      boolean stored) {
     List<LoadBalancerIngress> currentIngress = ingressOf(service);
     List<Condition> conditions = conditionsOf(service);
     Optional<Condition> current =
@@ -120,20 +115,10 @@ final class StatusWriter {
     }
     // the whole status, under the resourceVersion it was computed from: lists are replaced
     // exactly, and a concurrent writer's change is a 409, never lost
-    List<Map<String, Object>> patch =
-        List.of(
-            ServicePatches.op(
-                "replace", "/metadata/resourceVersion", service.getMetadata().getResourceVersion()),
-            ServicePatches.op("add", "/status", next));
     try {
-      Service stored =
-          client
-              .services()
-              .inNamespace(service.getMetadata().getNamespace())
-              .resource(service) // names the object: no GET before the patch
-              .subresource("status")
-              .patch(JSON, Serialization.asJson(patch));
-      return new Written(Outcome.DONE, stored);
+      String answer =
+          patches.send(service, "status", List.of(ServicePatches.op("add", "/status", next)));
+      return new Written(Outcome.DONE, stored ? patches.parse(answer) : null);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 422 && e.getCode() != 400) {
         throw e;
