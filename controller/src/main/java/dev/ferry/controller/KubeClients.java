@@ -19,14 +19,20 @@ final class KubeClients {
    * burst of 1,000 Services.
    */
   static KubernetesClient build(Config config) {
+    return new KubernetesClientBuilder()
+        .withConfig(config)
+        .withKubernetesSerialization(serialization())
+        .build();
+  }
+
+  /** The JSON mapping of {@link #build}'s clients (see there and {@link WatchObjects}). */
+  static KubernetesSerialization serialization() {
     ObjectMapper mapper = new ObjectMapper();
     KubernetesSerialization serialization = new KubernetesSerialization(mapper, true);
     // after fabric8's own modules: a module's bean modifiers run before those registered earlier,
     // so Blackbird replaces the plain properties before fabric8 wraps them
     mapper.registerModule(new BlackbirdModule());
-    return new KubernetesClientBuilder()
-        .withConfig(config)
-        .withKubernetesSerialization(serialization)
-        .build();
+    WatchObjects.register(mapper);
+    return serialization;
   }
 }
