@@ -153,25 +153,52 @@ public final class Main {
 
   /** Starts a controller and blocks until it stops or the JVM is asked to exit. */
   public static int runUntilStopped(RunOptions options) throws Exception {
-    ControllerProcess process;
+    return runUntilStopped(options, () -> {});
+  }
+
+  /**
+   * As {@link #runUntilStopped(RunOptions)}, then runs {@code afterStop} once, on every way out:
+   * the controller exiting on its own, failing to start, or being stopped by SIGTERM or ^C. In the
+   * last case it runs in the shutdown hook, after the controller has stopped, since the JVM halts
+   * once its hooks are done whatever its other threads are doing.
+   */
+  public static int runUntilStopped(RunOptions options, Runnable afterStop) throws Exception {
+    Runnable once =
+        new Runnable() {
+          private boolean ran;
+
+          @Override
+          public synchronized void run() { // a second caller waits until the first is done
+            if (!ran) {
+              ran = true;
+              afterStop.run();
+            }
+          }
+        };
     try {
-      process = ControllerProcess.start(options);
-    } catch (IllegalArgumentException | IllegalStateException e) {
-      System.err.println("ferry: " + e.getMessage());
-      return 2;
+      ControllerProcess process;
+      try {
+        process = ControllerProcess.start(options);
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        System.err.println("ferry: " + e.getMessage());
+        return 2;
+      }
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    if (!process.hasStopped()) {
+                      log.info("asked to stop (SIGTERM or ^C); shutting down");
+                      process.close();
+                      log.info("stopped");
+                    }
+                    once.run();
+                  },
+                  "ferry-shutdown"));
+      return process.awaitExit();
+    } finally {
+      once.run();
     }
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  if (!process.hasStopped()) {
-                    log.info("asked to stop (SIGTERM or ^C); shutting down");
-                    process.close();
-                    log.info("stopped");
-                  }
-                },
-                "ferry-shutdown"));
-    return process.awaitExit();
   }
 
   public static void main(String[] args) {

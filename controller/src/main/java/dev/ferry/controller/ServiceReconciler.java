@@ -80,7 +80,7 @@ final class ServiceReconciler {
     this.events = events;
     this.plannerSettings = plannerSettings;
     this.patches = new ServicePatches(client);
-    this.status = new StatusWriter(client, events, registry);
+    this.status = new StatusWriter(patches, events, registry);
   }
 
   Outcome reconcile(String key) {

@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.api.model.LoadBalancerStatus;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceStatus;
 import io.fabric8.kubernetes.api.model.ServiceStatusBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -50,8 +49,8 @@ final class StatusWriter {
   private final ServiceEvents events;
   private final Counter rejected;
 
-  StatusWriter(KubernetesClient client, ServiceEvents events, MeterRegistry registry) {
-    this.patches = new ServicePatches(client);
+  StatusWriter(ServicePatches patches, ServiceEvents events, MeterRegistry registry) {
+    this.patches = patches;
     this.events = events;
     this.rejected =
         Counter.builder("ferry.status.writes.rejected")

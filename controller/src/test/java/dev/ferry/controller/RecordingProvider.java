@@ -8,6 +8,7 @@ import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +36,9 @@ final class RecordingProvider implements LoadBalancerProvider {
   private final AtomicInteger nextIp = new AtomicInteger(1);
   private final Map<String, String> ips = new LinkedHashMap<>();
   private final Map<String, CountDownLatch> hangs = new ConcurrentHashMap<>();
+  private final AtomicInteger inCloud = new AtomicInteger();
+  private final AtomicInteger mostInCloud = new AtomicInteger();
+  private volatile Duration pace = Duration.ZERO;
 
   static final Capabilities CAPABILITIES =
       Capabilities.builder()
@@ -70,9 +74,21 @@ final class RecordingProvider implements LoadBalancerProvider {
     balancers.values().removeIf(p -> p.ref().serviceKey().equals(serviceKey));
   }
 
-  /** Calls for {@code serviceKey} block until the returned latch is counted down. */
+  /**
+   * find and ensure calls for {@code serviceKey} block until the returned latch is counted down.
+   */
   CountDownLatch hang(String serviceKey) {
     return hangs.computeIfAbsent(serviceKey, k -> new CountDownLatch(1));
+  }
+
+  /** Each find and ensure takes {@code d} more, as a cloud's latency (interrupts do not end it). */
+  void pace(Duration d) {
+    pace = d;
+  }
+
+  /** The most find and ensure calls that were in the cloud at once. */
+  int mostInCloud() {
+    return mostInCloud.get();
   }
 
   synchronized List<Call> calls() {
@@ -95,20 +111,31 @@ final class RecordingProvider implements LoadBalancerProvider {
   }
 
   @Override
-  public synchronized Optional<LoadBalancerStatus> find(LoadBalancerRef ref) {
-    calls.add(new Call("find", ref.serviceKey()));
-    return balancers.containsKey(ref.uid()) ? Optional.of(status(ref)) : Optional.empty();
+  public Optional<LoadBalancerStatus> find(LoadBalancerRef ref) {
+    enterCloud(ref);
+    try {
+      synchronized (this) {
+        calls.add(new Call("find", ref.serviceKey()));
+        return balancers.containsKey(ref.uid()) ? Optional.of(status(ref)) : Optional.empty();
+      }
+    } finally {
+      inCloud.decrementAndGet();
+    }
   }
 
   @Override
   public LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
-    awaitHang(plan.ref());
-    synchronized (this) {
-      calls.add(new Call("ensure", plan.ref().serviceKey()));
-      CAPABILITIES.requireSupported(plan);
-      maybeFail();
-      balancers.put(plan.ref().uid(), plan);
-      return status(plan.ref());
+    enterCloud(plan.ref());
+    try {
+      synchronized (this) {
+        calls.add(new Call("ensure", plan.ref().serviceKey()));
+        CAPABILITIES.requireSupported(plan);
+        maybeFail();
+        balancers.put(plan.ref().uid(), plan);
+        return status(plan.ref());
+      }
+    } finally {
+      inCloud.decrementAndGet();
     }
   }
 
@@ -166,13 +193,24 @@ final class RecordingProvider implements LoadBalancerProvider {
     }
   }
 
-  /** Blocks like a hung cloud call: interrupts do not end it, only the latch does. */
-  private void awaitHang(LoadBalancerRef ref) {
+  /**
+   * A call goes into the cloud: counted, then blocked like a hung call while its Service's latch is
+   * up, then the pace. Interrupts end neither; the caller leaves with {@code inCloud}'s decrement.
+   */
+  private void enterCloud(LoadBalancerRef ref) {
+    mostInCloud.accumulateAndGet(inCloud.incrementAndGet(), Math::max);
     CountDownLatch latch = hangs.get(ref.serviceKey());
     boolean interrupted = false;
     while (latch != null && latch.getCount() > 0) {
       try {
         latch.await();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    for (long end = System.nanoTime() + pace.toNanos(); System.nanoTime() < end; ) {
+      try {
+        Thread.sleep(Duration.ofNanos(end - System.nanoTime()));
       } catch (InterruptedException e) {
         interrupted = true;
       }

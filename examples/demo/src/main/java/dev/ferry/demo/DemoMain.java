@@ -4,8 +4,6 @@ import dev.ferry.controller.Main;
 import dev.ferry.controller.RunOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import picocli.AutoComplete;
@@ -130,33 +128,7 @@ public final class DemoMain {
       System.out.printf(
           "Embedded API server: %s (%s)%nkubeconfig: %s%n", api.url(), api.kind(), path);
       options.kubeconfig = path;
-      // On SIGTERM or ^C the JVM halts once its shutdown hooks are done, whatever this thread is
-      // doing: the API server (and its etcd) is stopped in a hook of its own, after the controller
-      // has stopped (so that it still releases its lease), or it would outlive the process.
-      CountDownLatch controllerStopped = new CountDownLatch(1);
-      Thread stopApi =
-          new Thread(
-              () -> {
-                try {
-                  controllerStopped.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                  Thread.currentThread().interrupt();
-                }
-                api.close();
-              },
-              "embedded-api-shutdown");
-      Runtime.getRuntime().addShutdownHook(stopApi);
-      try {
-        return Main.runUntilStopped(options);
-      } finally {
-        controllerStopped.countDown();
-        try {
-          Runtime.getRuntime().removeShutdownHook(stopApi);
-          api.close(); // a normal return: the hook will not run
-        } catch (IllegalStateException shuttingDown) {
-          // the hook stops the API server
-        }
-      }
+      return Main.runUntilStopped(options, api::close); // also on SIGTERM: no etcd left behind
     }
   }
 
