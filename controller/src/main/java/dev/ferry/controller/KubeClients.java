@@ -21,6 +21,7 @@ final class KubeClients {
   static KubernetesClient build(Config config) {
     return new KubernetesClientBuilder()
         .withConfig(config)
+        .withHttpClientFactory(new OpenSslClients())
         .withKubernetesSerialization(serialization())
         .build();
   }

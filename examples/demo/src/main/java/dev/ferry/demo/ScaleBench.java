@@ -82,7 +82,7 @@ final class ScaleBench implements Callable<Integer> {
   static final String IMAGE_JVM_FLAGS =
       "-XX:MaxRAM=512m -XX:MaxRAMPercentage=25 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
           + " -XX:+UseStringDeduplication -XX:+ExitOnOutOfMemoryError"
-          + " -Dio.netty.allocator.numDirectArenas=1";
+          + " -Dio.netty.allocator.numDirectArenas=1 --enable-native-access=ALL-UNNAMED";
 
   /** The environment the controller's image sets for the JVM (controller/pom.xml, Jib). */
   static final Map<String, String> IMAGE_ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");

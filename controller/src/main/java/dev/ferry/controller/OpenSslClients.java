@@ -1,0 +1,99 @@
+package dev.ferry.controller;
+
+import io.fabric8.kubernetes.client.vertx.VertxHttpClient;
+import io.fabric8.kubernetes.client.vertx.VertxHttpClientBuilder;
+import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
+import io.vertx.core.net.KeyCertOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
+import io.vertx.core.net.TrustOptions;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.util.Arrays;
+import java.util.Objects;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509KeyManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * fabric8's Vert.x HTTP client with TLS done by BoringSSL (netty-tcnative) instead of the JDK's
+ * engine: the same key and trust managers, protocols and host name check, only the record
+ * encryption and the handshake run in native code. Under the image's client-only JIT the JDK's
+ * AES-GCM is not intrinsified, and TLS was a third of the controller's CPU in a burst of 1,000
+ * Services (ferry bench scale). Where the native library does not load (another platform, a {@code
+ * /tmp} that cannot map code) the client keeps the JDK's engine and says so once.
+ */
+final class OpenSslClients extends VertxHttpClientFactory {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OpenSslClients.class);
+
+  /** The builder whose {@code build()} is running on this thread, for {@link #additionalConfig}. */
+  private static final ThreadLocal<Builder> BUILDING = new ThreadLocal<>();
+
+  private static volatile boolean told;
+
+  /** Whether this process can use BoringSSL (the reason is logged once when it cannot). */
+  static boolean available() {
+    boolean available = OpenSSLEngineOptions.isAvailable();
+    if (!available && !told) {
+      told = true;
+      LOG.info(
+          "TLS to the API server uses the JDK's engine: BoringSSL did not load ({})",
+          io.netty.handler.ssl.OpenSsl.unavailabilityCause().toString());
+    }
+    return available;
+  }
+
+  @Override
+  public VertxHttpClientBuilder<VertxHttpClientFactory> newBuilder() {
+    return new Builder(this);
+  }
+
+  @Override
+  protected void additionalConfig(WebClientOptions options) {
+    Builder builder = BUILDING.get();
+    if (builder != null && options.isSsl() && available()) {
+      builder.useOpenSsl(options);
+    }
+  }
+
+  private static final class Builder extends VertxHttpClientBuilder<VertxHttpClientFactory> {
+
+    Builder(OpenSslClients factory) {
+      super(factory, null);
+    }
+
+    @Override
+    public VertxHttpClient<VertxHttpClientFactory> build() {
+      BUILDING.set(this);
+      try {
+        return super.build();
+      } finally {
+        BUILDING.remove();
+      }
+    }
+
+    /**
+     * Replaces the JDK engine fabric8 configured with BoringSSL, on the same managers: fabric8's
+     * key manager (client certificates) and trust manager (the kubeconfig's CA, or trust-all where
+     * the kubeconfig says to skip the check). No trust manager means the JDK's default trust store,
+     * as in fabric8's own context.
+     */
+    void useOpenSsl(WebClientOptions options) {
+      options.setSslEngineOptions(new OpenSSLEngineOptions());
+      first(keyManagers, X509KeyManager.class)
+          .ifPresent(key -> options.setKeyCertOptions(KeyCertOptions.wrap(key)));
+      first(trustManagers, TrustManager.class)
+          .ifPresent(trust -> options.setTrustOptions(TrustOptions.wrap(trust)));
+    }
+
+    private static <T> java.util.Optional<T> first(Object[] managers, Class<T> type) {
+      return managers == null
+          ? java.util.Optional.empty()
+          : Arrays.stream(managers)
+              .filter(Objects::nonNull)
+              .filter(type::isInstance)
+              .map(type::cast)
+              .findFirst();
+    }
+  }
+}
