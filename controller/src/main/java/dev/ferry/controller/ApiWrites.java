@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.client.http.HttpClient;
 import io.fabric8.kubernetes.client.http.HttpRequest;
 import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -41,24 +42,30 @@ final class ApiWrites {
   /**
    * Sends {@code body} as JSON to {@code path} (under the API root, e.g. {@code
    * api/v1/namespaces/ns/events}) and answers the response, whatever its status; a request that
-   * could not be sent or answered in time is a {@link KubernetesClientException} without a code.
+   * could not be sent or answered within the client's request timeout is a {@link
+   * KubernetesClientException} without a code.
+   *
+   * <p>The wait is bounded here rather than by a timeout on the request: the client's own timeout
+   * schedules a timer per request and cancels it on the answer, which throws (and fills in) three
+   * exceptions per write on the I/O thread.
    */
   HttpResponse<String> send(String method, String path, String contentType, Object body) {
     HttpRequest request =
         http.newHttpRequestBuilder()
             .uri(apiRoot + path)
             .method(method, contentType, json.asJson(body))
-            .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
             .build();
+    CompletableFuture<HttpResponse<String>> answer = http.sendAsync(request, String.class);
     try {
-      return http.sendAsync(request, String.class)
-          .get(timeoutMillis + 5_000L, TimeUnit.MILLISECONDS);
+      return answer.get(timeoutMillis, TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
+      answer.cancel(true);
       Thread.currentThread().interrupt();
       throw OperationSupport.requestException(request, e);
     } catch (ExecutionException e) {
       throw OperationSupport.requestException(request, e.getCause() instanceof Exception c ? c : e);
     } catch (TimeoutException e) {
+      answer.cancel(true); // a late answer is released, not read
       throw OperationSupport.requestException(request, e);
     }
   }

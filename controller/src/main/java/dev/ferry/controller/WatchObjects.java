@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.api.model.KubernetesResource;
 import io.fabric8.kubernetes.api.model.WatchEvent;
 import io.fabric8.kubernetes.internal.KubernetesDeserializer;
 import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -37,6 +39,13 @@ final class WatchObjects extends JsonDeserializer<KubernetesResource> {
   }
 
   private final KubernetesDeserializer model = new KubernetesDeserializer();
+
+  /**
+   * Each kind's reader, as the mapper hands it out for a root value. Looking it up contextualizes
+   * it again every time (its annotations and formats are introspected anew), which is why the
+   * mapper keeps its own root readers; this instance belongs to one mapper, and so does its cache.
+   */
+  private final Map<Class<?>, JsonDeserializer<Object>> readers = new ConcurrentHashMap<>();
 
   /** Objects read in one pass, for the tests: that the short way is taken is not visible else. */
   static final LongAdder onePass = new LongAdder();
@@ -84,7 +93,11 @@ final class WatchObjects extends JsonDeserializer<KubernetesResource> {
       return model.deserialize(whole, ctxt);
     }
     onePass.increment();
-    return (KubernetesResource)
-        ctxt.findRootValueDeserializer(ctxt.constructType(type)).deserialize(whole, ctxt);
+    JsonDeserializer<Object> reader = readers.get(type);
+    if (reader == null) {
+      reader = ctxt.findRootValueDeserializer(ctxt.constructType(type));
+      readers.put(type, reader);
+    }
+    return (KubernetesResource) reader.deserialize(whole, ctxt);
   }
 }

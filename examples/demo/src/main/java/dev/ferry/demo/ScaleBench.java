@@ -81,6 +81,7 @@ final class ScaleBench implements Callable<Integer> {
    */
   static final String IMAGE_JVM_FLAGS =
       "-XX:MaxRAM=512m -XX:MaxRAMPercentage=25 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+          + " -XX:CompileThresholdScaling=0.2"
           + " -XX:+UseStringDeduplication -XX:+ExitOnOutOfMemoryError"
           + " -Dio.netty.allocator.numDirectArenas=1 --enable-native-access=ALL-UNNAMED";
 
