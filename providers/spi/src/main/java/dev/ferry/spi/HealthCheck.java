@@ -54,4 +54,29 @@ public record HealthCheck(
   public boolean onTrafficPort() {
     return port == TRAFFIC_PORT;
   }
+
+  // written out: see Backend.equals
+  @Override
+  public boolean equals(Object o) {
+    return o == this
+        || o instanceof HealthCheck h
+            && protocol == h.protocol
+            && port == h.port
+            && healthyThreshold == h.healthyThreshold
+            && unhealthyThreshold == h.unhealthyThreshold
+            && path.equals(h.path)
+            && interval.equals(h.interval)
+            && timeout.equals(h.timeout);
+  }
+
+  @Override
+  public int hashCode() {
+    int h = protocol.hashCode();
+    h = h * 31 + port;
+    h = h * 31 + path.hashCode();
+    h = h * 31 + interval.hashCode();
+    h = h * 31 + timeout.hashCode();
+    h = h * 31 + healthyThreshold;
+    return h * 31 + unhealthyThreshold;
+  }
 }

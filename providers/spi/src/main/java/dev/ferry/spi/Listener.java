@@ -21,4 +21,20 @@ public record Listener(String name, Protocol protocol, int port, int nodePort) {
       throw new IllegalArgumentException(what + " " + port + " is outside 1-65535");
     }
   }
+
+  // written out: see Backend.equals
+  @Override
+  public boolean equals(Object o) {
+    return o == this
+        || o instanceof Listener l
+            && port == l.port
+            && nodePort == l.nodePort
+            && protocol == l.protocol
+            && name.equals(l.name);
+  }
+
+  @Override
+  public int hashCode() {
+    return ((name.hashCode() * 31 + protocol.hashCode()) * 31 + port) * 31 + nodePort;
+  }
 }

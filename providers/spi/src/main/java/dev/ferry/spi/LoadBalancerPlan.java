@@ -169,9 +169,29 @@ public final class LoadBalancerPlan {
     };
   }
 
+  /**
+   * Field by field, the cheap ones first and the backends last (a node change makes plans that
+   * differ only there; plans made from the same node list share it, so that is one comparison).
+   */
   @Override
   public boolean equals(Object o) {
-    return o instanceof LoadBalancerPlan p && Arrays.equals(fields(), p.fields());
+    if (o == this) {
+      return true;
+    }
+    return o instanceof LoadBalancerPlan p
+        && scheme == p.scheme
+        && ref.equals(p.ref)
+        && healthCheck.equals(p.healthCheck)
+        && affinity.equals(p.affinity)
+        && requestedIp.equals(p.requestedIp)
+        && listeners.equals(p.listeners)
+        && sourceRanges.equals(p.sourceRanges)
+        && annotations.equals(p.annotations)
+        && tags.equals(p.tags)
+        && currentAddresses.equals(p.currentAddresses)
+        && ipFamilies.equals(p.ipFamilies)
+        && (backends == p.backends
+            || backends.size() == p.backends.size() && backends.equals(p.backends));
   }
 
   @Override

@@ -17,4 +17,21 @@ public record LoadBalancerRef(String cluster, String namespace, String name, Str
   public String serviceKey() {
     return namespace + "/" + name;
   }
+
+  // written out: see Backend.equals
+  @Override
+  public boolean equals(Object o) {
+    return o == this
+        || o instanceof LoadBalancerRef r
+            && uid.equals(r.uid)
+            && name.equals(r.name)
+            && namespace.equals(r.namespace)
+            && cluster.equals(r.cluster);
+  }
+
+  @Override
+  public int hashCode() {
+    return ((cluster.hashCode() * 31 + namespace.hashCode()) * 31 + name.hashCode()) * 31
+        + uid.hashCode();
+  }
 }

@@ -23,4 +23,16 @@ public record SessionAffinity(boolean clientIp, Duration timeout) {
   public static SessionAffinity clientIp(Duration timeout) {
     return new SessionAffinity(true, timeout);
   }
+
+  // written out: see Backend.equals
+  @Override
+  public boolean equals(Object o) {
+    return o == this
+        || o instanceof SessionAffinity a && clientIp == a.clientIp && timeout.equals(a.timeout);
+  }
+
+  @Override
+  public int hashCode() {
+    return Boolean.hashCode(clientIp) * 31 + timeout.hashCode();
+  }
 }
