@@ -2,14 +2,15 @@
 # Builds a minimal JRE base image as a local tarball (docker-archive format) for Jib, with no
 # registry and no Docker daemon: a jlink'ed runtime of the build JDK (>= 21), the glibc libraries
 # it links against, a non-root user 65532 and /tmp. Used where the usual base image
-# (eclipse-temurin:21-jre) cannot be pulled. Prints the tarball's path; cached per JDK version.
+# (eclipse-temurin:21-jre) cannot be pulled. Prints the tarball's path; cached per JDK version and
+# per version of this script.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/.mvn/select-jdk.sh"
 ferry_select_jdk
 version=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.runtime\.version = //p')
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ferry
-OUT="$CACHE/jre-base-$version.tar"
+OUT="$CACHE/jre-base-$version-$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12).tar"
 if [ -s "$OUT" ]; then echo "$OUT"; exit 0; fi
 mkdir -p "$CACHE"
 work=$(mktemp -d)

@@ -83,7 +83,8 @@ final class ScaleBench implements Callable<Integer> {
       "-XX:MaxRAM=512m -XX:MaxRAMPercentage=25 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
           + " -XX:CompileThresholdScaling=0.2"
           + " -XX:+UseStringDeduplication -XX:+ExitOnOutOfMemoryError"
-          + " -Dio.netty.allocator.numDirectArenas=1 --enable-native-access=ALL-UNNAMED";
+          + " -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.maxOrder=7"
+          + " --enable-native-access=ALL-UNNAMED";
 
   /** The environment the controller's image sets for the JVM (controller/pom.xml, Jib). */
   static final Map<String, String> IMAGE_ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
