@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -35,8 +36,10 @@ import org.slf4j.LoggerFactory;
  * held for {@link #HOLD} first: when its outcome ("Ensured", "Deleted") follows within it, only the
  * outcome is written (a quick change is one Event, not two; in a burst of new Services, a quarter
  * fewer writes), and any other event on the Service writes the held one first, so the order is
- * kept. When more than {@value #QUEUED} wait, new ones are dropped and counted in the log; failing
- * to record an event is logged, never fatal.
+ * kept. "Updated" (a node change) is held the same way, so that a node change's backend updates
+ * reach the cloud before its thousand Event writes load the API server, and node changes within the
+ * hold are one count. When more than {@value #QUEUED} wait, new ones are dropped and counted in the
+ * log; failing to record an event is logged, never fatal.
  */
 class ServiceEvents implements AutoCloseable {
 
@@ -53,6 +56,9 @@ class ServiceEvents implements AutoCloseable {
   static final Duration HOLD = Duration.ofSeconds(1);
 
   private static final Map<String, String> OUTCOME = Map.of(ENSURING, ENSURED, DELETING, DELETED);
+
+  /** The events held for {@link #HOLD} before they are written: progress, and node changes. */
+  private static final Set<String> HELD = Set.of(ENSURING, DELETING, UPDATED);
 
   private static final Logger log = LoggerFactory.getLogger(ServiceEvents.class);
   private static final int REMEMBERED = 32768; // a few events for each of 10,000 Services
@@ -150,7 +156,7 @@ class ServiceEvents implements AutoCloseable {
           hand(uid, waiting.write()); // not its outcome: the held event goes first
         }
       }
-      if (OUTCOME.containsKey(reason) && !holdTimer.isShutdown()) {
+      if (HELD.contains(reason) && !holdTimer.isShutdown()) {
         Held hold = new Held(reason, message, write);
         held.put(uid, hold);
         holdTimer.schedule(() -> release(uid, hold), HOLD.toMillis(), TimeUnit.MILLISECONDS);

@@ -110,4 +110,18 @@ class ServiceEventsTest {
     Thread.sleep(ServiceEvents.HOLD.toMillis() + 300);
     assertThat(written()).isEmpty(); // the flushed hold's timer writes nothing more
   }
+
+  @Test
+  @DisplayName(
+      "a node change's Updated is written after the hold; a second within it is the same one")
+  void updatedHeld() throws Exception {
+    events.normal(web, ServiceEvents.UPDATED, "Updated load balancer with new hosts");
+    events.normal(web, ServiceEvents.UPDATED, "Updated load balancer with new hosts");
+    Thread.sleep(ServiceEvents.HOLD.toMillis() / 2);
+    assertThat(server.takeRequest(100, TimeUnit.MILLISECONDS))
+        .as("written within the hold")
+        .isNull();
+    Thread.sleep(ServiceEvents.HOLD.toMillis() / 2 + 500);
+    assertThat(written()).containsExactly("POST UpdatedLoadBalancer");
+  }
 }
