@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
@@ -102,7 +103,8 @@ class ServiceEvents implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("ferry-events-hold").daemon().factory());
 
-  private record Held(String reason, String message, Runnable write) {}
+  /** A held event; {@code times} counts node changes that repeated it while held. */
+  private record Held(String reason, String message, Runnable write, AtomicInteger times) {}
 
   ServiceEvents(KubernetesClient client, String component) {
     this.api = new ApiWrites(client);
@@ -144,11 +146,13 @@ class ServiceEvents implements AutoCloseable {
 
   private void queue(Subject subject, String type, String reason, String message) {
     String uid = String.valueOf(subject.uid());
-    Runnable write = () -> record(subject, type, reason, message);
     synchronized (held) {
       Held waiting = held.get(uid);
       if (waiting != null) {
         if (waiting.reason().equals(reason) && waiting.message().equals(message)) {
+          if (reason.equals(UPDATED)) {
+            waiting.times().incrementAndGet(); // every node change counts, as upstream's do
+          }
           return; // the same progress again: the one held says it
         }
         held.remove(uid);
@@ -157,12 +161,15 @@ class ServiceEvents implements AutoCloseable {
         }
       }
       if (HELD.contains(reason) && !holdTimer.isShutdown()) {
-        Held hold = new Held(reason, message, write);
+        AtomicInteger times = new AtomicInteger(1);
+        Held hold =
+            new Held(
+                reason, message, () -> record(subject, type, reason, message, times.get()), times);
         held.put(uid, hold);
         holdTimer.schedule(() -> release(uid, hold), HOLD.toMillis(), TimeUnit.MILLISECONDS);
         return;
       }
-      hand(uid, write);
+      hand(uid, () -> record(subject, type, reason, message, 1));
     }
   }
 
@@ -212,7 +219,8 @@ class ServiceEvents implements AutoCloseable {
     writers.forEach(ThreadPoolExecutor::shutdownNow);
   }
 
-  private void record(Subject subject, String type, String reason, String message) {
+  /** Writes the event, or bumps the count of the one recorded before, by {@code times}. */
+  private void record(Subject subject, String type, String reason, String message, int times) {
     String dedupKey = subject.uid() + "|" + type + "|" + reason + "|" + message;
     String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
     String events = "api/v1/namespaces/" + subject.namespace() + "/events";
@@ -221,7 +229,7 @@ class ServiceEvents implements AutoCloseable {
       previous = recent.get(dedupKey);
     }
     if (previous != null) {
-      int count = previous.count() + 1;
+      int count = previous.count() + times;
       HttpResponse<String> r =
           send(
               "PATCH",
@@ -255,14 +263,14 @@ class ServiceEvents implements AutoCloseable {
     event.put("type", type);
     event.put("reason", reason);
     event.put("message", message.length() > 1024 ? message.substring(0, 1024) : message);
-    event.put("count", 1);
+    event.put("count", times);
     event.put("firstTimestamp", now);
     event.put("lastTimestamp", now);
     event.put("source", Map.of("component", component));
     event.put("reportingComponent", component);
     HttpResponse<String> r = send("POST", events, "application/json", event);
     if (r != null && r.isSuccessful()) {
-      remember(dedupKey, new Recorded(name, 1));
+      remember(dedupKey, new Recorded(name, times));
     } else if (r != null) {
       log.warn("could not record event {} {}: HTTP {} {}", reason, message, r.code(), r.body());
     }
