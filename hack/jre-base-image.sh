@@ -26,7 +26,7 @@ mkdir -p "$rootfs/opt" "$rootfs/etc" "$rootfs/tmp" "$rootfs/home/nonroot"
 # library (netty-tcnative, unpacked to /tmp at run time) links against beyond those: libgcc_s
 libs=$( { find "$rootfs/opt/java" -type f \( -name '*.so' -o -path '*/bin/*' \) -exec ldd {} \; 2>/dev/null || true; } |
   awk '/=> \// {print $3} /^[[:space:]]*\/lib/ {print $1}' | sort -u)
-for extra in libnss_files.so.2 libnss_dns.so.2 libresolv.so.2 libgcc_s.so.1 librt.so.1 libpthread.so.0 libdl.so.2; do
+for extra in libnss_files.so.2 libnss_dns.so.2 libresolv.so.2 libgcc_s.so.1; do
   for dir in /lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu /lib64 /usr/lib64; do
     [ -e "$dir/$extra" ] && libs="$libs $dir/$extra" && break
   done

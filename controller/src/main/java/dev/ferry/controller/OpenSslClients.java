@@ -3,12 +3,14 @@ package dev.ferry.controller;
 import io.fabric8.kubernetes.client.vertx.VertxHttpClient;
 import io.fabric8.kubernetes.client.vertx.VertxHttpClientBuilder;
 import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
+import io.netty.handler.ssl.OpenSsl;
 import io.vertx.core.net.KeyCertOptions;
 import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.TrustOptions;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509KeyManager;
 import org.slf4j.Logger;
@@ -38,7 +40,7 @@ final class OpenSslClients extends VertxHttpClientFactory {
       told = true;
       LOG.info(
           "TLS to the API server uses the JDK's engine: BoringSSL did not load ({})",
-          io.netty.handler.ssl.OpenSsl.unavailabilityCause().toString());
+          OpenSsl.unavailabilityCause().toString());
     }
     return available;
   }
@@ -86,9 +88,9 @@ final class OpenSslClients extends VertxHttpClientFactory {
           .ifPresent(trust -> options.setTrustOptions(TrustOptions.wrap(trust)));
     }
 
-    private static <T> java.util.Optional<T> first(Object[] managers, Class<T> type) {
+    private static <T> Optional<T> first(Object[] managers, Class<T> type) {
       return managers == null
-          ? java.util.Optional.empty()
+          ? Optional.empty()
           : Arrays.stream(managers)
               .filter(Objects::nonNull)
               .filter(type::isInstance)
