@@ -52,6 +52,8 @@ final class GuardedProvider implements LoadBalancerProvider {
   private final Duration deadline;
   private final Semaphore slots;
   private final Map<String, CompletableFuture<?>> abandoned = new ConcurrentHashMap<>();
+  // each operation and result's timer, looked up once (the registry's lookup builds an id per call)
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
   GuardedProvider(
       LoadBalancerProvider delegate, MeterRegistry registry, Duration deadline, int slots) {
@@ -230,10 +232,13 @@ final class GuardedProvider implements LoadBalancerProvider {
 
   private void count(String operation, String result, Timer.Sample sample) {
     sample.stop(
-        Timer.builder("ferry.provider.calls")
-            .description("Provider calls by operation and result")
-            .tag("operation", operation)
-            .tag("result", result)
-            .register(registry));
+        timers.computeIfAbsent(
+            operation + ' ' + result,
+            k ->
+                Timer.builder("ferry.provider.calls")
+                    .description("Provider calls by operation and result")
+                    .tag("operation", operation)
+                    .tag("result", result)
+                    .register(registry)));
   }
 }

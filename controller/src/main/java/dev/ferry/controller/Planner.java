@@ -127,6 +127,19 @@ final class Planner {
             .build());
   }
 
+  /**
+   * The backends {@link #plan} gives {@code service} over {@code allBackends}, or null when its
+   * {@value #TARGET_NODE_LABELS} annotation is invalid (planning rejects it).
+   */
+  static List<Backend> backends(
+      Service service, List<Backend> allBackends, Map<String, Map<String, String>> nodeLabels) {
+    Map<String, String> annotations = service.getMetadata().getAnnotations();
+    List<PlanViolation> violations = new ArrayList<>();
+    List<Backend> backends =
+        byLabels(allBackends, nodeLabels, annotations == null ? Map.of() : annotations, violations);
+    return violations.isEmpty() ? backends : null;
+  }
+
   static final String TARGET_NODE_LABELS =
       "service.beta.kubernetes.io/aws-load-balancer-target-node-labels";
 

@@ -1,6 +1,7 @@
 package dev.ferry.controller;
 
 import dev.ferry.controller.StatusWriter.Ready;
+import dev.ferry.spi.Backend;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
@@ -10,6 +11,7 @@ import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngressBuilder;
 import io.fabric8.kubernetes.api.model.PortStatusBuilder;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
@@ -22,6 +24,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
@@ -32,9 +35,9 @@ import org.slf4j.MDC;
 /**
  * Brings one Service's load balancer in line with the Service: cleanup when it is deleted or no
  * longer Ferry's, otherwise finalizer, NodePorts, plan, provider, status. Reads the newest object
- * from the informer cache; keeps in memory only the last plan it applied per Service, to choose
- * between no call, {@code updateBackends} and {@code ensure} (after a restart every Service is
- * ensured once, which is idempotent).
+ * from the informer cache; keeps in memory only the last plan it applied per Service (and the
+ * Service content it was made from), to choose between no call, {@code updateBackends} and {@code
+ * ensure} (after a restart every Service is ensured once, which is idempotent).
  */
 final class ServiceReconciler {
 
@@ -48,7 +51,7 @@ final class ServiceReconciler {
   private final ServiceEvents events;
   private final Planner.Settings plannerSettings;
   // the last plan that succeeded, and the last one announced with an EnsuringLoadBalancer event
-  private final Map<String, LoadBalancerPlan> applied = new ConcurrentHashMap<>();
+  private final Map<String, Applied> applied = new ConcurrentHashMap<>();
   private final Map<String, LoadBalancerPlan> announced = new ConcurrentHashMap<>();
   // Services due for a full, read-first check (drift repair)
   private final Set<String> resyncDue = ConcurrentHashMap.newKeySet();
@@ -138,6 +141,10 @@ final class ServiceReconciler {
               + "), though its class flags no longer select it; delete the Service or change its"
               + " type to release the load balancer");
     }
+    Outcome nodesOnly = nodesOnly(key, service);
+    if (nodesOnly != null) {
+      return nodesOnly;
+    }
     Service withPorts;
     switch (ports.assign(service)) {
       case NodePortAssigner.Assigned a -> withPorts = a.service();
@@ -172,7 +179,7 @@ final class ServiceReconciler {
 
     boolean resync = resyncDue.remove(key);
     LoadBalancerStatus checkedInStep = checked.remove(key);
-    LoadBalancerPlan last = applied.get(key);
+    LoadBalancerPlan last = appliedPlan(key);
     if (plan.equals(last) && !resync) {
       if (checkedInStep != null) {
         return published(key, withPorts, checkedInStep); // writes only what differs
@@ -185,6 +192,55 @@ final class ServiceReconciler {
     return ensureBalancer(key, withPorts, plan);
   }
 
+  /**
+   * A node change for a Service whose spec and annotations are those its applied plan was made
+   * from: only the backends can differ, so they are computed alone (no NodePort check, no planning,
+   * no capability check, all of which gave the same answer before) and sent if changed. Null when
+   * anything else may have changed: the whole reconcile follows.
+   */
+  private Outcome nodesOnly(String key, Service service) {
+    Applied last = applied.get(key);
+    if (last == null
+        || !last.madeFrom(service)
+        || resyncDue.contains(key)
+        || checked.containsKey(key)
+        || awaitingAddress.contains(key)) {
+      return null;
+    }
+    NodeEligibility.Eligible nodes = eligibleBackends.get();
+    List<Backend> backends = Planner.backends(service, nodes.backends(), nodes.labels());
+    if (backends == null) {
+      return null;
+    }
+    nodesOnlyReconciles.increment();
+    LoadBalancerPlan plan = last.plan().withBackends(backends);
+    return plan.equals(last.plan()) ? Outcome.DONE : updateBackends(key, service, plan);
+  }
+
+  /**
+   * A plan that succeeded, and the Service content (UID, spec, annotations) it was made from (see
+   * {@link #nodesOnly}).
+   */
+  private record Applied(
+      LoadBalancerPlan plan, String uid, ServiceSpec spec, Map<String, String> annotations) {
+    static Applied of(LoadBalancerPlan plan, Service service) {
+      return new Applied(
+          plan,
+          service.getMetadata().getUid(),
+          service.getSpec(),
+          service.getMetadata().getAnnotations());
+    }
+
+    boolean madeFrom(Service service) {
+      return Objects.equals(uid, service.getMetadata().getUid())
+          && Objects.equals(annotations, service.getMetadata().getAnnotations())
+          && Objects.equals(spec, service.getSpec());
+    }
+  }
+
+  /** Reconciles that took {@link #nodesOnly}'s way, for the tests. */
+  static final LongAdder nodesOnlyReconciles = new LongAdder();
+
   /** Forgets every memo of what was applied: a new leadership term checks everything afresh. */
   void forgetAll() {
     checked.clear();
@@ -196,7 +252,8 @@ final class ServiceReconciler {
 
   /** The plan last applied for {@code key}, or null. */
   LoadBalancerPlan appliedPlan(String key) {
-    return applied.get(key);
+    Applied a = applied.get(key);
+    return a == null ? null : a.plan();
   }
 
   /** The periodic check found {@code key}'s load balancer in step, with this status. */
@@ -224,7 +281,8 @@ final class ServiceReconciler {
     } catch (ProviderException e) {
       return providerFailed(service, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
     }
-    if (!plan.equals(applied.put(key, plan))) {
+    Applied before = applied.put(key, Applied.of(plan, service));
+    if (before == null || !plan.equals(before.plan())) {
       events.normal(service, ServiceEvents.ENSURED, "Ensured load balancer");
     }
     return published(key, service, found);
@@ -303,7 +361,7 @@ final class ServiceReconciler {
       applied.remove(key);
       return ensureBalancer(key, service, plan);
     }
-    applied.put(key, plan);
+    applied.put(key, Applied.of(plan, service));
     announced.put(key, plan);
     // upstream's words; the same message on every node change bumps one Event's count per Service
     events.normal(service, ServiceEvents.UPDATED, "Updated load balancer with new hosts");

@@ -67,9 +67,15 @@ final class WorkQueue implements AutoCloseable {
     if (pool != null) {
       return;
     }
+    // Virtual workers: a reconcile waits on the API server and on the provider's call, itself on a
+    // virtual thread (GuardedProvider), so a worker hands over to it on the same carrier instead
+    // of waking another OS thread and sleeping itself (at 0 ms per cloud call, a node change over
+    // 1,000 Services reached its last call in 0.04-0.05 s instead of 0.06 s; a create burst's CPU
+    // did not move). Ferry's own code never waits while holding a monitor, which on JDK 21 would
+    // pin a carrier for the wait (JDK 24 and later do not pin there).
     pool =
         Executors.newFixedThreadPool(
-            workers, Thread.ofPlatform().name("ferry-worker-", 0).daemon().factory());
+            workers, Thread.ofVirtual().name("ferry-worker-", 0).factory());
     int mine = generation;
     for (int i = 0; i < workers; i++) {
       pool.execute(() -> work(mine));

@@ -210,14 +210,11 @@ class ControllerComponentTest {
     assertThat(s.getSpec().getPorts().get(0).getNodePort()).isBetween(30000, 32767);
   }
 
-  @Test
-  @DisplayName("a port change ensures again with the new listeners")
-  void portChange() {
-    createAndWaitForAddress(lb("web"));
+  private void addHttpsPort(String name) {
     client
         .services()
         .inNamespace(NS)
-        .withName("web")
+        .withName(name)
         .edit(
             s ->
                 new ServiceBuilder(s)
@@ -229,6 +226,13 @@ class ControllerComponentTest {
                     .endPort()
                     .endSpec()
                     .build());
+  }
+
+  @Test
+  @DisplayName("a port change ensures again with the new listeners")
+  void portChange() {
+    createAndWaitForAddress(lb("web"));
+    addHttpsPort("web");
     eventually().until(() -> provider.balancer(NS + "/web").orElseThrow().listeners().size() == 2);
     assertThat(provider.calls("ensure")).hasSize(2);
     assertThat(get("web").getSpec().getPorts()).allMatch(p -> p.getNodePort() != null);
@@ -238,6 +242,7 @@ class ControllerComponentTest {
   @DisplayName("a node added or removed calls updateBackends only, never ensure")
   void nodeChanges() {
     createAndWaitForAddress(lb("web"));
+    long nodesOnly = ServiceReconciler.nodesOnlyReconciles.sum();
     client.nodes().resource(node("node-3", "10.0.0.3").build()).create();
     eventually().until(() -> provider.balancer(NS + "/web").orElseThrow().backends().size() == 3);
     client.nodes().withName("node-1").delete();
@@ -245,6 +250,8 @@ class ControllerComponentTest {
         .until(() -> backendNames("web"), names -> names.equals(List.of("node-2", "node-3")));
     assertThat(provider.calls("ensure")).hasSize(1);
     assertThat(provider.calls("updateBackends")).hasSize(2);
+    // the Service unchanged: its backends alone were computed, without planning it anew
+    assertThat(ServiceReconciler.nodesOnlyReconciles.sum() - nodesOnly).isEqualTo(2);
     // one Event per Service for every node change, its count bumped (not one Event per change)
     eventually()
         .until(
@@ -254,6 +261,11 @@ class ControllerComponentTest {
                     .map(e -> e.getCount() + " " + e.getMessage())
                     .toList(),
             l -> l.equals(List.of("2 Updated load balancer with new hosts")));
+    // and after them, a change of the Service itself is planned in full
+    addHttpsPort("web");
+    eventually().until(() -> provider.balancer(NS + "/web").orElseThrow().listeners().size() == 2);
+    assertThat(provider.calls("ensure")).hasSize(2);
+    assertThat(backendNames("web")).containsExactly("node-2", "node-3");
   }
 
   @Test

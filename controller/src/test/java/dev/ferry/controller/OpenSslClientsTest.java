@@ -101,32 +101,42 @@ class OpenSslClientsTest {
   }
 
   @Test
+  @DisplayName("every client runs on one shared event loop, which a closed client leaves running")
+  void oneEventLoop() throws Exception {
+    int loops = 0;
+    for (var ignored : OpenSslClients.vertx().nettyEventLoopGroup()) {
+      loops++;
+    }
+    assertThat(loops).isEqualTo(1);
+    String url = serve(loopback);
+    for (int i = 0; i < 2; i++) { // the second after the first closed
+      try (KubernetesClient client = clientTrusting(url, loopback)) {
+        assertThat(client.namespaces().list().getItems()).isEmpty();
+      }
+    }
+  }
+
+  @Test
   @DisplayName("the controller's client, configured from a kubeconfig's CA data, lists through it")
   void controllerClient() throws Exception {
     String url = serve(loopback);
-    String ca = pem((X509Certificate) loopback.getCertificate("server"));
-    try (KubernetesClient client =
-        KubeClients.build(
-            new ConfigBuilder()
-                .withMasterUrl(url)
-                .withCaCertData(Base64.getEncoder().encodeToString(ca.getBytes(UTF_8)))
-                .withRequestRetryBackoffLimit(0)
-                .build())) {
+    try (KubernetesClient client = clientTrusting(url, loopback)) {
       assertThat(client.namespaces().list().getItems()).isEmpty();
     }
-    try (KubernetesClient client =
-        KubeClients.build(
-            new ConfigBuilder()
-                .withMasterUrl(url)
-                .withCaCertData(
-                    Base64.getEncoder()
-                        .encodeToString(
-                            pem((X509Certificate) elsewhere.getCertificate("server"))
-                                .getBytes(UTF_8)))
-                .withRequestRetryBackoffLimit(0)
-                .build())) {
+    try (KubernetesClient client = clientTrusting(url, elsewhere)) {
       assertThatThrownBy(() -> client.namespaces().list()).isNotNull();
     }
+  }
+
+  /** The controller's client for {@code url}, trusting {@code ca}'s certificate as its CA data. */
+  private static KubernetesClient clientTrusting(String url, KeyStore ca) throws Exception {
+    String pem = pem((X509Certificate) ca.getCertificate("server"));
+    return KubeClients.build(
+        new ConfigBuilder()
+            .withMasterUrl(url)
+            .withCaCertData(Base64.getEncoder().encodeToString(pem.getBytes(UTF_8)))
+            .withRequestRetryBackoffLimit(0)
+            .build());
   }
 
   private static String get(TrustManager trust, String url) throws Exception {

@@ -72,6 +72,8 @@ class ScaleBenchIT {
         assertThat(phases.path(phase).path("throttledCalls").asLong()).isZero();
       }
       assertThat(c.path("peakRssMiB").asDouble()).isPositive();
+      // the API server and etcd are found among the bench's processes (20 creates cost them CPU)
+      assertThat(phases.path("create").path("clusterCpuSeconds").asDouble()).isPositive();
     }
     JsonNode ferry = doc.path("controllers").path("ferry").path("phases");
     // Ferry's own writes: nothing while idle or on a Ready flap; per new Service the finalizer,
