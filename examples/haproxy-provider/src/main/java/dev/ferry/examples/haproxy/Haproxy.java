@@ -118,7 +118,7 @@ final class Haproxy {
    */
   void reload() throws ProviderException {
     check();
-    long before = workerPid();
+    long before = masterWorkerPid();
     try {
       masterCommand("reload");
     } catch (IOException e) {
@@ -127,11 +127,16 @@ final class Haproxy {
     awaitWorker(before);
   }
 
+  /**
+   * Waits until the master answers again with a new worker and that worker serves the admin socket.
+   * The admin socket alone is not enough: an old worker can still answer on it, and the master
+   * re-executes itself on a reload, refusing its socket until it has.
+   */
   private void awaitWorker(long notPid) throws ProviderException {
     long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
-      long pid = workerPid();
-      if (pid > 0 && pid != notPid) {
+      long pid = masterWorkerPid();
+      if (pid > 0 && pid != notPid && workerPid() == pid) {
         return;
       }
       try {
@@ -159,6 +164,29 @@ final class Haproxy {
     return -1;
   }
 
+  /**
+   * The newest worker's process ID as the master lists it ({@code show proc}: the line under {@code
+   * # workers} that has seen no reload), -1 when the master does not answer.
+   */
+  long masterWorkerPid() {
+    try {
+      boolean workers = false;
+      for (String line : masterCommand("show proc").split("\n")) {
+        if (line.startsWith("#")) {
+          workers = line.startsWith("# workers");
+        } else if (workers) {
+          String[] columns = line.trim().split("\\s+");
+          if (columns.length > 2 && columns[1].equals("worker") && columns[2].equals("0")) {
+            return Long.parseLong(columns[0]);
+          }
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // the master is re-executing itself, or not running
+    }
+    return -1;
+  }
+
   /** One runtime API command; the answer's text. */
   String command(String command) throws IOException {
     return talk(adminSocket(), command);
@@ -172,6 +200,8 @@ final class Haproxy {
     try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       ch.connect(UnixDomainSocketAddress.of(socket));
       ch.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.US_ASCII)));
+      // the master's socket answers and closes only once the client has finished sending
+      ch.shutdownOutput();
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ByteBuffer buf = ByteBuffer.allocate(8192);
       while (ch.read(buf) > 0) {
