@@ -67,6 +67,7 @@ record ApiServerConnection(Config config, String source) {
             .withConnectionTimeout(5_000)
             .withRequestTimeout(10_000)
             .withRequestRetryBackoffLimit(0)
+            .withUserAgent(KubeClients.USER_AGENT)
             .build();
     try (KubernetesClient client = new KubernetesClientBuilder().withConfig(probe).build()) {
       client.getKubernetesVersion();

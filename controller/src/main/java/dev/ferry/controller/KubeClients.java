@@ -12,6 +12,9 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 /** The Kubernetes clients Ferry talks to the API server with. */
 final class KubeClients {
 
+  /** The User-Agent of Ferry's requests. */
+  static final String USER_AGENT = "ferry/" + Main.VERSION;
+
   private KubeClients() {}
 
   /**
@@ -21,6 +24,9 @@ final class KubeClients {
    * burst of 1,000 Services.
    */
   static KubernetesClient build(Config config) {
+    // names Ferry in the API server's audit log and request metrics (the client's default names
+    // only the library, like every other fabric8-based controller)
+    config.setUserAgent(USER_AGENT);
     return new KubernetesClientBuilder()
         .withConfig(config)
         .withHttpClientFactory(new OpenSslClients())

@@ -22,10 +22,13 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "ferry",
     mixinStandardHelpOptions = true,
-    version = "ferry 0.1.0",
+    version = "ferry " + Main.VERSION,
     description = "Makes type: LoadBalancer Services real.",
     subcommands = {Main.Run.class, Main.Gc.class, AutoComplete.GenerateCompletion.class})
 public final class Main {
+
+  /** Ferry's version, as {@code --version} prints it and the API server sees it (User-Agent). */
+  static final String VERSION = "0.1.0";
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
 

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -29,6 +30,7 @@ class ApiWritesTest {
   private static final String EVENTS = "api/v1/namespaces/shop/events";
 
   private final CountDownLatch release = new CountDownLatch(1);
+  private final AtomicReference<String> userAgent = new AtomicReference<>();
   private HttpServer server;
   private KubernetesClient client;
 
@@ -50,6 +52,7 @@ class ApiWritesTest {
     server.createContext(
         "/api/v1/namespaces/shop/services/web",
         exchange -> {
+          userAgent.set(exchange.getRequestHeaders().getFirst("User-Agent"));
           byte[] body =
               """
               {"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Invalid",
@@ -108,5 +111,6 @@ class ApiWritesTest {
         .isInstanceOfSatisfying(
             KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422))
         .hasMessageContaining("is invalid");
+    assertThat(userAgent.get()).as("names Ferry in audit logs").isEqualTo("ferry/0.1.0");
   }
 }

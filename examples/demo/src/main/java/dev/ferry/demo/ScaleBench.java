@@ -178,7 +178,7 @@ final class ScaleBench implements Callable<Integer> {
     Duration lat = RunOptions.parseDuration(latency, "--latency");
     Path cache = kubeBinaries();
     List<Contender> contenders = new ArrayList<>();
-    contenders.add(new Contender("ferry", "fabric8-kubernetes-client", List.of()));
+    contenders.add(new Contender("ferry", "ferry/", List.of()));
     String upstream = null;
     if (compare != null) {
       if (!compare.equals("upstream") && !compare.equals("upstream-lifted")) {
