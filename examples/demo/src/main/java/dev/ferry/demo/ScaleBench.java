@@ -133,6 +133,14 @@ final class ScaleBench implements Callable<Integer> {
   String compare;
 
   @Option(
+      names = "--rounds",
+      defaultValue = "1",
+      description =
+          "Runs of each controller, alternating which goes first; the table shows each figure's"
+              + " median (default: 1). On a shared machine runs minutes apart differ by 10-30 %%.")
+  int rounds;
+
+  @Option(
       names = "--idle",
       defaultValue = "10s",
       description = "Length of the idle phase (default: 10s).")
@@ -170,8 +178,8 @@ final class ScaleBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (services < 1 || nodes < 1 || workers < 1) {
-      System.err.println("--services, --nodes and --workers must be at least 1");
+    if (services < 1 || nodes < 1 || workers < 1 || rounds < 1) {
+      System.err.println("--services, --nodes, --workers and --rounds must be at least 1");
       return 2;
     }
     phaseLimit = RunOptions.parseDuration(phaseTimeout, "--phase-timeout");
@@ -210,12 +218,26 @@ final class ScaleBench implements Callable<Integer> {
         KubeApiServerProcess.cached().isPresent() ? "kube-apiserver + etcd" : "?",
         Runtime.getRuntime().availableProcessors(),
         Runtime.version());
-    Map<String, Map<String, Object>> results = new LinkedHashMap<>();
-    for (Contender c : contenders) {
-      System.out.printf("%n== %s ==%n", c.name());
-      results.put(c.name(), runOne(cache, c, upstream, lat));
+    Map<String, List<Map<String, Object>>> runs = new LinkedHashMap<>();
+    contenders.forEach(c -> runs.put(c.name(), new ArrayList<>()));
+    for (int round = 1; round <= rounds; round++) {
+      // the machine drifts over minutes: alternate who goes first, so neither always has the
+      // fresher (or the warmer) machine
+      List<Contender> order = new ArrayList<>(contenders);
+      if (round % 2 == 0) {
+        java.util.Collections.reverse(order);
+      }
+      for (Contender c : order) {
+        System.out.printf("%n== %s%s ==%n", c.name(), rounds > 1 ? ", round " + round : "");
+        runs.get(c.name()).add(runOne(cache, c, upstream, lat));
+      }
     }
+    Map<String, Map<String, Object>> results = new LinkedHashMap<>();
+    runs.forEach((name, list) -> results.put(name, medians(list)));
     print(results, lat);
+    if (rounds > 1) {
+      printRounds(runs);
+    }
     if (out != null) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put(
@@ -227,6 +249,9 @@ final class ScaleBench implements Callable<Integer> {
               "workers", workers,
               "buckets", buckets));
       doc.put("controllers", results);
+      if (rounds > 1) {
+        doc.put("rounds", runs);
+      }
       Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc));
       System.out.printf("figures written to %s%n", out);
     }
@@ -821,49 +846,121 @@ final class ScaleBench implements Callable<Integer> {
     }
   }
 
+  /**
+   * Each figure's median over the rounds, figure by figure (so one row's median may come from
+   * another round than the next row's); a phase counts as completed only if it did every round.
+   */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> medians(List<Map<String, Object>> rounds) {
+    return (Map<String, Object>) median(new ArrayList<>(rounds));
+  }
+
+  private static Object median(List<Object> values) {
+    Object first = values.get(0);
+    if (values.size() == 1) {
+      return first;
+    }
+    if (first instanceof Map<?, ?> m) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (Object key : m.keySet()) {
+        List<Object> each = new ArrayList<>();
+        values.forEach(v -> each.add(v instanceof Map<?, ?> vm ? vm.get(key) : null));
+        out.put((String) key, median(each));
+      }
+      return out;
+    }
+    if (values.stream().allMatch(v -> v instanceof Number)) {
+      List<Object> sorted = new ArrayList<>(values);
+      sorted.sort(java.util.Comparator.comparingDouble(v -> ((Number) v).doubleValue()));
+      int mid = sorted.size() / 2;
+      return sorted.size() % 2 == 1
+          ? sorted.get(mid)
+          : round(
+              (((Number) sorted.get(mid - 1)).doubleValue()
+                      + ((Number) sorted.get(mid)).doubleValue())
+                  / 2);
+    }
+    if (first instanceof Boolean) {
+      return values.stream().allMatch(Boolean.TRUE::equals);
+    }
+    return first;
+  }
+
+  /** The table's figures: phase, key in the phase's figures, label. */
+  private static final String[][] FIGURES = {
+    {"create", "seconds", "create: all addressed (s)"},
+    {"create", "submittedSeconds", "create: the bench's creates took (s)"},
+    {"create", "p50Seconds", "create: per Service p50 (s)"},
+    {"create", "p99Seconds", "create: per Service p99 (s)"},
+    {"nodeAdded", "secondsToLastCall", "node added -> last call (s)"},
+    {"nodeRemoved", "secondsToLastCall", "node removed -> last call (s)"},
+    {"restart", "startToReadySeconds", "restart: start -> ready (s)"},
+    {"restart", "secondsToLastCall", "restart: start -> last re-check call (s)"},
+    {"restart", "recheckCloudCalls", "restart: re-check cloud calls"},
+    {"delete", "seconds", "delete: all gone (s)"},
+    {"create", "cloudCalls", "create: cloud calls"},
+    {"create", "throttledCalls", "create: throttled calls"},
+    {"create", "apiWrites", "create: API writes"},
+    {"create", "apiRequests", "create: API requests"},
+    {"nodeAdded", "cloudCalls", "node added: cloud calls"},
+    {"nodeAdded", "throttledCalls", "node added: throttled"},
+    {"nodeAdded", "apiWrites", "node added: API writes"},
+    {"readyFlap", "cloudCalls", "Ready flap: cloud calls"},
+    {"readyFlap", "apiWrites", "Ready flap: API writes"},
+    {"idle", "cloudCalls", "idle: cloud calls"},
+    {"idle", "apiWrites", "idle: API writes"},
+    {"delete", "cloudCalls", "delete: cloud calls"},
+    {"delete", "throttledCalls", "delete: throttled calls"},
+    {"delete", "apiWrites", "delete: API writes"},
+    {"create", "cpuSeconds", "create: CPU (s)"},
+    {"create", "jitCpuSeconds", "create: of which JIT compiling (s)"},
+    {"nodeAdded", "cpuSeconds", "node added: CPU (s)"},
+    {"nodeRemoved", "cpuSeconds", "node removed: CPU (s)"},
+    {"delete", "cpuSeconds", "delete: CPU (s)"},
+    {"create", "clusterCpuSeconds", "create: API server + etcd CPU (s)"},
+    {"nodeAdded", "clusterCpuSeconds", "node added: API server + etcd CPU (s)"},
+    {"delete", "clusterCpuSeconds", "delete: API server + etcd CPU (s)"},
+    {"create", "benchCpuSeconds", "create: the bench's CPU (s)"},
+    {"create", "benchJitCpuSeconds", "create: of which the bench's JIT (s)"},
+    {"create", "idleCpuSeconds", "create: CPU left idle (s)"},
+  };
+
+  /** The figures {@code --rounds} also lists round by round. */
+  private static final java.util.Set<String> BY_ROUND =
+      java.util.Set.of(
+          "create: all addressed (s)",
+          "node added -> last call (s)",
+          "node removed -> last call (s)",
+          "delete: all gone (s)",
+          "create: CPU (s)");
+
+  /** The timed figures round by round, under the medians. */
+  private static void printRounds(Map<String, List<Map<String, Object>>> runs) {
+    System.out.println("\nround by round (the table above: each figure's median):");
+    for (String[] p : FIGURES) {
+      if (!BY_ROUND.contains(p[2])) {
+        continue;
+      }
+      StringBuilder line = new StringBuilder("  " + p[2] + ":");
+      runs.forEach(
+          (name, list) -> {
+            List<Object> each = new ArrayList<>();
+            for (Map<String, Object> r : list) {
+              Object phase = ((Map<?, ?>) r.get("phases")).get(p[0]);
+              each.add(phase == null ? null : ((Map<?, ?>) phase).get(p[1]));
+            }
+            line.append(' ').append(name).append(' ').append(each);
+          });
+      System.out.println(line);
+    }
+  }
+
   /** The figures side by side, with upstream-without-limit ÷ Ferry for the times. */
   private void print(Map<String, Map<String, Object>> results, Duration lat) {
     List<String> names = new ArrayList<>(results.keySet());
     List<String[]> rows = new ArrayList<>();
     rows.add(row("start -> ready (s)", results, names, r -> r.get("startToReadySeconds")));
-    for (String[] p :
-        new String[][] {
-          {"create", "seconds", "create: all addressed (s)"},
-          {"create", "submittedSeconds", "create: the bench's creates took (s)"},
-          {"create", "p50Seconds", "create: per Service p50 (s)"},
-          {"create", "p99Seconds", "create: per Service p99 (s)"},
-          {"nodeAdded", "secondsToLastCall", "node added -> last call (s)"},
-          {"nodeRemoved", "secondsToLastCall", "node removed -> last call (s)"},
-          {"restart", "startToReadySeconds", "restart: start -> ready (s)"},
-          {"restart", "secondsToLastCall", "restart: start -> last re-check call (s)"},
-          {"restart", "recheckCloudCalls", "restart: re-check cloud calls"},
-          {"delete", "seconds", "delete: all gone (s)"},
-          {"create", "cloudCalls", "create: cloud calls"},
-          {"create", "throttledCalls", "create: throttled calls"},
-          {"create", "apiWrites", "create: API writes"},
-          {"create", "apiRequests", "create: API requests"},
-          {"nodeAdded", "cloudCalls", "node added: cloud calls"},
-          {"nodeAdded", "throttledCalls", "node added: throttled"},
-          {"nodeAdded", "apiWrites", "node added: API writes"},
-          {"readyFlap", "cloudCalls", "Ready flap: cloud calls"},
-          {"readyFlap", "apiWrites", "Ready flap: API writes"},
-          {"idle", "cloudCalls", "idle: cloud calls"},
-          {"idle", "apiWrites", "idle: API writes"},
-          {"delete", "cloudCalls", "delete: cloud calls"},
-          {"delete", "throttledCalls", "delete: throttled calls"},
-          {"delete", "apiWrites", "delete: API writes"},
-          {"create", "cpuSeconds", "create: CPU (s)"},
-          {"create", "jitCpuSeconds", "create: of which JIT compiling (s)"},
-          {"nodeAdded", "cpuSeconds", "node added: CPU (s)"},
-          {"nodeRemoved", "cpuSeconds", "node removed: CPU (s)"},
-          {"delete", "cpuSeconds", "delete: CPU (s)"},
-          {"create", "clusterCpuSeconds", "create: API server + etcd CPU (s)"},
-          {"nodeAdded", "clusterCpuSeconds", "node added: API server + etcd CPU (s)"},
-          {"delete", "clusterCpuSeconds", "delete: API server + etcd CPU (s)"},
-          {"create", "benchCpuSeconds", "create: the bench's CPU (s)"},
-          {"create", "benchJitCpuSeconds", "create: of which the bench's JIT (s)"},
-          {"create", "idleCpuSeconds", "create: CPU left idle (s)"},
-        }) {
+    for (String[] p : FIGURES) {
       rows.add(
           row(
               p[2],
@@ -885,8 +982,13 @@ final class ScaleBench implements Callable<Integer> {
     rows.add(row("peak RSS (MiB)", results, names, r -> r.get("peakRssMiB")));
     rows.add(row("CPU over the run (s)", results, names, r -> r.get("cpuSeconds")));
     System.out.printf(
-        "%n%d Services x %d Nodes, %d ms per cloud call, %d workers, buckets %s%n",
-        services, nodes, lat.toMillis(), workers, buckets);
+        "%n%d Services x %d Nodes, %d ms per cloud call, %d workers, buckets %s%s%n",
+        services,
+        nodes,
+        lat.toMillis(),
+        workers,
+        buckets,
+        rounds > 1 ? "; medians of " + rounds + " rounds" : "");
     List<String> header = new ArrayList<>(List.of(""));
     header.addAll(names);
     if (names.contains("upstream-unthrottled")) {
