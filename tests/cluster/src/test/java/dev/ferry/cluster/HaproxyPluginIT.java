@@ -218,5 +218,26 @@ class HaproxyPluginIT {
         .until(() -> admin.services().inNamespace(NS).withName("hap-web").get() == null);
     assertThat(Files.list(state.resolve("services")).toList()).isEmpty();
     assertThat(FakeNodes.ask(address, 18480)).as("the frontend is gone").isNull();
+
+    // a burst: the workers' ensures make HAProxy reload back to back (each reload re-executes
+    // its master, whose socket refuses the next reload until it is back)
+    List<String> burst = List.of("hap-a", "hap-b", "hap-c");
+    for (int i = 0; i < burst.size(); i++) {
+      admin.services().inNamespace(NS).resource(service(burst.get(i), "TCP", 18481 + i)).create();
+    }
+    ClusterIT.eventually().until(() -> burst.stream().allMatch(name -> ip(name) != null));
+    assertThat(Files.list(state.resolve("services")).toList()).hasSize(burst.size());
+    for (String name : burst) {
+      assertThat(events(name))
+          .as("no ensure of %s failed on a reload", name)
+          .noneMatch(e -> "Warning".equals(e.getType()) && e.getMessage().contains("haproxy"));
+    }
+    burst.forEach(name -> admin.services().inNamespace(NS).withName(name).delete());
+    ClusterIT.eventually()
+        .until(
+            () ->
+                burst.stream()
+                    .allMatch(n -> admin.services().inNamespace(NS).withName(n).get() == null));
+    assertThat(Files.list(state.resolve("services")).toList()).isEmpty();
   }
 }
