@@ -28,6 +28,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -225,7 +227,7 @@ final class ScaleBench implements Callable<Integer> {
       // fresher (or the warmer) machine
       List<Contender> order = new ArrayList<>(contenders);
       if (round % 2 == 0) {
-        java.util.Collections.reverse(order);
+        Collections.reverse(order);
       }
       for (Contender c : order) {
         System.out.printf("%n== %s%s ==%n", c.name(), rounds > 1 ? ", round " + round : "");
@@ -840,7 +842,7 @@ final class ScaleBench implements Callable<Integer> {
 
   private static void deleteTree(Path dir) {
     try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       // a temporary directory; left behind is harmless
     }
@@ -871,7 +873,7 @@ final class ScaleBench implements Callable<Integer> {
     }
     if (values.stream().allMatch(v -> v instanceof Number)) {
       List<Object> sorted = new ArrayList<>(values);
-      sorted.sort(java.util.Comparator.comparingDouble(v -> ((Number) v).doubleValue()));
+      sorted.sort(Comparator.comparingDouble(v -> ((Number) v).doubleValue()));
       int mid = sorted.size() / 2;
       return sorted.size() % 2 == 1
           ? sorted.get(mid)
@@ -886,71 +888,77 @@ final class ScaleBench implements Callable<Integer> {
     return first;
   }
 
-  /** The table's figures: phase, key in the phase's figures, label. */
-  private static final String[][] FIGURES = {
-    {"create", "seconds", "create: all addressed (s)"},
-    {"create", "submittedSeconds", "create: the bench's creates took (s)"},
-    {"create", "p50Seconds", "create: per Service p50 (s)"},
-    {"create", "p99Seconds", "create: per Service p99 (s)"},
-    {"nodeAdded", "secondsToLastCall", "node added -> last call (s)"},
-    {"nodeRemoved", "secondsToLastCall", "node removed -> last call (s)"},
-    {"restart", "startToReadySeconds", "restart: start -> ready (s)"},
-    {"restart", "secondsToLastCall", "restart: start -> last re-check call (s)"},
-    {"restart", "recheckCloudCalls", "restart: re-check cloud calls"},
-    {"delete", "seconds", "delete: all gone (s)"},
-    {"create", "cloudCalls", "create: cloud calls"},
-    {"create", "throttledCalls", "create: throttled calls"},
-    {"create", "apiWrites", "create: API writes"},
-    {"create", "apiRequests", "create: API requests"},
-    {"nodeAdded", "cloudCalls", "node added: cloud calls"},
-    {"nodeAdded", "throttledCalls", "node added: throttled"},
-    {"nodeAdded", "apiWrites", "node added: API writes"},
-    {"readyFlap", "cloudCalls", "Ready flap: cloud calls"},
-    {"readyFlap", "apiWrites", "Ready flap: API writes"},
-    {"idle", "cloudCalls", "idle: cloud calls"},
-    {"idle", "apiWrites", "idle: API writes"},
-    {"delete", "cloudCalls", "delete: cloud calls"},
-    {"delete", "throttledCalls", "delete: throttled calls"},
-    {"delete", "apiWrites", "delete: API writes"},
-    {"create", "cpuSeconds", "create: CPU (s)"},
-    {"create", "jitCpuSeconds", "create: of which JIT compiling (s)"},
-    {"nodeAdded", "cpuSeconds", "node added: CPU (s)"},
-    {"nodeRemoved", "cpuSeconds", "node removed: CPU (s)"},
-    {"delete", "cpuSeconds", "delete: CPU (s)"},
-    {"create", "clusterCpuSeconds", "create: API server + etcd CPU (s)"},
-    {"nodeAdded", "clusterCpuSeconds", "node added: API server + etcd CPU (s)"},
-    {"delete", "clusterCpuSeconds", "delete: API server + etcd CPU (s)"},
-    {"create", "benchCpuSeconds", "create: the bench's CPU (s)"},
-    {"create", "benchJitCpuSeconds", "create: of which the bench's JIT (s)"},
-    {"create", "idleCpuSeconds", "create: CPU left idle (s)"},
-  };
+  /**
+   * One row of the table: a phase's figure, and whether {@code --rounds} lists it round by round.
+   */
+  private record Figure(String phase, String key, String label, boolean byRound) {
+    /** This figure in one controller's results, or null when its phase did not run. */
+    Object in(Map<String, Object> results) {
+      Object p = ((Map<?, ?>) results.get("phases")).get(phase);
+      return p == null ? null : ((Map<?, ?>) p).get(key);
+    }
 
-  /** The figures {@code --rounds} also lists round by round. */
-  private static final java.util.Set<String> BY_ROUND =
-      java.util.Set.of(
-          "create: all addressed (s)",
-          "node added -> last call (s)",
-          "node removed -> last call (s)",
-          "delete: all gone (s)",
-          "create: CPU (s)");
+    /** Whether this figure's phase ran out of time in {@code results}. */
+    boolean unfinished(Map<String, Object> results) {
+      Object p = ((Map<?, ?>) results.get("phases")).get(phase);
+      return p != null && Boolean.FALSE.equals(((Map<?, ?>) p).get("completed"));
+    }
+  }
+
+  private static final List<Figure> FIGURES =
+      List.of(
+          new Figure("create", "seconds", "create: all addressed (s)", true),
+          new Figure("create", "submittedSeconds", "create: the bench's creates took (s)", false),
+          new Figure("create", "p50Seconds", "create: per Service p50 (s)", false),
+          new Figure("create", "p99Seconds", "create: per Service p99 (s)", false),
+          new Figure("nodeAdded", "secondsToLastCall", "node added -> last call (s)", true),
+          new Figure("nodeRemoved", "secondsToLastCall", "node removed -> last call (s)", true),
+          new Figure("restart", "startToReadySeconds", "restart: start -> ready (s)", false),
+          new Figure(
+              "restart", "secondsToLastCall", "restart: start -> last re-check call (s)", false),
+          new Figure("restart", "recheckCloudCalls", "restart: re-check cloud calls", false),
+          new Figure("delete", "seconds", "delete: all gone (s)", true),
+          new Figure("create", "cloudCalls", "create: cloud calls", false),
+          new Figure("create", "throttledCalls", "create: throttled calls", false),
+          new Figure("create", "apiWrites", "create: API writes", false),
+          new Figure("create", "apiRequests", "create: API requests", false),
+          new Figure("nodeAdded", "cloudCalls", "node added: cloud calls", false),
+          new Figure("nodeAdded", "throttledCalls", "node added: throttled", false),
+          new Figure("nodeAdded", "apiWrites", "node added: API writes", false),
+          new Figure("readyFlap", "cloudCalls", "Ready flap: cloud calls", false),
+          new Figure("readyFlap", "apiWrites", "Ready flap: API writes", false),
+          new Figure("idle", "cloudCalls", "idle: cloud calls", false),
+          new Figure("idle", "apiWrites", "idle: API writes", false),
+          new Figure("delete", "cloudCalls", "delete: cloud calls", false),
+          new Figure("delete", "throttledCalls", "delete: throttled calls", false),
+          new Figure("delete", "apiWrites", "delete: API writes", false),
+          new Figure("create", "cpuSeconds", "create: CPU (s)", true),
+          new Figure("create", "jitCpuSeconds", "create: of which JIT compiling (s)", false),
+          new Figure("nodeAdded", "cpuSeconds", "node added: CPU (s)", false),
+          new Figure("nodeRemoved", "cpuSeconds", "node removed: CPU (s)", false),
+          new Figure("delete", "cpuSeconds", "delete: CPU (s)", false),
+          new Figure("create", "clusterCpuSeconds", "create: API server + etcd CPU (s)", false),
+          new Figure(
+              "nodeAdded", "clusterCpuSeconds", "node added: API server + etcd CPU (s)", false),
+          new Figure("delete", "clusterCpuSeconds", "delete: API server + etcd CPU (s)", false),
+          new Figure("create", "benchCpuSeconds", "create: the bench's CPU (s)", false),
+          new Figure("create", "benchJitCpuSeconds", "create: of which the bench's JIT (s)", false),
+          new Figure("create", "idleCpuSeconds", "create: CPU left idle (s)", false));
 
   /** The timed figures round by round, under the medians. */
   private static void printRounds(Map<String, List<Map<String, Object>>> runs) {
     System.out.println("\nround by round (the table above: each figure's median):");
-    for (String[] p : FIGURES) {
-      if (!BY_ROUND.contains(p[2])) {
+    for (Figure f : FIGURES) {
+      if (!f.byRound()) {
         continue;
       }
-      StringBuilder line = new StringBuilder("  " + p[2] + ":");
+      StringBuilder line = new StringBuilder("  " + f.label() + ":");
       runs.forEach(
-          (name, list) -> {
-            List<Object> each = new ArrayList<>();
-            for (Map<String, Object> r : list) {
-              Object phase = ((Map<?, ?>) r.get("phases")).get(p[0]);
-              each.add(phase == null ? null : ((Map<?, ?>) phase).get(p[1]));
-            }
-            line.append(' ').append(name).append(' ').append(each);
-          });
+          (name, list) ->
+              line.append(' ')
+                  .append(name)
+                  .append(' ')
+                  .append(list.stream().map(f::in).map(String::valueOf).toList()));
       System.out.println(line);
     }
   }
@@ -960,24 +968,17 @@ final class ScaleBench implements Callable<Integer> {
     List<String> names = new ArrayList<>(results.keySet());
     List<String[]> rows = new ArrayList<>();
     rows.add(row("start -> ready (s)", results, names, r -> r.get("startToReadySeconds")));
-    for (String[] p : FIGURES) {
+    for (Figure f : FIGURES) {
       rows.add(
           row(
-              p[2],
+              f.label(),
               results,
               names,
-              r -> {
-                Object phase = ((Map<?, ?>) r.get("phases")).get(p[0]);
-                if (phase == null) {
-                  return null;
-                }
-                Object v = ((Map<?, ?>) phase).get(p[1]);
-                // a phase that ran out of time: its figures are what it reached
-                return Boolean.FALSE.equals(((Map<?, ?>) phase).get("completed"))
-                        && p[1].contains("econds")
-                    ? "unfinished after " + phaseTimeout
-                    : v;
-              }));
+              // a phase that ran out of time: its figures are what it reached
+              r ->
+                  f.unfinished(r) && f.key().contains("econds")
+                      ? "unfinished after " + phaseTimeout
+                      : f.in(r)));
     }
     rows.add(row("peak RSS (MiB)", results, names, r -> r.get("peakRssMiB")));
     rows.add(row("CPU over the run (s)", results, names, r -> r.get("cpuSeconds")));
