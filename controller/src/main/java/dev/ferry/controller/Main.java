@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -178,26 +179,41 @@ public final class Main {
             }
           }
         };
+    // the hook goes in before the process starts: a SIGTERM during start-up (informers syncing,
+    // the lease campaign begun) is then a graceful stop too, not a JVM exit with no word
+    AtomicReference<ControllerProcess> started = new AtomicReference<>();
+    Thread hook =
+        new Thread(
+            () -> {
+              ControllerProcess p = started.get();
+              if (p == null || !p.hasStopped()) {
+                log.info("asked to stop (SIGTERM or ^C); shutting down");
+                if (p != null) {
+                  p.close();
+                }
+                log.info("stopped");
+              }
+              once.run();
+            },
+            "ferry-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
     try {
       ControllerProcess process;
       try {
         process = ControllerProcess.start(options);
+        started.set(process);
       } catch (IllegalArgumentException | IllegalStateException e) {
         System.err.println("ferry: " + e.getMessage());
         return 2;
+      } finally {
+        if (started.get() == null) {
+          try {
+            Runtime.getRuntime().removeShutdownHook(hook); // it never started: nothing to stop
+          } catch (IllegalStateException shuttingDown) {
+            // the hook is already running
+          }
+        }
       }
-      Runtime.getRuntime()
-          .addShutdownHook(
-              new Thread(
-                  () -> {
-                    if (!process.hasStopped()) {
-                      log.info("asked to stop (SIGTERM or ^C); shutting down");
-                      process.close();
-                      log.info("stopped");
-                    }
-                    once.run();
-                  },
-                  "ferry-shutdown"));
       return process.awaitExit();
     } finally {
       once.run();
