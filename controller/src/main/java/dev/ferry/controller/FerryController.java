@@ -546,7 +546,11 @@ public final class FerryController implements AutoCloseable {
               service.getMetadata().getDeletionTimestamp())) {
         return; // status or resync only
       }
-      queue.add(Cache.metaNamespaceKeyFunc(service));
+      String key = Cache.metaNamespaceKeyFunc(service);
+      if (reconciler.ownWrite(key, old, service)) {
+        return; // the ownership Ferry's reconcile is taking: it goes on from its write
+      }
+      queue.add(key);
     }
 
     @Override

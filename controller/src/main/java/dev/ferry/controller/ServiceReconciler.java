@@ -62,6 +62,8 @@ final class ServiceReconciler {
   // what a Service was last warned about, so that a warning is recorded once per content of it
   private final Map<String, String> rejections = new ConcurrentHashMap<>();
   private final Map<String, String> notices = new ConcurrentHashMap<>();
+  // the finalizers and annotations a reconcile is writing to take a Service (see ownWrite)
+  private final Map<String, Ownership> taking = new ConcurrentHashMap<>();
   private final ServicePatches patches;
   private final StatusWriter status;
 
@@ -129,7 +131,7 @@ final class ServiceReconciler {
     if (!ServiceClassifier.hasFinalizer(service)
         || ServiceClassifier.ownerOf(service) == null
         || ServiceClassifier.ownerCluster(service) == null) {
-      service = withOwnership(service, true); // before any cloud call
+      service = withOwnership(key, service, true); // before any cloud call
     }
     if (!classifier.selectedByClass(service)) {
       warnOnce(
@@ -243,12 +245,31 @@ final class ServiceReconciler {
 
   /** Forgets every memo of what was applied: a new leadership term checks everything afresh. */
   void forgetAll() {
+    taking.clear();
     checked.clear();
     applied.clear();
     announced.clear();
     awaitingAddress.clear();
     resyncDue.clear();
   }
+
+  /**
+   * Whether the update from {@code old} to {@code service} is the ownership a reconcile of it is
+   * taking (or took): only the finalizers and annotations changed, to what that reconcile wrote. It
+   * goes on from its write's answer, or, when the write failed, is queued again by its outcome, so
+   * the update is no news. Looked at once per ownership write, by the first update that follows it.
+   */
+  boolean ownWrite(String key, Service old, Service service) {
+    Ownership written = taking.remove(key);
+    return written != null
+        && Objects.equals(old.getSpec(), service.getSpec())
+        && Objects.equals(
+            old.getMetadata().getDeletionTimestamp(), service.getMetadata().getDeletionTimestamp())
+        && written.finalizers().equals(service.getMetadata().getFinalizers())
+        && written.annotations().equals(service.getMetadata().getAnnotations());
+  }
+
+  private record Ownership(List<String> finalizers, Map<String, String> annotations) {}
 
   /** The plan last applied for {@code key}, or null. */
   LoadBalancerPlan appliedPlan(String key) {
@@ -393,12 +414,13 @@ final class ServiceReconciler {
       // still there (type or class changed): no address, no condition of Ferry's
       service = status.clear(service);
     }
-    withOwnership(service, false);
+    withOwnership(key, service, false);
     events.normal(service, ServiceEvents.DELETED, "Deleted load balancer");
     return Outcome.DONE;
   }
 
   private void forget(String key) {
+    taking.remove(key);
     checked.remove(key);
     applied.remove(key);
     announced.remove(key);
@@ -455,7 +477,7 @@ final class ServiceReconciler {
    * Takes the Service for this deployment (finalizer plus the ownership record: which deployment,
    * which cluster name), or lets it go (all three removed).
    */
-  private Service withOwnership(Service service, boolean take) {
+  private Service withOwnership(String key, Service service, boolean take) {
     List<String> finalizers = new ArrayList<>();
     if (service.getMetadata().getFinalizers() != null) {
       finalizers.addAll(service.getMetadata().getFinalizers());
@@ -472,6 +494,9 @@ final class ServiceReconciler {
     } else {
       annotations.remove(ServiceClassifier.OWNER);
       annotations.remove(ServiceClassifier.OWNER_CLUSTER);
+    }
+    if (take) { // recorded before the write: its watch event may come before its answer
+      taking.put(key, new Ownership(finalizers, annotations));
     }
     return patches.ownership(service, finalizers, annotations);
   }

@@ -37,6 +37,7 @@ class ControllerComponentTest {
   KubernetesClient client;
   KubernetesMockServer server;
   private RecordingProvider provider;
+  private SimpleMeterRegistry registry;
   private FerryController controller;
 
   @BeforeEach
@@ -45,15 +46,12 @@ class ControllerComponentTest {
       client.nodes().resource(node("node-" + i, "10.0.0." + i).build()).create();
     }
     provider = new RecordingProvider();
+    registry = new SimpleMeterRegistry();
     ControllerSettings settings =
         ControllerSettings.defaults("test").withNodeSyncDelay(Duration.ofMillis(100));
     controller =
         new FerryController(
-            client,
-            provider,
-            settings,
-            new SimpleMeterRegistry(),
-            IntervalFunction.of(Duration.ofMillis(300)));
+            client, provider, settings, registry, IntervalFunction.of(Duration.ofMillis(300)));
     controller.start();
   }
 
@@ -184,6 +182,22 @@ class ControllerComponentTest {
         .during(ServiceEvents.HOLD.plusMillis(300))
         .atMost(ServiceEvents.HOLD.plusSeconds(1))
         .until(() -> reasons("web").equals(List.of("EnsuredLoadBalancer")));
+  }
+
+  @Test
+  @DisplayName(
+      "the update Ferry's own finalizer brings is not reconciled again: a Service that has its"
+          + " NodePorts takes one reconcile")
+  void ownFinalizerNotReconciledAgain() {
+    ServiceBuilder withPort = lb("ported");
+    withPort.editSpec().editFirstPort().withNodePort(30080).endPort().endSpec();
+    createAndWaitForAddress(withPort);
+
+    await()
+        .during(Duration.ofMillis(700))
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> registry.timer("ferry.reconcile.duration").count() == 1);
+    assertThat(provider.calls("ensure")).hasSize(1);
   }
 
   @Test
