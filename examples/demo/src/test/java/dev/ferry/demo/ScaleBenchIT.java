@@ -68,7 +68,11 @@ class ScaleBenchIT {
       assertThat(phases.path("nodeRemoved").path("cloudCalls").asLong()).isEqualTo(20);
       assertThat(phases.path("readyFlap").path("cloudCalls").asLong()).isZero();
       assertThat(phases.path("idle").path("cloudCalls").asLong()).isZero();
-      for (String phase : new String[] {"create", "nodeAdded", "delete"}) {
+      // the burst again in the restarted process: every Service made and addressed anew, and gone
+      assertThat(phases.path("createAgain").path("completed").asBoolean()).isTrue();
+      assertThat(phases.path("createAgain").path("cloudCalls").asLong()).isGreaterThanOrEqualTo(20);
+      assertThat(phases.path("deleteAgain").path("completed").asBoolean()).isTrue();
+      for (String phase : new String[] {"create", "nodeAdded", "delete", "createAgain"}) {
         assertThat(phases.path(phase).path("throttledCalls").asLong()).isZero();
       }
       assertThat(c.path("peakRssMiB").asDouble()).isPositive();
