@@ -536,18 +536,22 @@ public final class FerryController implements AutoCloseable {
       if (!classifier.isRelevant(service) && !classifier.isRelevant(old)) {
         return;
       }
-      if (Objects.equals(old.getSpec(), service.getSpec())
+      // only finalizers and annotations may differ once these two are the same
+      boolean onlyMetadata =
+          Objects.equals(old.getSpec(), service.getSpec())
+              && Objects.equals(
+                  old.getMetadata().getDeletionTimestamp(),
+                  service.getMetadata().getDeletionTimestamp());
+      if (onlyMetadata
           && Objects.equals(
               old.getMetadata().getAnnotations(), service.getMetadata().getAnnotations())
           && Objects.equals(
-              old.getMetadata().getFinalizers(), service.getMetadata().getFinalizers())
-          && Objects.equals(
-              old.getMetadata().getDeletionTimestamp(),
-              service.getMetadata().getDeletionTimestamp())) {
+              old.getMetadata().getFinalizers(), service.getMetadata().getFinalizers())) {
         return; // status or resync only
       }
       String key = Cache.metaNamespaceKeyFunc(service);
-      if (reconciler.ownWrite(key, old, service)) {
+      // asked first: the first update after an ownership write always ends its record
+      if (reconciler.ownWrite(key, service) && onlyMetadata) {
         return; // the ownership Ferry's reconcile is taking: it goes on from its write
       }
       queue.add(key);

@@ -254,17 +254,14 @@ final class ServiceReconciler {
   }
 
   /**
-   * Whether the update from {@code old} to {@code service} is the ownership a reconcile of it is
-   * taking (or took): only the finalizers and annotations changed, to what that reconcile wrote. It
+   * Whether {@code service}'s finalizers and annotations are the ownership a reconcile of it is
+   * taking (or took). For an update that changed nothing else (the caller knows), the reconcile
    * goes on from its write's answer, or, when the write failed, is queued again by its outcome, so
    * the update is no news. Looked at once per ownership write, by the first update that follows it.
    */
-  boolean ownWrite(String key, Service old, Service service) {
+  boolean ownWrite(String key, Service service) {
     Ownership written = taking.remove(key);
     return written != null
-        && Objects.equals(old.getSpec(), service.getSpec())
-        && Objects.equals(
-            old.getMetadata().getDeletionTimestamp(), service.getMetadata().getDeletionTimestamp())
         && written.finalizers().equals(service.getMetadata().getFinalizers())
         && written.annotations().equals(service.getMetadata().getAnnotations());
   }

@@ -41,6 +41,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.DoubleSupplier;
@@ -870,9 +871,7 @@ final class ScaleBench implements Callable<Integer> {
           throw new IOException("no free port below " + below + " after 1,000 tries");
         }
         int port =
-            below > 11_000
-                ? 10_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(below - 10_000)
-                : 0;
+            below > 11_000 ? 10_000 + ThreadLocalRandom.current().nextInt(below - 10_000) : 0;
         try {
           ServerSocket s = new ServerSocket(port);
           held.add(s);
