@@ -22,7 +22,9 @@ import java.util.concurrent.locks.LockSupport;
  * ensureDeleted, find, inStep, listOwned). Load balancers live in the cloud's memory, keyed by the
  * Service UID, with an address derived from it. When {@code pace} is on, the provider keeps its own
  * copy of the cloud's buckets and waits for a token before each call, as the real providers' rate
- * limiters do, so the cloud never has to refuse it.
+ * limiters do, so the cloud never has to refuse it. It keeps a quarter second's refill (at least
+ * one token) of each bucket in hand, which covers a call that reaches the cloud that much later
+ * than it took its token.
  */
 final class SimProvider implements LoadBalancerProvider {
 
@@ -34,6 +36,9 @@ final class SimProvider implements LoadBalancerProvider {
           .mixedProtocols(true)
           .sourceRanges(true)
           .build();
+
+  /** How much lag between a token taken and its call at the cloud the pacing covers. */
+  private static final double SPARE_SECONDS = 0.25;
 
   private final SimCloud cloud;
   private final Budget pacing;
@@ -54,8 +59,9 @@ final class SimProvider implements LoadBalancerProvider {
   private void call(String method, Budget.Kind kind) throws ProviderException {
     if (pacing != null) {
       for (TokenBucket b : pacing.of(kind)) {
-        long wait = b.reserve();
-        if (wait > 0) {
+        long due = System.nanoTime() + b.reserve(Math.max(1, b.ratePerSecond() * SPARE_SECONDS));
+        // parkNanos may return early (a permit left by an earlier unpark): wait out the rest
+        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
           LockSupport.parkNanos(wait);
         }
       }

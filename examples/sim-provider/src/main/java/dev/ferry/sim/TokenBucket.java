@@ -3,9 +3,13 @@ package dev.ferry.sim;
 /**
  * A token bucket: {@code capacity} tokens, refilled at {@code ratePerSecond}, full at the start.
  * The cloud side asks {@link #tryTake} (a call over budget is refused); a client that paces itself
- * {@link #reserve}s a token and waits until it is due, as Go's {@code rate.Limiter.Reserve} does. A
- * client bucket of the same shape as the cloud's, started at the same time, is never ahead of it:
- * every call it lets through finds a token in the cloud's.
+ * {@link #reserve}s a token and waits until it is due, as Go's {@code rate.Limiter.Reserve} does.
+ *
+ * <p>A client bucket of the same shape as the cloud's is not enough on its own: a reservation is
+ * taken before its call reaches the cloud, and while the cloud's bucket is full that lag is refill
+ * the cloud throws away and the client has counted. Under ARM's 10/s, a first call 100 ms late
+ * leaves the cloud a token short of the client, and a paced burst was refused a call in CI. So a
+ * client keeps some tokens in hand ({@code spare}): they cover that much lag.
  */
 final class TokenBucket {
 
@@ -54,10 +58,14 @@ final class TokenBucket {
     return false;
   }
 
-  /** Takes a token, possibly one not yet refilled; answers the nanoseconds until it is due. */
-  synchronized long reserve() {
+  /**
+   * Takes a token, possibly one not yet refilled, such that {@code spare} tokens stay in hand;
+   * answers the nanoseconds until it is due.
+   */
+  synchronized long reserve(double spare) {
     refill(System.nanoTime());
     tokens -= 1;
-    return tokens >= 0 ? 0 : (long) Math.ceil(-tokens / ratePerNano);
+    double shortBy = spare - tokens;
+    return shortBy <= 0 ? 0 : (long) Math.ceil(shortBy / ratePerNano);
   }
 }
