@@ -224,6 +224,8 @@ func main() {
 	workers := flag.Int("concurrent-service-syncs", 1, "workers (the cloud-controller-manager's default: 1)")
 	qps := flag.Float64("kube-api-qps", 20, "client QPS (the cloud-controller-manager's default: 20)")
 	burst := flag.Int("kube-api-burst", 30, "client burst (the cloud-controller-manager's default: 30)")
+	contentType := flag.String("kube-api-content-type", "application/vnd.kubernetes.protobuf",
+		"wire format (the cloud-controller-manager's default: protobuf)")
 	latency := flag.Duration("latency", 0, "simulated latency per cloud call")
 	shape := flag.String("buckets", "none", "cloud buckets: aws, gce, arm or none")
 	statsAddr := flag.String("stats-address", "127.0.0.1:0", "where /stats and /readyz listen")
@@ -242,6 +244,7 @@ func main() {
 	}
 	config.QPS = float32(*qps)
 	config.Burst = *burst
+	config.ContentType = *contentType
 	config.UserAgent = "upstream-service-controller"
 	client := kubernetes.NewForConfigOrDie(config)
 
