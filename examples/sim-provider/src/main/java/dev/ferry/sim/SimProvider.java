@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A provider whose cloud is {@link SimCloud}: one API call per operation (ensure, updateBackends,
@@ -59,11 +58,7 @@ final class SimProvider implements LoadBalancerProvider {
   private void call(String method, Budget.Kind kind) throws ProviderException {
     if (pacing != null) {
       for (TokenBucket b : pacing.of(kind)) {
-        long due = System.nanoTime() + b.reserve(Math.max(1, b.ratePerSecond() * SPARE_SECONDS));
-        // parkNanos may return early (a permit left by an earlier unpark): wait out the rest
-        for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-          LockSupport.parkNanos(wait);
-        }
+        b.take(Math.max(1, b.ratePerSecond() * SPARE_SECONDS));
       }
     }
     try {

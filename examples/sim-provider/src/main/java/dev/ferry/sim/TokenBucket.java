@@ -1,5 +1,7 @@
 package dev.ferry.sim;
 
+import java.util.concurrent.locks.LockSupport;
+
 /**
  * A token bucket: {@code capacity} tokens, refilled at {@code ratePerSecond}, full at the start.
  * The cloud side asks {@link #tryTake} (a call over budget is refused); a client that paces itself
@@ -67,5 +69,14 @@ final class TokenBucket {
     tokens -= 1;
     double shortBy = spare - tokens;
     return shortBy <= 0 ? 0 : (long) Math.ceil(shortBy / ratePerNano);
+  }
+
+  /** {@link #reserve}s a token and waits until it is due. */
+  void take(double spare) {
+    long due = System.nanoTime() + reserve(spare);
+    // parkNanos may return early (a permit left by an earlier unpark): wait out the rest
+    for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+      LockSupport.parkNanos(wait);
+    }
   }
 }
