@@ -28,7 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * process from {@code --plugin-path} against the real API server with the chart's RBAC (the bench
  * itself runs the controller as an administrator): the status the real server validates, one cloud
  * call per change read from the simulated cloud's {@code /stats}, a node change as one {@code
- * UpdatedLoadBalancer} Event whose count is bumped, and deletion releasing the finalizer.
+ * UpdatedLoadBalancer} Event whose count is bumped, and deletion releasing the finalizer. The cloud
+ * enforces AWS's buckets and the provider paces itself against its copy of them (every call takes
+ * its token first), with no call refused.
  */
 class SimPluginIT {
 
@@ -113,7 +115,8 @@ class SimPluginIT {
   @Test
   @DisplayName(
       "loaded from --plugin-path with the chart's RBAC: one ensure, one backend update per node"
-          + " change (one Event, its count bumped), one delete, the finalizer released")
+          + " change (one Event, its count bumped), one delete, the finalizer released; paced"
+          + " under AWS's buckets, nothing throttled")
   void simulatedCloudEndToEnd() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
@@ -134,6 +137,8 @@ class SimPluginIT {
                 "--no-handle-default-class",
                 "--provider-setting",
                 "sim.latency=5ms",
+                "--provider-setting",
+                "sim.buckets=aws",
                 "--provider-setting",
                 "sim.stats-port=" + port));
     Service web =
@@ -187,6 +192,8 @@ class SimPluginIT {
     ClusterIT.eventually()
         .until(() -> admin.services().inNamespace(NS).withName("sim-web").get() == null);
     assertThat(calls(port, "ensureDeleted")).isEqualTo(1);
-    assertThat(stats(port).path("throttled").size()).isZero();
+    JsonNode stats = stats(port);
+    assertThat(stats.path("budget").asText()).isEqualTo("aws");
+    assertThat(stats.path("throttled").size()).isZero();
   }
 }
