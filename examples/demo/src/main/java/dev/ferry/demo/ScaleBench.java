@@ -379,8 +379,10 @@ final class ScaleBench implements Callable<Integer> {
       Watch watch = new Watch(client);
       Phase phase = new Phase(proc.pid(), stats, auditLog);
 
+      Bursts bursts = new Bursts(client, watch, stats, current, lat);
+
       // create
-      Map<String, Object> create = createBurst(client, watch, phase, stats, current, lat);
+      Map<String, Object> create = createBurst(bursts, phase);
       phases.put("create", create);
       report("create", create);
 
@@ -449,16 +451,16 @@ final class ScaleBench implements Callable<Integer> {
       phase = new Phase(proc.pid(), stats, auditLog);
 
       // delete every Service: until the last is gone (finalizers released)
-      Map<String, Object> delete = deleteBurst(client, watch, phase, stats, current, lat);
+      Map<String, Object> delete = deleteBurst(bursts, phase);
       phases.put("delete", delete);
       report("delete", delete);
 
       // the same burst again, in a process that has done this work once: its JIT compiler has
       // settled, as in a controller that has been running (a Go controller compiles nothing)
-      Map<String, Object> createAgain = createBurst(client, watch, phase, stats, current, lat);
+      Map<String, Object> createAgain = createBurst(bursts, phase);
       phases.put("createAgain", createAgain);
       report("createAgain", createAgain);
-      Map<String, Object> deleteAgain = deleteBurst(client, watch, phase, stats, current, lat);
+      Map<String, Object> deleteAgain = deleteBurst(bursts, phase);
       phases.put("deleteAgain", deleteAgain);
       report("deleteAgain", deleteAgain);
 
@@ -581,17 +583,18 @@ final class ScaleBench implements Callable<Integer> {
                 + "\"}]}}");
   }
 
-  /** Creates every Service, 16 at a time; until each has an address. */
-  private Map<String, Object> createBurst(
+  /** What a create or delete burst works with: the same for each burst of one contender. */
+  private record Bursts(
       KubernetesClient client,
       Watch watch,
-      Phase phase,
       Stats stats,
       AtomicReference<Process> current,
-      Duration lat)
-      throws Exception {
-    watch.addressed.clear();
-    refillPause(stats);
+      Duration lat) {}
+
+  /** Creates every Service, 16 at a time; until each has an address. */
+  private Map<String, Object> createBurst(Bursts b, Phase phase) throws Exception {
+    b.watch().addressed.clear();
+    refillPause(b.stats());
     phase.begin();
     long createStart = System.nanoTime();
     Map<String, Long> createdAt = new ConcurrentHashMap<>();
@@ -599,51 +602,48 @@ final class ScaleBench implements Callable<Integer> {
         services,
         i ->
             () -> {
-              client.services().inNamespace(NAMESPACE).resource(service(i)).create();
+              b.client().services().inNamespace(NAMESPACE).resource(service(i)).create();
               return createdAt.put(name(i), System.nanoTime());
             });
     double submitted = secs(System.nanoTime() - createStart);
     boolean created =
-        waitFor(() -> watch.addressed.size() >= services || !current.get().isAlive(), phaseLimit);
-    long createEnd = watch.lastAddressed();
+        waitFor(
+            () -> b.watch().addressed.size() >= services || !b.current().get().isAlive(),
+            phaseLimit);
+    long createEnd = b.watch().lastAddressed();
     Map<String, Object> create = phase.end();
-    create.put("completed", created && watch.addressed.size() >= services);
+    create.put("completed", created && b.watch().addressed.size() >= services);
     create.put("seconds", round(secs(createEnd - createStart)));
     create.put("submittedSeconds", round(submitted)); // the bench's own creates, 16 at a time
     long[] perService =
         createdAt.entrySet().stream()
-            .filter(e -> watch.addressed.containsKey(e.getKey()))
-            .mapToLong(e -> watch.addressed.get(e.getKey()) - e.getValue())
+            .filter(e -> b.watch().addressed.containsKey(e.getKey()))
+            .mapToLong(e -> b.watch().addressed.get(e.getKey()) - e.getValue())
             .sorted()
             .toArray();
     if (perService.length > 0) {
       create.put("p50Seconds", round(secs(perService[perService.length / 2])));
       create.put("p99Seconds", round(secs(perService[(int) Math.floor(perService.length * 0.99)])));
     }
-    create.put("floorSeconds", floor(stats, "create", services, lat));
+    create.put("floorSeconds", floor(b.stats(), "create", services, b.lat()));
     return create;
   }
 
   /** Deletes every Service, 16 at a time; until the last is gone (finalizers released). */
-  private Map<String, Object> deleteBurst(
-      KubernetesClient client,
-      Watch watch,
-      Phase phase,
-      Stats stats,
-      AtomicReference<Process> current,
-      Duration lat)
-      throws Exception {
-    refillPause(stats);
+  private Map<String, Object> deleteBurst(Bursts b, Phase phase) throws Exception {
+    refillPause(b.stats());
     phase.begin();
     long deleteStart = System.nanoTime();
     parallel(
-        services, i -> () -> client.services().inNamespace(NAMESPACE).withName(name(i)).delete());
-    boolean deleted = waitFor(() -> watch.present() == 0 || !current.get().isAlive(), phaseLimit);
-    long deleteEnd = watch.lastGone();
+        services,
+        i -> () -> b.client().services().inNamespace(NAMESPACE).withName(name(i)).delete());
+    boolean deleted =
+        waitFor(() -> b.watch().present() == 0 || !b.current().get().isAlive(), phaseLimit);
+    long deleteEnd = b.watch().lastGone();
     Map<String, Object> delete = phase.end();
-    delete.put("completed", deleted && watch.present() == 0);
+    delete.put("completed", deleted && b.watch().present() == 0);
     delete.put("seconds", round(secs(deleteEnd - deleteStart)));
-    delete.put("floorSeconds", floor(stats, "delete", services, lat));
+    delete.put("floorSeconds", floor(b.stats(), "delete", services, b.lat()));
     return delete;
   }
 
