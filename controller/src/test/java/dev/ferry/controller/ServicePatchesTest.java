@@ -35,6 +35,11 @@ class ServicePatchesTest {
         .containsExactly(ServiceClassifier.FINALIZER);
     assertThat(withFinalizer.getMetadata().getAnnotations())
         .containsExactly(Map.entry(ServiceClassifier.OWNER, "ns/lease"));
+    // the answer is the Service as stored, though only its resourceVersion was read from it
+    assertThat(withFinalizer)
+        .isEqualTo(client.services().inNamespace("shop").withName("web").get());
+    assertThat(withFinalizer.getMetadata().getResourceVersion())
+        .isNotEqualTo(s.getMetadata().getResourceVersion());
 
     s.getSpec().getPorts().get(0).setNodePort(30001);
     Service withPorts = p.ports(withFinalizer, s.getSpec().getPorts(), 30002);
@@ -59,5 +64,19 @@ class ServicePatchesTest {
                 .getMetadata()
                 .getFinalizers())
         .containsExactly(ServiceClassifier.FINALIZER);
+  }
+
+  @Test
+  @DisplayName("the resourceVersion is read from metadata only, wherever metadata stands")
+  void resourceVersionOf() {
+    assertThat(
+            ServicePatches.resourceVersionOf(
+                "{\"kind\":\"Service\",\"spec\":{\"resourceVersion\":\"1\",\"x\":[{}]},"
+                    + "\"metadata\":{\"name\":\"web\",\"labels\":{\"resourceVersion\":\"2\"},"
+                    + "\"resourceVersion\":\"3\"},\"status\":{}}"))
+        .isEqualTo("3");
+    assertThat(ServicePatches.resourceVersionOf("{\"kind\":\"Service\",\"metadata\":{}}")).isNull();
+    assertThat(ServicePatches.resourceVersionOf("{\"kind\":\"Status\",\"code\":409}")).isNull();
+    assertThat(ServicePatches.resourceVersionOf("[]")).isNull();
   }
 }
