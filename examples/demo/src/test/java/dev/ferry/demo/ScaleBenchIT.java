@@ -1,6 +1,7 @@
 package dev.ferry.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.withinPercentage;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -78,6 +79,14 @@ class ScaleBenchIT {
       assertThat(c.path("peakRssMiB").asDouble()).isPositive();
       // the API server and etcd are found among the bench's processes (20 creates cost them CPU)
       assertThat(phases.path("create").path("clusterCpuSeconds").asDouble()).isPositive();
+      // the controller's CPU per CPU second of the bench's: both clocks ran (20 creates cost each)
+      JsonNode create = phases.path("create");
+      // (each figure rounded to 0.01 s before the quotient in the JSON)
+      assertThat(create.path("cpuPerBenchCpu").asDouble())
+          .isPositive()
+          .isCloseTo(
+              create.path("cpuSeconds").asDouble() / create.path("benchCpuSeconds").asDouble(),
+              withinPercentage(15));
     }
     JsonNode ferry = doc.path("controllers").path("ferry").path("phases");
     // Ferry's own writes: nothing while idle or on a Ready flap; per new Service the finalizer,
