@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,13 +23,13 @@ final class ServicePatches {
 
   private static final String JSON_PATCH = "application/json-patch+json";
 
+  private static final JsonFactory JSON = new JsonFactory();
+
   private final ApiWrites api;
 
   ServicePatches(KubernetesClient client) {
     this.api = new ApiWrites(client);
   }
-
-  private static final JsonFactory JSON = new JsonFactory();
 
   /**
    * Sets the finalizers and the annotations at once (both whole, under the resourceVersion
@@ -67,7 +66,9 @@ final class ServicePatches {
         service.getApiVersion(), service.getKind(), meta, service.getSpec(), service.getStatus());
   }
 
-  /** {@code metadata.resourceVersion} of a Service's JSON, or null where it has none. */
+  /**
+   * {@code metadata.resourceVersion} of a Service's JSON, or null where it has none or is not JSON.
+   */
   static String resourceVersionOf(String json) {
     try (JsonParser p = JSON.createParser(json)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
@@ -92,7 +93,7 @@ final class ServicePatches {
       }
       return null;
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return null; // read whole, which reports what is wrong with it
     }
   }
 

@@ -78,5 +78,6 @@ class ServicePatchesTest {
     assertThat(ServicePatches.resourceVersionOf("{\"kind\":\"Service\",\"metadata\":{}}")).isNull();
     assertThat(ServicePatches.resourceVersionOf("{\"kind\":\"Status\",\"code\":409}")).isNull();
     assertThat(ServicePatches.resourceVersionOf("[]")).isNull();
+    assertThat(ServicePatches.resourceVersionOf("{\"metadata\":{\"name\":")).isNull();
   }
 }
