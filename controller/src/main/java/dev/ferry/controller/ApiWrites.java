@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.http.HttpResponse;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -33,6 +32,7 @@ final class ApiWrites {
     this.apiRoot = master.endsWith("/") ? master : master + "/";
     int timeout = client.getConfiguration().getRequestTimeout();
     this.timeoutMillis = timeout > 0 ? timeout : 10_000;
+    Deadlines.start();
   }
 
   KubernetesSerialization json() {
@@ -47,7 +47,7 @@ final class ApiWrites {
    *
    * <p>The wait is bounded here rather than by a timeout on the request: the client's own timeout
    * schedules a timer per request and cancels it on the answer, which throws (and fills in) three
-   * exceptions per write on the I/O thread.
+   * exceptions per write on the I/O thread. The bound is on {@link Deadlines}' wheel.
    */
   HttpResponse<String> send(String method, String path, String contentType, Object body) {
     HttpRequest request =
@@ -57,7 +57,7 @@ final class ApiWrites {
             .build();
     CompletableFuture<HttpResponse<String>> answer = http.sendAsync(request, String.class);
     try {
-      return answer.get(timeoutMillis, TimeUnit.MILLISECONDS);
+      return Deadlines.get(answer, timeoutMillis);
     } catch (InterruptedException e) {
       answer.cancel(true);
       Thread.currentThread().interrupt();

@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +60,7 @@ final class GuardedProvider implements LoadBalancerProvider {
     this.registry = registry;
     this.deadline = deadline;
     this.slots = new Semaphore(slots, true); // first come, first served
+    Deadlines.start();
   }
 
   /**
@@ -187,7 +187,7 @@ final class GuardedProvider implements LoadBalancerProvider {
                   }
                 });
     try {
-      T value = answer.get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+      T value = Deadlines.get(answer, deadline.toMillis());
       count(operation, "ok", sample);
       return value;
     } catch (TimeoutException e) {

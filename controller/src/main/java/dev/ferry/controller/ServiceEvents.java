@@ -14,10 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -100,11 +98,10 @@ class ServiceEvents implements AutoCloseable {
   private final AtomicLong droppedCount = new AtomicLong();
 
   // progress events waiting for their outcome, by Service uid; guarded by itself, and every
-  // hand-over to a writer happens under it, so a held event and the next one keep their order
+  // hand-over to a writer happens under it, so a held event and the next one keep their order.
+  // Their holds end on the deadlines' wheel (a scheduled executor's thread woke for each one)
   private final Map<String, Held> held = new HashMap<>();
-  private final ScheduledExecutorService holdTimer =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("ferry-events-hold").daemon().factory());
+  private volatile boolean closed;
 
   /** A held event; {@code times} counts node changes that repeated it while held. */
   private record Held(String reason, String message, Runnable write, AtomicInteger times) {}
@@ -163,13 +160,13 @@ class ServiceEvents implements AutoCloseable {
           hand(uid, waiting.write()); // not its outcome: the held event goes first
         }
       }
-      if (HELD.contains(reason) && !holdTimer.isShutdown()) {
+      if (HELD.contains(reason) && !closed) {
         AtomicInteger times = new AtomicInteger(1);
         Held hold =
             new Held(
                 reason, message, () -> record(subject, type, reason, message, times.get()), times);
         held.put(uid, hold);
-        holdTimer.schedule(() -> release(uid, hold), HOLD.toMillis(), TimeUnit.MILLISECONDS);
+        Deadlines.after(HOLD, () -> release(uid, hold));
         return;
       }
       hand(uid, () -> record(subject, type, reason, message, 1));
@@ -217,7 +214,7 @@ class ServiceEvents implements AutoCloseable {
   /** Writes what is queued (for up to 2 s), then stops. */
   @Override
   public void close() {
-    holdTimer.shutdownNow();
+    closed = true;
     flush(Duration.ofSeconds(2));
     writers.forEach(ThreadPoolExecutor::shutdownNow);
   }
