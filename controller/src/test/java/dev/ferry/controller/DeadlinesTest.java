@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-@org.junit.jupiter.api.Timeout(
-    60) // a wait that ignores its deadline would otherwise hang the build
+/** A wait that ignored its deadline would hang; the class's time limit fails it instead. */
+@org.junit.jupiter.api.Timeout(60)
 class DeadlinesTest {
 
   @BeforeAll
