@@ -95,6 +95,8 @@ final class ScaleBench implements Callable<Integer> {
   static final Map<String, String> IMAGE_ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "2");
 
   private static final String NAMESPACE = "bench";
+  // MB; the audit log of a run of 10,000 Services and 5,000 Nodes is about 300 MB
+  private static final int AUDIT_LOG_MAX_MB = 1_000_000;
   private static final String NODE_PORTS = "20000-59999";
   // how often a phase reads the simulated cloud's /stats while waiting for its calls
   private static final Duration STATS_POLL = Duration.ofMillis(250);
@@ -313,6 +315,9 @@ final class ScaleBench implements Callable<Integer> {
                     "--service-node-port-range=" + NODE_PORTS,
                     "--audit-policy-file=" + policy,
                     "--audit-log-path=" + audit,
+                    // the log must not rotate under the reader: its writer rotates at 100 MB
+                    // when no size is given, which a run of 10,000 Services passes
+                    "--audit-log-maxsize=" + AUDIT_LOG_MAX_MB,
                     "--audit-log-format=json"));
         KubernetesClient client = benchClient(api)) {
       Path kubeconfig = api.writeKubeconfig(dir.resolve("kubeconfig"));
@@ -1269,6 +1274,11 @@ final class ScaleBench implements Callable<Integer> {
       Map<String, Long> byResource = new java.util.TreeMap<>();
       // streamed line by line: a large run's log grows past what one array can hold
       try (var channel = java.nio.channels.FileChannel.open(file)) {
+        if (channel.size() < offset) {
+          // rotated or cut: what was read from here on would be a count from nowhere
+          throw new IllegalStateException(
+              "the API server's audit log " + file + " shrank below what was read; no count");
+        }
         channel.position(offset);
         var in =
             new java.io.BufferedInputStream(java.nio.channels.Channels.newInputStream(channel));
