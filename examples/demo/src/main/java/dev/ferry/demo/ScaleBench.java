@@ -85,8 +85,8 @@ final class ScaleBench implements Callable<Integer> {
    * limit standing in for the container's (the JVM sizes its heap from the cgroup limit).
    */
   static final String IMAGE_JVM_FLAGS =
-      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=25 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
-          + " -XX:CompileThresholdScaling=0.2"
+      "-XX:MaxRAM=512m -XX:MaxRAMPercentage=24 -XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+          + " -XX:CompileThresholdScaling=0.05"
           + " -XX:+UseStringDeduplication -XX:+ExitOnOutOfMemoryError"
           + " -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.maxOrder=7"
           + " --enable-native-access=ALL-UNNAMED";
