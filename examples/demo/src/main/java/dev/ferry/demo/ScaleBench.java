@@ -381,7 +381,7 @@ final class ScaleBench implements Callable<Integer> {
       Process proc = current.get();
 
       Watch watch = new Watch(client);
-      Phase phase = new Phase(proc.pid(), stats, auditLog);
+      Phase phase = new Phase(proc.pid(), stats, auditLog, tailLimit());
 
       Bursts bursts = new Bursts(client, watch, stats, current, lat);
 
@@ -452,7 +452,7 @@ final class ScaleBench implements Callable<Integer> {
                   / 1000.0));
       phases.put("restart", restart);
       report("restart", restart);
-      phase = new Phase(proc.pid(), stats, auditLog);
+      phase = new Phase(proc.pid(), stats, auditLog, tailLimit());
 
       // delete every Service: until the last is gone (finalizers released)
       Map<String, Object> delete = deleteBurst(bursts, phase);
@@ -668,9 +668,12 @@ final class ScaleBench implements Callable<Integer> {
             () -> stats.kinds("backends", "create") >= before + services || !proc.isAlive(),
             phaseLimit,
             STATS_POLL);
-    // calls that would follow the expected ones: phase.end() waits a second at least
+    // calls that would follow the expected ones: phase.end() waits two seconds at least
     Map<String, Object> m = phase.end();
-    long last = stats.read().path("lastCall").asLong();
+    // the last call of the kinds the phase waits for: a read of the controller's own (its leak
+    // sweep's list, on its own clock) is not the node change's
+    JsonNode lastByKind = stats.read().path("lastByKind");
+    long last = Math.max(lastByKind.path("backends").asLong(), lastByKind.path("create").asLong());
     m.put("completed", done);
     m.put("secondsToLastCall", round(Math.max(0, last - at) / 1000.0));
     m.put(
@@ -678,6 +681,16 @@ final class ScaleBench implements Callable<Integer> {
         floor(stats, "backends", services, RunOptions.parseDuration(latency, "--latency")));
     report(name, m);
     return m;
+  }
+
+  /**
+   * How long a phase's end waits at most for the controller's writes to stop: 15 s, or a second per
+   * 100 Services if longer. A node change at 10,000 Services trails one Event per Service, which on
+   * this machine took more than 15 s to write; cut at 15 s, the rest counted as the next phase's (a
+   * Ready flap's).
+   */
+  private Duration tailLimit() {
+    return Duration.ofSeconds(Math.max(15, services / 100));
   }
 
   private void report(String name, Map<String, Object> m) {
@@ -1122,11 +1135,13 @@ final class ScaleBench implements Callable<Integer> {
     // CPU clocks read at the phase's start and end, in the order they are reported
     private final Map<String, DoubleSupplier> clocks = new LinkedHashMap<>();
     private final Map<String, Double> atStart = new HashMap<>();
+    private final Duration tailLimit;
     private JsonNode startStats;
 
-    Phase(long pid, Stats stats, Audit audit) {
+    Phase(long pid, Stats stats, Audit audit, Duration tailLimit) {
       this.stats = stats;
       this.audit = audit;
+      this.tailLimit = tailLimit;
       long self = ProcessHandle.current().pid();
       clocks.put("cpuSeconds", () -> ProcStats.cpuSeconds(pid));
       // a JVM's JIT compiler threads (a Go binary has none): warming up, not per-reconcile work
@@ -1149,9 +1164,12 @@ final class ScaleBench implements Callable<Integer> {
     Map<String, Object> end() throws IOException, InterruptedException {
       // a controller's events trail its last cloud call (queued, written after): they belong to
       // the phase that caused them, so it ends when the audit log (written as each request
-      // completes) has been still for a second; at most 15 s (upstream at its client limit
-      // writes throughout)
-      audit.awaitQuiet(Duration.ofSeconds(1), Duration.ofSeconds(15));
+      // completes) has been still for two seconds; at most tailLimit (upstream at its client
+      // limit writes throughout). Two, not one: Ferry holds a node change's Events a second (and
+      // up to a tick of its timing wheel) before writing them, and a one-second quiet raced that
+      // hold: at 20 Services a node removed's 20 count bumps were at times counted on the Ready
+      // flap after it.
+      audit.awaitQuiet(Duration.ofSeconds(2), tailLimit);
       JsonNode now = stats.read();
       Audit.Counts api = audit.drain();
       Map<String, Object> m = new LinkedHashMap<>();

@@ -90,9 +90,12 @@ class ScaleBenchIT {
     }
     JsonNode ferry = doc.path("controllers").path("ferry").path("phases");
     // Ferry's own writes: nothing while idle or on a Ready flap; per new Service the finalizer,
-    // the status and two Events
+    // the status and two Events; per node change one Event per Service, counted in its own phase
+    // (they are written a second after the backend calls)
     assertThat(ferry.path("idle").path("apiWrites").asLong()).isZero();
     assertThat(ferry.path("readyFlap").path("apiWrites").asLong()).isZero();
+    assertThat(ferry.path("nodeAdded").path("apiWrites").asLong()).isEqualTo(20);
+    assertThat(ferry.path("nodeRemoved").path("apiWrites").asLong()).isEqualTo(20);
     assertThat(ferry.path("create").path("apiWrites").asLong()).isLessThanOrEqualTo(80);
   }
 
