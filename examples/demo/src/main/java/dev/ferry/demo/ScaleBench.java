@@ -99,6 +99,9 @@ final class ScaleBench implements Callable<Integer> {
   // it at 100 MB when no size is given, which a run of 10,000 Services and 5,000 Nodes passes
   private static final int AUDIT_LOG_MAX_MB = 1_000_000;
   private static final String NODE_PORTS = "20000-59999";
+  // the cloud calls a node change makes: backend updates, or (upstream, after a failed update) an
+  // ensure again
+  private static final String[] NODE_CHANGE_KINDS = {"backends", "create"};
   // how often a phase reads the simulated cloud's /stats while waiting for its calls
   private static final Duration STATS_POLL = Duration.ofMillis(250);
   private static final int WARM_UP = 1000;
@@ -656,8 +659,7 @@ final class ScaleBench implements Callable<Integer> {
       throws Exception {
     refillPause(stats);
     phase.begin();
-    // a controller may update backends, or (upstream, after a failed update) ensure again
-    long before = stats.kinds("backends", "create");
+    long before = stats.kinds(NODE_CHANGE_KINDS);
     long at = System.currentTimeMillis();
     change.call();
     // the cloud's /stats is served inside the controller's process: read it a few times a second,
@@ -665,15 +667,14 @@ final class ScaleBench implements Callable<Integer> {
     // the last call is the cloud's own timestamp, so it does not depend on how often it is read)
     boolean done =
         waitFor(
-            () -> stats.kinds("backends", "create") >= before + services || !proc.isAlive(),
+            () -> stats.kinds(NODE_CHANGE_KINDS) >= before + services || !proc.isAlive(),
             phaseLimit,
             STATS_POLL);
     // calls that would follow the expected ones: phase.end() waits two seconds at least
     Map<String, Object> m = phase.end();
     // the last call of the kinds the phase waits for: a read of the controller's own (its leak
     // sweep's list, on its own clock) is not the node change's
-    JsonNode lastByKind = stats.read().path("lastByKind");
-    long last = Math.max(lastByKind.path("backends").asLong(), lastByKind.path("create").asLong());
+    long last = Stats.last(stats.read(), NODE_CHANGE_KINDS);
     m.put("completed", done);
     m.put("secondsToLastCall", round(Math.max(0, last - at) / 1000.0));
     m.put(
@@ -1164,11 +1165,9 @@ final class ScaleBench implements Callable<Integer> {
     Map<String, Object> end() throws IOException, InterruptedException {
       // a controller's events trail its last cloud call (queued, written after): they belong to
       // the phase that caused them, so it ends when the audit log (written as each request
-      // completes) has been still for two seconds; at most tailLimit (upstream at its client
-      // limit writes throughout). Two, not one: Ferry holds a node change's Events a second (and
-      // up to a tick of its timing wheel) before writing them, and a one-second quiet raced that
-      // hold: at 20 Services a node removed's 20 count bumps were at times counted on the Ready
-      // flap after it.
+      // completes) has been still for two seconds, longer than Ferry holds an Event (a second and
+      // a tick of its timing wheel); at most tailLimit (upstream at its client limit writes
+      // throughout)
       audit.awaitQuiet(Duration.ofSeconds(2), tailLimit);
       JsonNode now = stats.read();
       Audit.Counts api = audit.drain();
@@ -1227,6 +1226,15 @@ final class ScaleBench implements Callable<Integer> {
         Thread.currentThread().interrupt();
         return -1;
       }
+    }
+
+    /** The time (epoch ms) of the last call of these kinds in a reading; 0 if none was made. */
+    static long last(JsonNode stats, String... kinds) {
+      long last = 0;
+      for (String k : kinds) {
+        last = Math.max(last, stats.path("lastByKind").path(k).asLong(0));
+      }
+      return last;
     }
 
     static long sum(JsonNode stats, String field) {
