@@ -1,7 +1,9 @@
 package dev.ferry.demo;
 
 import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfig;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubeapitest.KubeAPITestException;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -16,6 +18,8 @@ import java.util.Optional;
  * ~/.cache/ferry/kube}). Stopped, and its data removed, on close.
  */
 final class KubeApiServerProcess implements EmbeddedApi {
+
+  private static final int START_ATTEMPTS = 3;
 
   private final KubeAPIServer server;
   private final String kubeconfig;
@@ -59,18 +63,46 @@ final class KubeApiServerProcess implements EmbeddedApi {
 
   /** With more kube-apiserver flags ({@code --name=value}), e.g. an audit log. */
   static KubeApiServerProcess start(Path cache, java.util.List<String> flags) {
-    KubeAPIServer server =
-        new KubeAPIServer(
-            KubeAPIServerConfigBuilder.anAPIServerConfig()
-                .withOfflineMode(true)
-                .withTestDir(cache.toString())
-                .withApiServerVersion(version())
-                .withUpdateKubeConfig(false)
-                .withStartupTimeout(60_000)
-                .withApiServerFlags(flags)
-                .build());
-    server.start();
-    return new KubeApiServerProcess(server, server.getKubeConfigYaml(), version());
+    KubeAPIServerConfig config =
+        KubeAPIServerConfigBuilder.anAPIServerConfig()
+            .withOfflineMode(true)
+            .withTestDir(cache.toString())
+            .withApiServerVersion(version())
+            .withUpdateKubeConfig(false)
+            .withStartupTimeout(60_000)
+            .withApiServerFlags(flags)
+            .build();
+    // In one CI run etcd exited during a start, and nothing said why: kube-api-test logs the
+    // processes' output at debug level, off here. ProcessTail keeps their last lines for the
+    // message. kube-api-test picks each port by binding it and letting go before the process binds
+    // it, so a port can be taken in between; a new start draws new ports.
+    ProcessTail tail = ProcessTail.attach();
+    try {
+      for (int attempt = 1; ; attempt++) {
+        tail.clear();
+        KubeAPIServer server = new KubeAPIServer(config);
+        try {
+          server.start();
+          return new KubeApiServerProcess(server, server.getKubeConfigYaml(), version());
+        } catch (KubeAPITestException e) {
+          try {
+            server.stop(); // kube-api-test has stopped it already when a process exited
+          } catch (KubeAPITestException alreadyCleaned) {
+            e.addSuppressed(alreadyCleaned);
+          }
+          if (attempt == START_ATTEMPTS) {
+            throw new IllegalStateException(
+                "kube-apiserver and etcd did not start in " + attempt + " attempts:\n" + tail, e);
+          }
+          System.err.printf(
+              "kube-apiserver and etcd did not start (%s); starting again on new ports (attempt"
+                  + " %d of %d). Their last lines:%n%s%n",
+              e.getMessage(), attempt + 1, START_ATTEMPTS, tail);
+        }
+      }
+    } finally {
+      tail.detach();
+    }
   }
 
   @Override
