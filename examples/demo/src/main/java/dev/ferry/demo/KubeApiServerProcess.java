@@ -74,8 +74,11 @@ final class KubeApiServerProcess implements EmbeddedApi {
             .build();
     // In one CI run etcd exited during a start, and nothing said why: kube-api-test logs the
     // processes' output at debug level, off here. ProcessTail keeps their last lines for the
-    // message. kube-api-test picks each port by binding it and letting go before the process binds
-    // it, so a port can be taken in between; a new start draws new ports.
+    // message. The likely cause: kube-api-test draws each port from 49152-65535, most of which
+    // Linux also hands out for outgoing connections (32768-60999 by default), and binds it and lets
+    // go before the process binds it, so a connection can take it in between (ScaleBench.freePorts
+    // met the same with Ferry's metrics port). It takes no ports from outside; a new start draws
+    // new ones.
     ProcessTail tail = ProcessTail.attach();
     try {
       for (int attempt = 1; ; attempt++) {

@@ -3,6 +3,7 @@ package dev.ferry.cluster;
 import com.marcnuri.helm.Helm;
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubeapitest.KubeAPITestException;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -50,18 +51,7 @@ final class RealApiServer {
   static synchronized RealApiServer get() throws IOException, InterruptedException {
     if (shared == null) {
       String dir = binaries();
-      KubeAPIServer server =
-          new KubeAPIServer(
-              KubeAPIServerConfigBuilder.anAPIServerConfig()
-                  .withOfflineMode(true)
-                  .withTestDir(dir)
-                  .withApiServerVersion(System.getProperty("kube.version", "1.34.4"))
-                  .withUpdateKubeConfig(false)
-                  .withStartupTimeout(120_000)
-                  .build());
-      long t0 = System.nanoTime();
-      server.start();
-      System.out.printf("kube-apiserver up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+      KubeAPIServer server = start(dir);
       shared =
           new RealApiServer(
               server,
@@ -75,6 +65,42 @@ final class RealApiServer {
       shared.installChartRbac();
     }
     return shared;
+  }
+
+  /**
+   * Started again, up to three times, when etcd or kube-apiserver exits during the start: a port
+   * kube-api-test picked can be taken before the process binds it (see the demo's {@code
+   * KubeApiServerProcess}, where one CI run met it).
+   */
+  private static KubeAPIServer start(String dir) {
+    for (int attempt = 1; ; attempt++) {
+      KubeAPIServer server =
+          new KubeAPIServer(
+              KubeAPIServerConfigBuilder.anAPIServerConfig()
+                  .withOfflineMode(true)
+                  .withTestDir(dir)
+                  .withApiServerVersion(System.getProperty("kube.version", "1.34.4"))
+                  .withUpdateKubeConfig(false)
+                  .withStartupTimeout(120_000)
+                  .build());
+      long t0 = System.nanoTime();
+      try {
+        server.start();
+        System.out.printf("kube-apiserver up in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        return server;
+      } catch (KubeAPITestException e) {
+        try {
+          server.stop(); // kube-api-test has stopped it already when a process exited
+        } catch (KubeAPITestException alreadyCleaned) {
+          e.addSuppressed(alreadyCleaned);
+        }
+        if (attempt == 3) {
+          throw e;
+        }
+        System.out.printf(
+            "kube-apiserver did not start (%s); again on new ports%n", e.getMessage());
+      }
+    }
   }
 
   /** Runs hack/kube-binaries.sh (a cache hit after the first time) and returns its directory. */
