@@ -64,8 +64,26 @@ public final class MotoServer implements BeforeEachCallback {
     }
   }
 
+  /**
+   * The port comes from {@code new ServerSocket(0)}: an ephemeral one, which an outgoing connection
+   * can take in the second or two moto_server's Python takes to bind it. It then exits, and a new
+   * start draws another port (the embedded kube-apiserver met the same race in CI).
+   */
   private static Running start() throws IOException, InterruptedException {
     String binary = binary();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return start(binary);
+      } catch (IOException e) {
+        if (attempt == 3) {
+          throw e;
+        }
+        System.out.printf("%s; starting it again on another port%n", e.getMessage());
+      }
+    }
+  }
+
+  private static Running start(String binary) throws IOException, InterruptedException {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -82,7 +100,7 @@ public final class MotoServer implements BeforeEachCallback {
       Awaitility.await("moto server on " + endpoint)
           .atMost(START_LIMIT)
           .pollInterval(Duration.ofMillis(200))
-          .failFast("moto_server exited; see " + log, () -> !process.isAlive())
+          .failFast("moto_server exited", () -> !process.isAlive())
           .ignoreExceptionsInstanceOf(IOException.class)
           .until(
               () ->
