@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Builds a minimal JRE base image as a local tarball (docker-archive format) for Jib, with no
-# registry and no Docker daemon: a jlink'ed runtime of the build JDK (>= 21), the glibc libraries
+# registry and no Docker daemon: a jlink'ed runtime of the build JDK (>= 25, as the image's flags
+# and its virtual threads want; see controller/pom.xml), the glibc libraries
 # it links against, a non-root user 65532 and /tmp. Used where the usual base image
-# (eclipse-temurin:21-jre) cannot be pulled. Prints the tarball's path; cached per JDK version and
+# (eclipse-temurin:25-jre) cannot be pulled. Prints the tarball's path; cached per JDK version and
 # per version of this script.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/.mvn/select-jdk.sh"
 ferry_select_jdk
+if [ "$(ferry_java_major "$JAVA_HOME/bin/java")" -lt 25 ]; then
+  echo "hack/jre-base-image.sh: the image runs Java 25; the build JDK ($JAVA_HOME) is older. Set JAVA_HOME to a JDK 25 or newer." >&2
+  exit 1
+fi
 version=$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.runtime\.version = //p')
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/ferry
 OUT="$CACHE/jre-base-$version-$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-12).tar"

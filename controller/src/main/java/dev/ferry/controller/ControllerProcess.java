@@ -113,6 +113,16 @@ public final class ControllerProcess implements AutoCloseable {
   private void begin(RunOptions options) {
     log.info(
         "ferry {} with provider '{}', metrics on :{}", "controller", options.provider, ops.port());
+    if (Runtime.version().feature() < 24) {
+      // workers, informer callbacks, provider calls and Event writers are virtual threads; before
+      // JEP 491 one that waits inside `synchronized` (fabric8's leader election, cloud SDKs) holds
+      // its carrier, one of as many as there are cores, for the whole wait
+      log.warn(
+          "running on Java {}: a virtual thread that waits inside synchronized holds one of the"
+              + " {} carrier threads meanwhile; run Ferry on Java 24 or newer (the image ships 25)",
+          Runtime.version(),
+          Runtime.getRuntime().availableProcessors());
+    }
     controller.startCaches(); // every replica: ready means caches synced, leader or not
     if (!options.leaderElect) {
       controller.startWorkers();

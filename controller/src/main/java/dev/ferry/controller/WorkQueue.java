@@ -71,8 +71,9 @@ final class WorkQueue implements AutoCloseable {
     // virtual thread (GuardedProvider), so a worker hands over to it on the same carrier instead
     // of waking another OS thread and sleeping itself (at 0 ms per cloud call, a node change over
     // 1,000 Services reached its last call in 0.04-0.05 s instead of 0.06 s; a create burst's CPU
-    // did not move). Ferry's own code never waits while holding a monitor, which on JDK 21 would
-    // pin a carrier for the wait (JDK 24 and later do not pin there).
+    // did not move). Ferry's own code never waits while holding a monitor, which before JDK 24
+    // pins a carrier for the wait; libraries do (fabric8's leader election), hence the image's
+    // Java 25 and the cluster tier's pin watch (NoPinnedCarriers).
     pool =
         Executors.newFixedThreadPool(
             workers, Thread.ofVirtual().name("ferry-worker-", 0).factory());

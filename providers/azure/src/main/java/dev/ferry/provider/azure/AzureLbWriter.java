@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Every Service's frontend, rules and probe live in the cluster's one load balancer, so every
@@ -56,7 +57,9 @@ final class AzureLbWriter {
   private final Store store;
   private final boolean batching;
   private final Map<String, ConcurrentLinkedQueue<Pending>> queues = new ConcurrentHashMap<>();
-  private final Map<String, Object> locks = new ConcurrentHashMap<>();
+  // not monitors: the holder waits on ARM's answer, which on Java 21 would pin its virtual thread's
+  // carrier for the wait
+  private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicInteger conflicts =
       new java.util.concurrent.atomic.AtomicInteger();
 
@@ -73,7 +76,9 @@ final class AzureLbWriter {
   Optional<LoadBalancerInner> change(String name, Change change) throws ProviderException {
     Pending mine = new Pending(change, new CompletableFuture<>());
     queues.computeIfAbsent(name, n -> new ConcurrentLinkedQueue<>()).add(mine);
-    synchronized (locks.computeIfAbsent(name, n -> new Object())) {
+    ReentrantLock lock = locks.computeIfAbsent(name, n -> new ReentrantLock());
+    lock.lock();
+    try {
       if (!mine.done().isDone()) {
         List<Pending> batch = new ArrayList<>();
         if (batching) {
@@ -86,6 +91,8 @@ final class AzureLbWriter {
         }
         write(name, batch);
       }
+    } finally {
+      lock.unlock();
     }
     try {
       return mine.done().get();

@@ -49,6 +49,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A Standard Load Balancer per cluster ({@code <cluster>}, and {@code <cluster>-internal}), the
@@ -85,7 +86,8 @@ final class AzureProvider implements LoadBalancerProvider {
   private final AzureSettings s;
   private final ProviderEvents events;
   private final AzureLbWriter writer;
-  private final Object securityRules = new Object();
+  // not a monitor: the holder waits on ARM calls (see AzureLbWriter)
+  private final ReentrantLock securityRules = new ReentrantLock();
 
   AzureProvider(Arm arm, AzureSettings settings, ProviderEvents events, boolean batching) {
     this.arm = arm;
@@ -668,7 +670,8 @@ final class AzureProvider implements LoadBalancerProvider {
     for (Listener l : plan.listeners()) {
       ports.computeIfAbsent(l.protocol().name(), p -> new TreeSet<>()).add(l.port());
     }
-    synchronized (securityRules) {
+    securityRules.lock();
+    try {
       NetworkSecurityGroupInner nsg =
           arm.get(
                   "networkSecurityGroups.get",
@@ -719,6 +722,8 @@ final class AzureProvider implements LoadBalancerProvider {
       for (String gone : have.keySet()) {
         arm.delete("securityRules.delete", s.securityRuleId(gone));
       }
+    } finally {
+      securityRules.unlock();
     }
   }
 
@@ -748,7 +753,8 @@ final class AzureProvider implements LoadBalancerProvider {
     if (s.securityGroup().isEmpty()) {
       return;
     }
-    synchronized (securityRules) {
+    securityRules.lock();
+    try {
       Optional<NetworkSecurityGroupInner> nsg =
           arm.get(
               "networkSecurityGroups.get",
@@ -762,6 +768,8 @@ final class AzureProvider implements LoadBalancerProvider {
           arm.delete("securityRules.delete", s.securityRuleId(r.name()));
         }
       }
+    } finally {
+      securityRules.unlock();
     }
   }
 

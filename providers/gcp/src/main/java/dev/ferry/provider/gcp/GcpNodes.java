@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The cluster's unmanaged instance groups, one per zone, shared by every Service: membership
@@ -41,7 +42,10 @@ final class GcpNodes {
   private final GcpContext c;
   private final GcpApi api;
   private final ProviderEvents events;
-  private final Object lock = new Object();
+  // not a monitor: the holder waits on Compute calls, which on Java 21 would pin its virtual
+  // thread's
+  // carrier for the wait
+  private final ReentrantLock lock = new ReentrantLock();
   private volatile List<String> zones;
   // per zone: the members this process last read or made there, and when; a Service that wants
   // the same within FRESH skips the reads (a node change read once, not once per Service)
@@ -85,7 +89,8 @@ final class GcpNodes {
       throws ProviderException {
     String group = GcpNames.instanceGroup(ref.cluster());
     List<String> links = new ArrayList<>();
-    synchronized (lock) {
+    lock.lock();
+    try {
       for (String zone : zones()) {
         List<String> wanted = byZone.getOrDefault(zone, List.of());
         Set<String> want = new TreeSet<>();
@@ -189,14 +194,19 @@ final class GcpNodes {
           verified.put(group + "@" + zone, new Verified(Set.copyOf(want), System.nanoTime()));
         }
       }
+    } finally {
+      lock.unlock();
     }
     return links;
   }
 
   /** Forgets what was verified: after a failure, the next attempt reads the groups again. */
   void forget() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       verified.clear();
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -206,7 +216,8 @@ final class GcpNodes {
    */
   void deleteUnused(String cluster) throws ProviderException {
     String group = GcpNames.instanceGroup(cluster);
-    synchronized (lock) {
+    lock.lock();
+    try {
       verified.clear();
       for (String zone : zones()) {
         if (api.get("instanceGroups.get", () -> c.groups().get(c.project(), zone, group))
@@ -224,6 +235,8 @@ final class GcpNodes {
                               .build()));
         }
       }
+    } finally {
+      lock.unlock();
     }
   }
 
