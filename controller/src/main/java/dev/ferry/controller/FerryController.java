@@ -153,6 +153,7 @@ public final class FerryController implements AutoCloseable {
         List.of(
             StatusWriter.Ready.PROVISIONED,
             StatusWriter.Ready.PENDING,
+            StatusWriter.Ready.PORT_ERROR,
             StatusWriter.Ready.INVALID_SERVICE,
             StatusWriter.Ready.PROVIDER_ERROR,
             StatusWriter.Ready.THROTTLED,

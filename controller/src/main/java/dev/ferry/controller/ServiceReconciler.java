@@ -323,16 +323,19 @@ final class ServiceReconciler {
           ? written
           : new Outcome.Failed("waiting for the cloud to assign an address");
     }
-    Outcome written =
-        status.write(
-            service,
-            Optional.of(toIngress(found)),
-            ready(new Ready(true, Ready.PROVISIONED, provisioned(found))));
+    Ready provisioned = provisioned(found);
+    Outcome written = status.write(service, Optional.of(toIngress(found)), ready(provisioned));
     if (written != Outcome.DONE) {
       return written;
     }
     awaitingAddress.remove(key);
     rejections.remove(key); // a later rejection of the same content is news again
+    if (!provisioned.ready()) {
+      // a port the provider could not make (a taken port, say) is tried again by a full ensure,
+      // with the key's backoff, rather than at the next periodic check
+      resyncDue.add(key);
+      return new Outcome.Failed(provisioned.message());
+    }
     log.debug("ensured load balancer: {}", describe(found));
     return Outcome.DONE;
   }
@@ -344,13 +347,31 @@ final class ServiceReconciler {
         .toList();
   }
 
-  private static String provisioned(LoadBalancerStatus found) {
+  /** Ready, unless a port could not be made (its error is in the status; the others serve). */
+  private static Ready provisioned(LoadBalancerStatus found) {
+    String failed =
+        found.ingress().stream()
+            .flatMap(i -> i.ports().stream())
+            .filter(p -> !p.error().isEmpty())
+            .map(p -> p.port() + "/" + p.protocol() + " (" + p.error() + ")")
+            .distinct()
+            .collect(Collectors.joining(", "));
+    if (!failed.isEmpty()) {
+      return Ready.no(
+          Ready.PORT_ERROR,
+          "Load balancer at "
+              + describe(found)
+              + " does not serve port "
+              + failed
+              + "; the other ports are served (status.loadBalancer.ingress[].ports[].error; the"
+              + " provider's Warning event says why)");
+    }
     String health =
         found
             .backendHealth()
             .map(h -> "; " + h.healthy() + "/" + h.total() + " backends healthy")
             .orElse("");
-    return "Load balancer ready at " + describe(found) + health;
+    return new Ready(true, Ready.PROVISIONED, "Load balancer ready at " + describe(found) + health);
   }
 
   private Outcome recheckAddress(String key, Service service, LoadBalancerPlan plan) {

@@ -31,6 +31,7 @@ final class StatusWriter {
   record Ready(boolean ready, String reason, String message) {
     static final String PROVISIONED = "Provisioned";
     static final String PENDING = "Pending";
+    static final String PORT_ERROR = "PortError";
     static final String INVALID_SERVICE = "InvalidService";
     static final String PROVIDER_ERROR = "ProviderError";
     static final String THROTTLED = "Throttled";

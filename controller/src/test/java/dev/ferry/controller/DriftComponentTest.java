@@ -3,6 +3,8 @@ package dev.ferry.controller;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ferry.spi.LoadBalancerStatus;
+import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderException;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -179,6 +181,36 @@ class DriftComponentTest {
     assertThat(get("web").getStatus().getConditions())
         .extracting(Condition::getType)
         .contains("example.com/Audited");
+  }
+
+  @Test
+  @DisplayName(
+      "a port the provider could not make: its error in the status, condition PortError naming"
+          + " it, ensured again with the key's backoff; Provisioned once the port is served")
+  void portErrorShowsInTheCondition() {
+    provider.portErrors(
+        List.of(new LoadBalancerStatus.PortStatus(80, Protocol.TCP, "ferry.dev/BindFailed")));
+    create("web");
+    eventually()
+        .until(() -> ready(get("web")).map(Condition::getReason).orElse(""), "PortError"::equals);
+    Condition c = ready(get("web")).orElseThrow();
+    assertThat(c.getStatus()).isEqualTo("False");
+    assertThat(c.getMessage())
+        .contains(ip(get("web")))
+        .contains("does not serve port 80/TCP (ferry.dev/BindFailed)");
+    assertThat(StatusWriter.ingressOf(get("web")).getFirst().getPorts())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getError()).isEqualTo("ferry.dev/BindFailed"));
+
+    // tried again with the key's backoff (200 ms here), each time a full ensure
+    int ensures = provider.calls("ensure").size();
+    eventually().until(() -> provider.calls("ensure").size() >= ensures + 2);
+
+    // the port is served again: the next retry finds it so
+    provider.portErrors(List.of());
+    eventually()
+        .until(() -> ready(get("web")).map(Condition::getReason).orElse(""), "Provisioned"::equals);
+    assertThat(StatusWriter.ingressOf(get("web")).getFirst().getPorts()).isNullOrEmpty();
   }
 
   @Test

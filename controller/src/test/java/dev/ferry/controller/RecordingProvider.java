@@ -39,6 +39,7 @@ final class RecordingProvider implements LoadBalancerProvider {
   private final AtomicInteger inCloud = new AtomicInteger();
   private final AtomicInteger mostInCloud = new AtomicInteger();
   private volatile Duration pace = Duration.ZERO;
+  private volatile List<LoadBalancerStatus.PortStatus> portErrors = List.of();
 
   static final Capabilities CAPABILITIES =
       Capabilities.builder()
@@ -67,6 +68,11 @@ final class RecordingProvider implements LoadBalancerProvider {
   /** The next {@code n} ensure/find answers carry no address yet, as a cloud still assigning. */
   void withholdAddress(int n) {
     addressesWithheld.set(n);
+  }
+
+  /** Every status answered from now on carries these per-port errors (none: an empty list). */
+  void portErrors(List<LoadBalancerStatus.PortStatus> errors) {
+    portErrors = List.copyOf(errors);
   }
 
   /** Deletes the Service's load balancer behind the controller's back. */
@@ -225,6 +231,12 @@ final class RecordingProvider implements LoadBalancerProvider {
       return new LoadBalancerStatus(List.of());
     }
     String ip = ips.computeIfAbsent(ref.uid(), u -> "192.0.2." + nextIp.getAndIncrement());
-    return LoadBalancerStatus.ofIp(ip, LoadBalancerStatus.IpMode.VIP);
+    return new LoadBalancerStatus(
+        List.of(
+            new LoadBalancerStatus.Ingress(
+                Optional.of(ip),
+                Optional.empty(),
+                Optional.of(LoadBalancerStatus.IpMode.VIP),
+                portErrors)));
   }
 }

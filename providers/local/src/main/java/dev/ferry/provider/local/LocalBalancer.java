@@ -37,6 +37,8 @@ final class LocalBalancer implements AutoCloseable {
   private final HealthChecker health;
   private final Map<Listener, L4Proxy> listeners = new LinkedHashMap<>();
   private final Map<Listener, String> portErrors = new LinkedHashMap<>();
+  // why each listener in portErrors could not be bound, for the Service's Warning event
+  private final Map<Listener, String> bindCauses = new LinkedHashMap<>();
   private final ScheduledFuture<?> flowReaper;
   private volatile List<Cidr> sourceRanges = List.of();
   private volatile LoadBalancerPlan plan;
@@ -103,6 +105,7 @@ final class LocalBalancer implements AutoCloseable {
               return false;
             });
     portErrors.keySet().retainAll(next.listeners());
+    bindCauses.keySet().retainAll(next.listeners());
     for (Listener l : next.listeners()) {
       if (listeners.containsKey(l)) {
         continue;
@@ -110,6 +113,7 @@ final class LocalBalancer implements AutoCloseable {
       try {
         listeners.put(l, open(l));
         portErrors.remove(l);
+        bindCauses.remove(l);
       } catch (IOException e) {
         log.warn(
             "{}: cannot listen on {}:{}/{}: {}",
@@ -119,6 +123,7 @@ final class LocalBalancer implements AutoCloseable {
             l.protocol(),
             e.getMessage());
         portErrors.put(l, "ferry.dev/BindFailed");
+        bindCauses.put(l, String.valueOf(e.getMessage()));
       }
     }
     return true;
@@ -174,6 +179,11 @@ final class LocalBalancer implements AutoCloseable {
     pool.replace(backends);
     plan = plan.withBackends(backends);
     return true;
+  }
+
+  /** The listeners that could not be bound at the last {@link #apply}, with the system's reason. */
+  synchronized Map<Listener, String> bindFailures() {
+    return Map.copyOf(bindCauses);
   }
 
   synchronized LoadBalancerStatus status() {

@@ -2,11 +2,13 @@ package dev.ferry.provider.local;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
+import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -36,10 +38,12 @@ public final class LocalProvider implements LoadBalancerProvider {
 
   private final LocalCloud cloud;
   private final LocalSettings settings;
+  private final ProviderEvents events;
 
-  LocalProvider(LocalCloud cloud, LocalSettings settings) {
+  LocalProvider(LocalCloud cloud, LocalSettings settings, ProviderEvents events) {
     this.cloud = cloud;
     this.settings = settings;
+    this.events = events;
   }
 
   @Override
@@ -60,7 +64,13 @@ public final class LocalProvider implements LoadBalancerProvider {
       requested = Optional.of(requestedAddress(plan.requestedIp().get()));
     }
     try {
-      return cloud.apply(plan, requested, settings).status();
+      LocalBalancer balancer = cloud.apply(plan, requested, settings);
+      balancer
+          .bindFailures()
+          .forEach(
+              (l, cause) ->
+                  events.warning(plan.ref(), "BindFailed", bindFailed(balancer, l, cause)));
+      return balancer.status();
     } catch (IllegalArgumentException e) {
       throw new ProviderException.InvalidPlan(
           "spec.loadBalancerIP",
@@ -113,5 +123,21 @@ public final class LocalProvider implements LoadBalancerProvider {
    */
   public List<String> healthyBackends(LoadBalancerRef ref) {
     return cloud.get(ref).map(LocalBalancer::healthyBackends).orElse(List.of());
+  }
+
+  private static String bindFailed(LocalBalancer balancer, Listener l, String cause) {
+    return "cannot listen on "
+        + balancer.address().getHostAddress()
+        + ":"
+        + l.port()
+        + "/"
+        + l.protocol()
+        + ": "
+        + cause
+        + (l.port() < 1024
+            ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE in Ferry's process)"
+            : "")
+        + "; status.loadBalancer.ingress[].ports[] says ferry.dev/BindFailed for it, the other"
+        + " ports are served, and the next sync tries again";
   }
 }

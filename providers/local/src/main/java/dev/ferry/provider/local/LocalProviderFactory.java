@@ -20,6 +20,6 @@ public final class LocalProviderFactory implements LoadBalancerProviderFactory {
   @Override
   public LoadBalancerProvider create(ProviderContext context) {
     LocalSettings settings = LocalSettings.from(context);
-    return new LocalProvider(LocalCloud.shared(settings.pool()), settings);
+    return new LocalProvider(LocalCloud.shared(settings.pool()), settings, context.events());
   }
 }

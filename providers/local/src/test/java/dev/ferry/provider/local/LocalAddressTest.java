@@ -7,6 +7,7 @@ import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.Protocol;
+import dev.ferry.spi.ProviderEvents;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,7 +26,8 @@ class LocalAddressTest {
   private static LocalProvider newProcess() {
     return new LocalProvider(
         new LocalCloud(POOL),
-        new LocalSettings(POOL, Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        new LocalSettings(POOL, Duration.ofSeconds(1), Duration.ofSeconds(5)),
+        ProviderEvents.NONE);
   }
 
   private static LoadBalancerPlan plan(int i) {
