@@ -36,9 +36,9 @@ final class LocalBalancer implements AutoCloseable {
   private final BackendPool pool = new BackendPool();
   private final HealthChecker health;
   private final Map<Listener, L4Proxy> listeners = new LinkedHashMap<>();
-  private final Map<Listener, String> portErrors = new LinkedHashMap<>();
-  // why each listener in portErrors could not be bound, for the Service's Warning event
-  private final Map<Listener, String> bindCauses = new LinkedHashMap<>();
+  // the listeners that could not be bound, with the system's reason (the status says
+  // ferry.dev/BindFailed for each; the provider's Warning event gives the reason)
+  private final Map<Listener, String> bindFailures = new LinkedHashMap<>();
   private final ScheduledFuture<?> flowReaper;
   private volatile List<Cidr> sourceRanges = List.of();
   private volatile LoadBalancerPlan plan;
@@ -84,7 +84,7 @@ final class LocalBalancer implements AutoCloseable {
    */
   synchronized boolean apply(LoadBalancerPlan next) {
     if (plan != null
-        && portErrors.isEmpty()
+        && bindFailures.isEmpty()
         && plan.withCurrentAddresses(List.of()).equals(next.withCurrentAddresses(List.of()))) {
       return false;
     }
@@ -104,16 +104,14 @@ final class LocalBalancer implements AutoCloseable {
               }
               return false;
             });
-    portErrors.keySet().retainAll(next.listeners());
-    bindCauses.keySet().retainAll(next.listeners());
+    bindFailures.keySet().retainAll(next.listeners());
     for (Listener l : next.listeners()) {
       if (listeners.containsKey(l)) {
         continue;
       }
       try {
         listeners.put(l, open(l));
-        portErrors.remove(l);
-        bindCauses.remove(l);
+        bindFailures.remove(l);
       } catch (IOException e) {
         log.warn(
             "{}: cannot listen on {}:{}/{}: {}",
@@ -122,8 +120,7 @@ final class LocalBalancer implements AutoCloseable {
             l.port(),
             l.protocol(),
             e.getMessage());
-        portErrors.put(l, "ferry.dev/BindFailed");
-        bindCauses.put(l, String.valueOf(e.getMessage()));
+        bindFailures.put(l, String.valueOf(e.getMessage()));
       }
     }
     return true;
@@ -183,15 +180,15 @@ final class LocalBalancer implements AutoCloseable {
 
   /** The listeners that could not be bound at the last {@link #apply}, with the system's reason. */
   synchronized Map<Listener, String> bindFailures() {
-    return Map.copyOf(bindCauses);
+    return Map.copyOf(bindFailures);
   }
 
   synchronized LoadBalancerStatus status() {
     List<LoadBalancerStatus.PortStatus> ports = new ArrayList<>();
     for (Listener l : plan.listeners()) {
-      String error = portErrors.get(l);
-      if (error != null) {
-        ports.add(new LoadBalancerStatus.PortStatus(l.port(), l.protocol(), error));
+      if (bindFailures.containsKey(l)) {
+        ports.add(
+            new LoadBalancerStatus.PortStatus(l.port(), l.protocol(), "ferry.dev/BindFailed"));
       }
     }
     return new LoadBalancerStatus(
