@@ -9,6 +9,10 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -300,6 +304,73 @@ class ClusterIT {
         .filter(e -> name.equals(e.getInvolvedObject().getName()))
         .filter(e -> "Warning".equals(e.getType()))
         .toList();
+  }
+
+  @Test
+  @DisplayName(
+      "a port taken on the load balancer's address: the real API server takes its BindFailed"
+          + " port error and the PortError condition, a BindFailed Warning says why; served once"
+          + " freed, without a touch")
+  void takenPortIsAPortError() throws Exception {
+    start();
+    String name = "squatted";
+    String address = "127.0.106.201";
+    try (ServerSocket squatter = new ServerSocket()) {
+      squatter.bind(new InetSocketAddress(InetAddress.getByName(address), 18301));
+      admin
+          .services()
+          .inNamespace("default")
+          .resource(
+              lb(name, 18301)
+                  .editSpec()
+                  .withLoadBalancerIP(address)
+                  .addNewPort()
+                  .withName("free")
+                  .withPort(18302)
+                  .withProtocol("TCP")
+                  .endPort()
+                  .endSpec()
+                  .build())
+          .create();
+      eventually().until(() -> "PortError".equals(readyReason(get(name))));
+      Service s = get(name);
+      assertThat(ip(s)).isEqualTo(address);
+      assertThat(s.getStatus().getLoadBalancer().getIngress().get(0).getPorts())
+          .singleElement()
+          .satisfies(
+              p -> {
+                assertThat(p.getPort()).isEqualTo(18301);
+                assertThat(p.getError()).isEqualTo("ferry.dev/BindFailed");
+              });
+      eventually()
+          .until(
+              () ->
+                  warnings(name).stream()
+                      .anyMatch(
+                          e ->
+                              "BindFailed".equals(e.getReason())
+                                  && e.getMessage().contains(address + ":18301/TCP")));
+      try (Socket client = new Socket(address, 18302)) {
+        assertThat(client.isConnected()).as("the other port is served").isTrue();
+      }
+    }
+    // the squatter is gone: the next retry on the Service's backoff (5 s first) binds the port
+    eventually().until(() -> "Provisioned".equals(readyReason(get(name))));
+    assertThat(get(name).getStatus().getLoadBalancer().getIngress().get(0).getPorts())
+        .isNullOrEmpty();
+    admin.services().inNamespace("default").withName(name).delete();
+    eventually().until(() -> get(name) == null);
+  }
+
+  private static String readyReason(Service s) {
+    if (s == null || s.getStatus() == null || s.getStatus().getConditions() == null) {
+      return null;
+    }
+    return s.getStatus().getConditions().stream()
+        .filter(c -> "ferry.dev/LoadBalancerReady".equals(c.getType()))
+        .map(c -> c.getReason())
+        .findFirst()
+        .orElse(null);
   }
 
   @Test
