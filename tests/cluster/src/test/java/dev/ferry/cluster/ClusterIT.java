@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.ferry.controller.ControllerProcess;
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
@@ -368,7 +369,7 @@ class ClusterIT {
     }
     return s.getStatus().getConditions().stream()
         .filter(c -> "ferry.dev/LoadBalancerReady".equals(c.getType()))
-        .map(c -> c.getReason())
+        .map(Condition::getReason)
         .findFirst()
         .orElse(null);
   }

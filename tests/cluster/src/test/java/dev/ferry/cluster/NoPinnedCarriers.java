@@ -45,6 +45,7 @@ public final class NoPinnedCarriers implements BeforeAllCallback, AfterAllCallba
     if (pins.isEmpty()) {
       return;
     }
+    boolean monitorsPin = Runtime.version().feature() < 24;
     String found =
         pins.size()
             + " virtual thread(s) held their carrier for 20 ms or more in "
@@ -52,11 +53,11 @@ public final class NoPinnedCarriers implements BeforeAllCallback, AfterAllCallba
             + " on Java "
             + Runtime.version()
             + " (blocked while pinned: a class initializer, a native frame"
-            + (Runtime.version().feature() < 24 ? ", or inside synchronized" : "")
+            + (monitorsPin ? ", or inside synchronized" : "")
             + "); the first:\n"
             + pins.getFirst();
-    if (Runtime.version().feature() < 24) {
-      System.err.println("WARNING (not the image's runtime, which is Java 25): " + found);
+    if (monitorsPin) {
+      System.err.println("WARNING (not the image's Java; ImageRuntimeIT says which): " + found);
       return;
     }
     throw new AssertionError(found);

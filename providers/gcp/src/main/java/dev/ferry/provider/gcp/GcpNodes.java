@@ -43,8 +43,7 @@ final class GcpNodes {
   private final GcpApi api;
   private final ProviderEvents events;
   // not a monitor: the holder waits on Compute calls, which on Java 21 would pin its virtual
-  // thread's
-  // carrier for the wait
+  // thread's carrier for the wait
   private final ReentrantLock lock = new ReentrantLock();
   private volatile List<String> zones;
   // per zone: the members this process last read or made there, and when; a Service that wants

@@ -36,8 +36,12 @@ final class LocalBalancer implements AutoCloseable {
   private final BackendPool pool = new BackendPool();
   private final HealthChecker health;
   private final Map<Listener, L4Proxy> listeners = new LinkedHashMap<>();
-  // the listeners that could not be bound, with the system's reason (the status says
-  // ferry.dev/BindFailed for each; the provider's Warning event gives the reason)
+
+  /** The per-port error of a listener that could not be bound. */
+  static final String BIND_FAILED = "ferry.dev/BindFailed";
+
+  // the listeners that could not be bound, with the system's reason (the status says BIND_FAILED
+  // for each; the provider's Warning event gives the reason)
   private final Map<Listener, String> bindFailures = new LinkedHashMap<>();
   private final ScheduledFuture<?> flowReaper;
   private volatile List<Cidr> sourceRanges = List.of();
@@ -187,8 +191,7 @@ final class LocalBalancer implements AutoCloseable {
     List<LoadBalancerStatus.PortStatus> ports = new ArrayList<>();
     for (Listener l : plan.listeners()) {
       if (bindFailures.containsKey(l)) {
-        ports.add(
-            new LoadBalancerStatus.PortStatus(l.port(), l.protocol(), "ferry.dev/BindFailed"));
+        ports.add(new LoadBalancerStatus.PortStatus(l.port(), l.protocol(), BIND_FAILED));
       }
     }
     return new LoadBalancerStatus(

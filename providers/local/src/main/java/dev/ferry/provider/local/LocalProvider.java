@@ -137,7 +137,8 @@ public final class LocalProvider implements LoadBalancerProvider {
         + (l.port() < 1024
             ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE in Ferry's process)"
             : "")
-        + "; status.loadBalancer.ingress[].ports[] says ferry.dev/BindFailed for it, the other"
-        + " ports are served, and the next sync tries again";
+        + "; status.loadBalancer.ingress[].ports[] says "
+        + LocalBalancer.BIND_FAILED
+        + " for it, the other ports are served, and the next sync tries again";
   }
 }
