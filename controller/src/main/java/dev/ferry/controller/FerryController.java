@@ -131,7 +131,9 @@ public final class FerryController implements AutoCloseable {
             ports,
             events,
             new Planner.Settings(
-                settings.clusterName(), this.provider.capabilities().healthCheckDefaults()),
+                settings.clusterName(),
+                this.provider.capabilities().healthCheckDefaults(),
+                this.provider.capabilities().localHealthCheckDefaults()),
             registry);
     Timer reconcileTimer =
         Timer.builder("ferry.reconcile.duration")

@@ -53,10 +53,18 @@ final class Planner {
    * @param clusterName the cluster's name in the cloud
    * @param healthCheckDefaults the provider's health-check timings for a Service that sets none;
    *     empty for Ferry's own (10 s, 5 s, 2, and 3 unhealthy, 2 for the Local policy)
+   * @param localHealthCheckDefaults the same for an {@code externalTrafficPolicy: Local} Service
    */
-  record Settings(String clusterName, Optional<HealthCheckDefaults> healthCheckDefaults) {
+  record Settings(
+      String clusterName,
+      Optional<HealthCheckDefaults> healthCheckDefaults,
+      Optional<HealthCheckDefaults> localHealthCheckDefaults) {
     Settings(String clusterName) {
-      this(clusterName, Optional.empty());
+      this(clusterName, Optional.empty(), Optional.empty());
+    }
+
+    Settings(String clusterName, Optional<HealthCheckDefaults> healthCheckDefaults) {
+      this(clusterName, healthCheckDefaults, healthCheckDefaults);
     }
   }
 
@@ -99,7 +107,12 @@ final class Planner {
     List<Backend> backends = byLabels(allBackends, nodeLabels, annotations, violations);
     boolean local = "Local".equals(spec.getExternalTrafficPolicy());
     HealthCheck healthCheck =
-        healthCheck(spec, local, annotations, settings.healthCheckDefaults(), violations);
+        healthCheck(
+            spec,
+            local,
+            annotations,
+            local ? settings.localHealthCheckDefaults() : settings.healthCheckDefaults(),
+            violations);
     List<String> sourceRanges = sourceRanges(spec, annotations, violations);
     Optional<String> requestedIp = requestedIp(spec, violations);
     SessionAffinity affinity = affinity(spec);

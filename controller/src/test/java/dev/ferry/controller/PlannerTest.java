@@ -302,6 +302,37 @@ class PlannerTest {
   }
 
   @Test
+  @DisplayName(
+      "a provider's Local-policy defaults (GKE NetLB: 3s, 1s, 1, 2) apply to a Local Service, its"
+          + " Cluster-policy defaults to the others")
+  void providerLocalHealthDefaults() {
+    Planner.Settings gke =
+        new Planner.Settings(
+            "prod",
+            java.util.Optional.of(
+                new dev.ferry.spi.HealthCheckDefaults(
+                    Duration.ofSeconds(8), Duration.ofSeconds(1), 1, 3)),
+            java.util.Optional.of(
+                new dev.ferry.spi.HealthCheckDefaults(
+                    Duration.ofSeconds(3), Duration.ofSeconds(1), 1, 2)));
+    Service local =
+        base()
+            .editSpec()
+            .withExternalTrafficPolicy("Local")
+            .withHealthCheckNodePort(32000)
+            .endSpec()
+            .build();
+    HealthCheck hc = ((Planner.Planned) Planner.plan(local, NODES, gke)).plan().healthCheck();
+    assertThat(hc.port()).isEqualTo(32000);
+    assertThat(hc.interval()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(hc.unhealthyThreshold()).isEqualTo(2);
+    HealthCheck cluster =
+        ((Planner.Planned) Planner.plan(base().build(), NODES, gke)).plan().healthCheck();
+    assertThat(cluster.interval()).isEqualTo(Duration.ofSeconds(8));
+    assertThat(cluster.unhealthyThreshold()).isEqualTo(3);
+  }
+
+  @Test
   @DisplayName("a malformed annotation is rejected naming the annotation")
   void badAnnotation() {
     Service s =

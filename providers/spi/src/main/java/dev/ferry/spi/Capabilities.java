@@ -35,6 +35,7 @@ public final class Capabilities {
   private final Set<IpFamily> ipFamilies;
   private final AddressKind addressKind;
   private final HealthCheckDefaults healthCheckDefaults;
+  private final HealthCheckDefaults localHealthCheckDefaults;
 
   private Capabilities(Builder b) {
     protocols = Set.copyOf(b.protocols);
@@ -49,6 +50,7 @@ public final class Capabilities {
     ipFamilies = Set.copyOf(b.ipFamilies);
     addressKind = b.addressKind;
     healthCheckDefaults = b.healthCheckDefaults;
+    localHealthCheckDefaults = b.localHealthCheckDefaults;
   }
 
   public static Builder builder() {
@@ -116,6 +118,17 @@ public final class Capabilities {
    */
   public Optional<HealthCheckDefaults> healthCheckDefaults() {
     return Optional.ofNullable(healthCheckDefaults);
+  }
+
+  /**
+   * The timings for an {@code externalTrafficPolicy: Local} Service that sets none, when the cloud
+   * checks those differently (GKE: 3 s / 1 s / 1 / 2 against 8 s / 1 s / 1 / 3); otherwise {@link
+   * #healthCheckDefaults()}. Since 1.2.
+   */
+  public Optional<HealthCheckDefaults> localHealthCheckDefaults() {
+    return localHealthCheckDefaults == null
+        ? healthCheckDefaults()
+        : Optional.of(localHealthCheckDefaults);
   }
 
   /** Everything a plan asks for that this provider cannot do; empty when the plan is supported. */
@@ -256,6 +269,8 @@ public final class Capabilities {
         + addressKind
         + ", healthCheckDefaults="
         + healthCheckDefaults
+        + ", localHealthCheckDefaults="
+        + localHealthCheckDefaults
         + "]";
   }
 
@@ -273,6 +288,7 @@ public final class Capabilities {
     private Set<IpFamily> ipFamilies = Set.of(IpFamily.IPv4);
     private AddressKind addressKind = AddressKind.IP;
     private HealthCheckDefaults healthCheckDefaults;
+    private HealthCheckDefaults localHealthCheckDefaults;
 
     private Builder() {}
 
@@ -339,6 +355,12 @@ public final class Capabilities {
     /** The timings a Service gets when it sets none; see {@link #healthCheckDefaults()}. */
     public Builder healthCheckDefaults(HealthCheckDefaults value) {
       healthCheckDefaults = Objects.requireNonNull(value, "healthCheckDefaults");
+      return this;
+    }
+
+    /** The timings a Local-policy Service gets when it sets none; see {@link #localHealthCheckDefaults()}. */
+    public Builder localHealthCheckDefaults(HealthCheckDefaults value) {
+      localHealthCheckDefaults = Objects.requireNonNull(value, "localHealthCheckDefaults");
       return this;
     }
 

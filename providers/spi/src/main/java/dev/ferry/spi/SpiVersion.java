@@ -10,7 +10,7 @@ package dev.ferry.spi;
 public final class SpiVersion {
 
   /** This contract's version, {@code major.minor}. */
-  public static final String CURRENT = "1.1";
+  public static final String CURRENT = "1.2";
 
   private SpiVersion() {}
 

@@ -55,6 +55,15 @@ public abstract class ProviderConformanceKit {
   /** {@code count} backends the provider can register (real instances, addresses, IDs). */
   protected abstract List<Backend> backends(int count);
 
+  /**
+   * {@code count} backends of another cluster: by default the same ones, which a cloud that lets
+   * one VM serve many load balancers takes; a cloud that ties a VM to one load-balanced group
+   * (Compute Engine) gives another cluster's own VMs. Since 1.2.
+   */
+  protected List<Backend> otherClusterBackends(int count) {
+    return backends(count);
+  }
+
   /** The cluster name the provider was made for. */
   protected String clusterName() {
     return "tck";
@@ -305,7 +314,10 @@ public abstract class ProviderConformanceKit {
       LoadBalancerRef theirs = newRef(clusterName() + "-other");
       provider.ensure(plan(mine, backends(1)));
       provider.ensure(
-          plan(theirs, backends(1), new Listener("http", Protocol.TCP, servicePort(3), 30083)));
+          plan(
+              theirs,
+              otherClusterBackends(1),
+              new Listener("http", Protocol.TCP, servicePort(3), 30083)));
       List<LoadBalancerRef> owned = provider.listOwned(clusterName());
       assertThat(owned).contains(mine).doesNotContain(theirs);
       assertThat(owned).allMatch(r -> r.cluster().equals(clusterName()));

@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -141,22 +143,71 @@ final class GcpApi {
     return call(operation, reads, call);
   }
 
-  /** A mutation: the request, then its operation polled to {@code DONE}; fails as it failed. */
-  void mutate(String operation, Supplier<Operation> call) throws ProviderException {
+  /**
+   * A mutation: the request, then its operation polled to {@code DONE}; fails as it failed. The
+   * call is given a {@code requestId}, the same on every retry, so Compute runs a retried request
+   * once (https://cloud.google.com/compute/docs/api/how-tos/api-requests-responses#request_id).
+   */
+  void mutate(String operation, Function<String, Operation> call) throws ProviderException {
+    String requestId = UUID.randomUUID().toString();
     Operation started;
     try {
-      started = call(operation, writes, call);
+      started = call(operation, writes, () -> call.apply(requestId));
     } finally {
       observer.after(operation); // answered or refused, the request was made
     }
     await(operation, started);
   }
 
+  /** Whether a resource exists (a read by name). */
+  interface Exists {
+    boolean check() throws ProviderException;
+  }
+
+  /**
+   * An insert: as {@link #mutate}, except that {@code alreadyExists} (an earlier attempt made it:
+   * a crash, a lost answer, its operation perhaps still running) waits until the resource can be
+   * read, up to the operation deadline. Every name is deterministic and every caller read it
+   * before, so the resource is the one this insert would have made, or it is checked as owned by
+   * the next step.
+   */
+  void insert(String operation, Function<String, Operation> call, Exists exists)
+      throws ProviderException {
+    try {
+      mutate(operation, call);
+    } catch (ProviderException e) {
+      if (!refusedAs(e, "alreadyExists")) {
+        throw e;
+      }
+      long deadline = System.nanoTime() + operationDeadline.toNanos();
+      Duration wait = pollFirst;
+      while (!exists.check()) {
+        if (System.nanoTime() > deadline) {
+          throw new ProviderException.Transient(
+              operation + ": made by an earlier attempt but still not readable", e);
+        }
+        sleep(operation, wait);
+        wait = wait.multipliedBy(2).compareTo(Duration.ofSeconds(2)) > 0
+            ? Duration.ofSeconds(2)
+            : wait.multipliedBy(2);
+      }
+    }
+  }
+
+  private static void sleep(String operation, Duration wait) throws ProviderException {
+    try {
+      Thread.sleep(wait.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProviderException.Transient(operation + ": interrupted while waiting", e);
+    }
+  }
+
   /**
    * A delete: 404 means done already; {@code resourceInUseByAnotherResource} is answered false
    * (something still refers to it, e.g. another Service's backend service to a shared group).
    */
-  boolean delete(String operation, Supplier<Operation> call) throws ProviderException {
+  boolean delete(String operation, Function<String, Operation> call) throws ProviderException {
     try {
       mutate(operation, call);
       return true;
@@ -191,12 +242,7 @@ final class GcpApi {
                 + "s; the next attempt finds what it made",
             null);
       }
-      try {
-        Thread.sleep(wait.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new ProviderException.Transient(operation + ": interrupted while waiting", e);
-      }
+      sleep(operation, wait);
       wait =
           wait.multipliedBy(2).compareTo(Duration.ofSeconds(2)) > 0
               ? Duration.ofSeconds(2)
@@ -295,6 +341,45 @@ final class GcpApi {
     return e.getStatusCode().getCode() + " " + reason + (m.find() ? m.group(1) : e.getMessage());
   }
 
+  /**
+   * An operation that ended with an error: Compute's HTTP status for it ({@code
+   * httpErrorStatusCode}) and its error codes, kept as the cause of the {@link ProviderException}.
+   */
+  static final class OperationFailed extends RuntimeException {
+    final int httpStatus;
+    final List<String> codes;
+
+    OperationFailed(String message, int httpStatus, List<String> codes) {
+      super(message);
+      this.httpStatus = httpStatus;
+      this.codes = codes;
+    }
+  }
+
+  /**
+   * Whether Compute refused the request for what it asked (HTTP 400, 404, 409 or 412 answered at
+   * once or inside the operation), not for throttling, quota, permission or its own trouble; with
+   * {@code codes}, only for one of those reasons or error codes.
+   */
+  static boolean refusedAs(ProviderException e, String... codes) {
+    int status;
+    String text;
+    if (e.getCause() instanceof OperationFailed f) {
+      status = f.httpStatus;
+      text = String.join(" ", f.codes);
+    } else if (e.getCause() instanceof ApiException a) {
+      status = a.getStatusCode().getCode().getHttpStatusCode();
+      text = details(a);
+    } else {
+      return false;
+    }
+    if (e instanceof ProviderException.Throttled || e instanceof ProviderException.QuotaExceeded) {
+      return false;
+    }
+    boolean client = status == 400 || status == 404 || status == 409 || status == 412;
+    return client && (codes.length == 0 || mentions(text, List.of(codes)));
+  }
+
   private static ProviderException failed(String operation, Operation op) {
     List<Errors> errors = op.getError().getErrorsList();
     String codes = errors.stream().map(Errors::getCode).collect(Collectors.joining(", "));
@@ -312,7 +397,10 @@ final class GcpApi {
     if (mentions(codes, THROTTLED)) {
       return new ProviderException.Throttled(message, Duration.ofSeconds(10), null);
     }
-    return new ProviderException.Transient(message, null);
+    return new ProviderException.Transient(
+        message,
+        new OperationFailed(
+            message, op.getHttpErrorStatusCode(), errors.stream().map(Errors::getCode).toList()));
   }
 
   private static ProviderException quota(String message, Throwable cause) {

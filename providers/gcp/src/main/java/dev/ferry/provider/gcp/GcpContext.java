@@ -11,6 +11,7 @@ import com.google.cloud.compute.v1.RegionBackendServicesClient;
 import com.google.cloud.compute.v1.RegionHealthChecksClient;
 import com.google.cloud.compute.v1.RegionOperationsClient;
 import com.google.cloud.compute.v1.RegionsClient;
+import com.google.cloud.compute.v1.SubnetworksClient;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
 import java.util.List;
 
@@ -19,9 +20,9 @@ import java.util.List;
  *
  * @param network the VPC network's link, e.g. {@code global/networks/default}
  * @param subnetwork the subnet internal load balancers take their address from when the Service
- *     names none; empty for the network's own choice
- * @param nodeTags the nodes' network tags the firewalls target; empty to use the tags every node
- *     has in common
+ *     names none; empty for the network's one subnet in the region
+ * @param nodeTags the nodes' network tags the firewalls target; empty to choose each node's own
+ *     cluster tag as upstream does (see {@link GcpNodeTags})
  */
 record GcpContext(
     String project,
@@ -37,6 +38,7 @@ record GcpContext(
     InstanceGroupsClient groups,
     InstancesClient instances,
     RegionsClient regions,
+    SubnetworksClient subnetworks,
     RegionOperationsClient regionOperations,
     ZoneOperationsClient zoneOperations,
     GlobalOperationsClient globalOperations)
@@ -63,6 +65,14 @@ record GcpContext(
     return link.substring(link.lastIndexOf('/') + 1);
   }
 
+  /** How Compute writes links, and how it wants some given (a backend's group: full URLs only). */
+  static final String GOOGLEAPIS = "https://www.googleapis.com/compute/v1/";
+
+  /** A relative link made full, as Compute writes it. */
+  static String full(String relative) {
+    return GOOGLEAPIS + relative(relative);
+  }
+
   String regionalLink(String collection, String name) {
     return "projects/" + project + "/regions/" + region + "/" + collection + "/" + name;
   }
@@ -83,6 +93,7 @@ record GcpContext(
             groups,
             instances,
             regions,
+            subnetworks,
             regionOperations,
             zoneOperations,
             globalOperations)) {

@@ -45,6 +45,16 @@ final class GcpNames {
     return "ferry-" + hash(cluster).substring(0, 16) + "-nodes";
   }
 
+  /** The cluster's firewall for Google's probers to kube-proxy's port, shared by its Services. */
+  static String nodeHealthFirewall(String cluster) {
+    return "ferry-" + hash(cluster).substring(0, 16) + "-node-hc";
+  }
+
+  /** The cluster's instance group {@code index} (from 0) of a zone: 1,000 VMs a group at most. */
+  static String instanceGroup(String cluster, int index) {
+    return index == 0 ? instanceGroup(cluster) : instanceGroup(cluster) + "-" + (index + 1);
+  }
+
   static String nodeHealthCheck(String cluster) {
     return "ferry-" + hash(cluster).substring(0, 16) + "-hc";
   }

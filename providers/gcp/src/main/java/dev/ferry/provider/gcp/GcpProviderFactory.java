@@ -21,6 +21,8 @@ import com.google.cloud.compute.v1.RegionOperationsClient;
 import com.google.cloud.compute.v1.RegionOperationsSettings;
 import com.google.cloud.compute.v1.RegionsClient;
 import com.google.cloud.compute.v1.RegionsSettings;
+import com.google.cloud.compute.v1.SubnetworksClient;
+import com.google.cloud.compute.v1.SubnetworksSettings;
 import com.google.cloud.compute.v1.ZoneOperationsClient;
 import com.google.cloud.compute.v1.ZoneOperationsSettings;
 import dev.ferry.spi.LoadBalancerProvider;
@@ -37,8 +39,9 @@ import java.util.Set;
 /**
  * {@code --provider gcp}. Settings: {@code gcp.project} (or {@code GOOGLE_CLOUD_PROJECT}), {@code
  * gcp.region}, {@code gcp.network} (default {@code default}), {@code gcp.subnetwork} (internal load
- * balancers' default subnet), {@code gcp.node-tags} (the nodes' network tags for the firewall
- * rules; default: the tags all nodes share), {@code gcp.endpoint} (a test server). Credentials are
+ * balancers' default subnet; default: the network's one subnet in the region), {@code gcp.node-tags}
+ * (the nodes' network tags for the firewall rules; default: each node's cluster tag, as upstream
+ * chooses it), {@code gcp.endpoint} (a test server). Credentials are
  * Google's Application Default Credentials: Workload Identity on GKE, {@code
  * GOOGLE_APPLICATION_CREDENTIALS} naming a key file elsewhere. A plain-HTTP endpoint (a local fake)
  * gets no credentials.
@@ -130,6 +133,8 @@ public final class GcpProviderFactory implements LoadBalancerProviderFactory {
                   configure(InstanceGroupsSettings.newBuilder(), endpoint).build()),
               InstancesClient.create(configure(InstancesSettings.newBuilder(), endpoint).build()),
               RegionsClient.create(configure(RegionsSettings.newBuilder(), endpoint).build()),
+              SubnetworksClient.create(
+                  configure(SubnetworksSettings.newBuilder(), endpoint).build()),
               RegionOperationsClient.create(
                   configure(RegionOperationsSettings.newBuilder(), endpoint).build()),
               ZoneOperationsClient.create(

@@ -30,9 +30,12 @@ import java.util.regex.Pattern;
  *       Service: a node joining or leaving is one group change per zone for the whole cluster;
  *   <li>the health check: kube-proxy's HTTP {@code :10256/healthz}, one shared by the cluster's
  *       Cluster-policy Services, or HTTP {@code /healthz} on the Service's healthCheckNodePort;
- *   <li>firewalls on the nodes' network tags: clients (the source ranges) to the Service's ports
- *       (passthrough keeps the destination address and port), Google's health-check ranges to the
- *       health-check port.
+ *   <li>firewalls on the nodes' network tags, as GKE's NetLB builds them: clients (the Service's
+ *       IPv4 source ranges; the address is IPv4, so IPv6 ranges admit nobody and a Service with
+ *       only IPv6 ranges gets no client firewall, never an open one) to the Service's ports at the
+ *       load balancer's address only (passthrough keeps the destination address and port);
+ *       Google's probers to the health-check port: one firewall shared by the cluster for
+ *       kube-proxy's port, or the Service's own for its healthCheckNodePort.
  * </ul>
  */
 record GcpShape(
@@ -45,9 +48,11 @@ record GcpShape(
     String description,
     boolean internal) {
 
-  /** Google's health-check probers (REFERENCE: GCE). */
-  static final List<String> HEALTH_CHECK_RANGES =
-      List.of("35.191.0.0/16", "130.211.0.0/22", "209.85.152.0/22", "209.85.204.0/22");
+  /**
+   * Google's health-check probers for backend-service load balancers (GKE's {@code
+   * L4LoadBalancerSrcRanges}; the 209.85 ranges are the legacy target-pool probers').
+   */
+  static final List<String> HEALTH_CHECK_RANGES = List.of("130.211.0.0/22", "35.191.0.0/16");
 
   private static final Pattern GCE_PROVIDER_ID = Pattern.compile("gce://([^/]+)/([^/]+)/([^/]+)");
 
@@ -69,15 +74,29 @@ record GcpShape(
       int healthy,
       int unhealthy) {}
 
-  /** A firewall rule: sources to {@code protocol:ports} on the nodes. */
-  record FirewallSpec(String name, List<String> sources, Map<String, List<Integer>> allowed) {}
+  /**
+   * A firewall rule: sources to {@code protocol:ports} on the nodes.
+   *
+   * @param shared the cluster's node-check firewall (no destination: every Service's address),
+   *     else the Service's own, which admits traffic to its load balancer's address only
+   */
+  record FirewallSpec(
+      String name, List<String> sources, Map<String, List<Integer>> allowed, boolean shared) {}
 
   /** kube-proxy's health endpoint on every node. */
   static final int KUBE_PROXY_PORT = 10256;
 
-  /** GCE's timings (upstream's), the cluster's shared node check's and a Service's default. */
+  /** GKE NetLB's timings for the cluster's shared node check, a Cluster-policy Service's default. */
   static final HealthCheckDefaults NODE_CHECK =
       new HealthCheckDefaults(Duration.ofSeconds(8), Duration.ofSeconds(1), 1, 3);
+
+  /**
+   * GKE NetLB's timings for a Local-policy Service's own check (ingress-gce {@code
+   * gceLocalHcCheckIntervalSeconds}, {@code gceLocalHcUnhealthyThreshold}): a node without
+   * endpoints leaves after 6 s, not 24.
+   */
+  static final HealthCheckDefaults LOCAL_CHECK =
+      new HealthCheckDefaults(Duration.ofSeconds(3), Duration.ofSeconds(1), 1, 2);
 
   /**
    * Nodes placed by their {@code gce://<project>/<zone>/<instance>} provider IDs.
@@ -168,30 +187,34 @@ record GcpShape(
     byProtocol.forEach(
         (p, ports) -> servicePorts.put(p.toLowerCase(java.util.Locale.ROOT), List.copyOf(ports)));
     List<String> ipv4Sources = plan.sourceRanges().stream().filter(c -> !c.contains(":")).toList();
-    List<FirewallSpec> firewalls =
-        List.of(
-            new FirewallSpec(GcpNames.clientFirewall(ref), ipv4Sources, servicePorts),
-            new FirewallSpec(
-                GcpNames.healthFirewall(ref), HEALTH_CHECK_RANGES, Map.of("tcp", List.of(port))));
+    List<FirewallSpec> firewalls = new ArrayList<>();
+    if (!ipv4Sources.isEmpty()) {
+      firewalls.add(
+          new FirewallSpec(GcpNames.clientFirewall(ref), ipv4Sources, servicePorts, false));
+    }
+    firewalls.add(
+        probe.shared()
+            ? new FirewallSpec(
+                GcpNames.nodeHealthFirewall(ref.cluster()),
+                HEALTH_CHECK_RANGES,
+                Map.of("tcp", List.of(KUBE_PROXY_PORT)),
+                true)
+            : new FirewallSpec(
+                GcpNames.healthFirewall(ref),
+                HEALTH_CHECK_RANGES,
+                Map.of("tcp", List.of(port)),
+                false));
 
     Nodes nodes = nodes(plan.backends());
 
-    String description =
-        "{\"kubernetes.io/service-name\":\""
-            + ref.serviceKey()
-            + "\",\"ferry.dev/service-uid\":\""
-            + ref.uid()
-            + "\",\"ferry.dev/cluster\":\""
-            + ref.cluster()
-            + "\"}";
     return new GcpShape(
         GcpNames.service(ref),
         List.copyOf(rules),
         probe,
-        firewalls,
+        List.copyOf(firewalls),
         nodes.byZone(),
         nodes.skipped(),
-        description,
+        GcpOwner.description(ref),
         internal);
   }
 }

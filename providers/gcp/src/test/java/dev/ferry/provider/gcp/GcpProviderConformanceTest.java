@@ -22,34 +22,103 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import dev.ferry.spi.LoadBalancerPlan;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 
 /**
- * The GCP provider against the conformance kit, on the Compute fake (a fresh one per test):
- * operations stay RUNNING for a poll before DONE, as Compute's do.
+ * The GCP provider against the conformance kit, on the Compute fake seeded as a GKE project:
+ * operations go PENDING, RUNNING, DONE as Compute's do, lists page. After every case, the security
+ * property holds: computed from the fake's firewalls, each Service's ports are open only from its
+ * source ranges, only at its address, only on the cluster's VMs.
  */
 class GcpProviderConformanceTest extends ProviderConformanceKit {
 
   // one fake for the class: the kit deletes what each test made after this class's own clean-up
   private static final ComputeFake fake = GcpFixture.start();
-  private static final List<Backend> nodes = GcpFixture.nodes(fake, 3);
+  // a node pool GKE's own groups do not hold (the kit's backends are exact, which Ferry's own
+  // groups are; GKE's groups are GKE's, and their reuse is GcpProviderTest's)
+  private static final List<Backend> nodes =
+      List.of(GcpFixture.node(fake, 10), GcpFixture.node(fake, 11), GcpFixture.node(fake, 12));
 
   @AfterAll
   static void stopFake() {
     fake.close();
   }
 
+  // the last plan ensured of every Service not deleted since, for the security property
+  private final Map<String, LoadBalancerPlan> plans = new ConcurrentHashMap<>();
+
   @Override
   protected LoadBalancerProvider newProvider() {
     GcpProvider p = GcpFixture.provider(fake, ProviderContext.builder(clusterName()));
     p.api().observer(cloudCalls::mutated);
-    return p;
+    return new Recording(p, plans);
+  }
+
+  @AfterEach
+  void securityProperty() {
+    assertThat(Exposure.violations(fake, plans, GkeProject.clusterVms(fake))).isEmpty();
+  }
+
+  /** The provider, remembering each Service's last plan. */
+  private record Recording(GcpProvider p, Map<String, LoadBalancerPlan> plans)
+      implements LoadBalancerProvider {
+    @Override
+    public dev.ferry.spi.Capabilities capabilities() {
+      return p.capabilities();
+    }
+
+    @Override
+    public java.util.Optional<dev.ferry.spi.LoadBalancerStatus> find(LoadBalancerRef ref)
+        throws dev.ferry.spi.ProviderException {
+      return p.find(ref);
+    }
+
+    @Override
+    public dev.ferry.spi.LoadBalancerStatus ensure(LoadBalancerPlan plan)
+        throws dev.ferry.spi.ProviderException {
+      plans.put(plan.ref().uid(), plan);
+      return p.ensure(plan);
+    }
+
+    @Override
+    public void updateBackends(LoadBalancerRef ref, List<Backend> backends)
+        throws dev.ferry.spi.ProviderException {
+      p.updateBackends(ref, backends);
+    }
+
+    @Override
+    public void ensureDeleted(LoadBalancerRef ref) throws dev.ferry.spi.ProviderException {
+      p.ensureDeleted(ref);
+      plans.remove(ref.uid());
+    }
+
+    @Override
+    public List<LoadBalancerRef> listOwned(String clusterName)
+        throws dev.ferry.spi.ProviderException {
+      return p.listOwned(clusterName);
+    }
+
+    @Override
+    public void close() {
+      p.close();
+    }
   }
 
   @Override
   protected List<Backend> backends(int count) {
     return nodes.subList(0, count);
   }
+
+  /** Another cluster's nodes are other VMs: Compute puts a VM in one load-balanced group only. */
+  @Override
+  protected List<Backend> otherClusterBackends(int count) {
+    return other.subList(0, count);
+  }
+
+  private static final List<Backend> other = List.of(GcpFixture.node(fake, 20));
 
   @Override
   protected CloudView cloud() {

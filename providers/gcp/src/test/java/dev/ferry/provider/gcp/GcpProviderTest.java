@@ -22,6 +22,8 @@ import dev.ferry.tck.NodeChurn;
 import dev.ferry.tck.RecordedMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -91,6 +93,17 @@ class GcpProviderTest {
     return fake.all(collection).stream().map(type::cast).toList();
   }
 
+  /** Ferry's resources of a collection: the project's own (GKE's, the user's) left out. */
+  private <T extends Message> List<T> ferry(String collection, Class<T> type) {
+    return all(collection, type).stream()
+        .filter(m -> ((String) m.getField(m.getDescriptorForType().findFieldByName("name"))).startsWith("ferry-"))
+        .toList();
+  }
+
+  private Set<String> clusterVms() {
+    return GkeProject.clusterVms(fake);
+  }
+
   @Test
   @DisplayName(
       "create (2 ports, 3 nodes in 2 zones) builds the GCE shape; an unchanged re-ensure makes no"
@@ -110,19 +123,31 @@ class GcpProviderTest {
     assertThat(rule.getPortsList()).containsExactly("80", "443");
     assertThat(rule.getLoadBalancingScheme()).isEqualTo("EXTERNAL");
     assertThat(rule.getLabelsMap()).containsEntry("ferry-cluster", CLUSTER);
-    BackendService service = all("backendServices", BackendService.class).get(0);
-    assertThat(service.getBackendsList()).hasSize(2); // one shared group per zone
-    HealthCheck check = all("healthChecks", HealthCheck.class).get(0);
+    BackendService service = ferry("backendServices", BackendService.class).get(0);
+    assertThat(service.getBackendsList())
+        .as("GKE's own group in each zone with nodes, as full URLs")
+        .extracting(com.google.cloud.compute.v1.Backend::getGroup)
+        .containsExactlyInAnyOrder(
+            ComputeFake.GOOGLEAPIS
+                + "projects/ferry-test/zones/europe-west1-b/instanceGroups/"
+                + GkeProject.GKE_GROUP,
+            ComputeFake.GOOGLEAPIS
+                + "projects/ferry-test/zones/europe-west1-c/instanceGroups/"
+                + GkeProject.GKE_GROUP);
+    HealthCheck check = ferry("healthChecks", HealthCheck.class).get(0);
     assertThat(check.getName()).isEqualTo(GcpNames.nodeHealthCheck(CLUSTER));
     assertThat(check.getHttpHealthCheck().getPort()).isEqualTo(10256);
     assertThat(check.getCheckIntervalSec()).isEqualTo(8);
     assertThat(check.getTimeoutSec()).isEqualTo(1);
-    List<Firewall> firewalls = all("firewalls", Firewall.class);
+    List<Firewall> firewalls =
+        all("firewalls", Firewall.class).stream().filter(f -> f.getName().startsWith("ferry-")).toList();
     assertThat(firewalls)
         .extracting(f -> (List<String>) List.copyOf(f.getSourceRangesList()))
         .containsExactlyInAnyOrder(List.of("0.0.0.0/0"), GcpShape.HEALTH_CHECK_RANGES);
     assertThat(firewalls)
         .allSatisfy(f -> assertThat(f.getTargetTagsList()).containsExactly(GcpFixture.NODE_TAG));
+    assertThat(Exposure.violations(fake, Map.of(ref(1).uid(), plan(ref(1), nodes)), clusterVms()))
+        .isEmpty();
     assertThat(mutating(created, again)).as("unchanged re-ensure").isEmpty();
 
     System.out.printf(
@@ -132,9 +157,11 @@ class GcpProviderTest {
         NodeChurn.total(created, again),
         mutating(created, again));
     assertThat(mutating(before, created))
-        .containsEntry("POST instanceGroups", 2L)
-        .containsEntry("POST instanceGroups/addInstances", 2L)
+        .as("GKE's groups already hold the nodes: no group is made or changed")
+        .doesNotContainKeys("POST instanceGroups", "POST instanceGroups/addInstances")
         .containsEntry("POST forwardingRules", 1L)
+        .containsEntry("POST forwardingRules/setLabels", 1L)
+        .containsEntry("POST addresses/setLabels", 1L)
         .containsEntry("POST firewalls", 2L);
     assertThat(
             metrics.count(
@@ -172,8 +199,9 @@ class GcpProviderTest {
             + "/zones/"
             + GcpFixture.ZONES.get(0)
             + "/instanceGroups/"
-            + GcpNames.instanceGroup(CLUSTER);
-    assertThat(fake.membersOf(group)).hasSize(3); // nodes 0, 2 and the 3 added went to zone b
+            + GkeProject.GKE_GROUP;
+    // nodes 0 and 2 GKE put there, and node 4 of the three added went to zone b
+    assertThat(fake.membersOf(group)).hasSize(3);
   }
 
   @Test
@@ -195,40 +223,60 @@ class GcpProviderTest {
             .build();
     provider.ensure(local);
     provider.ensure(plan(ref(2), nodes));
-    assertThat(all("healthChecks", HealthCheck.class))
+    assertThat(ferry("healthChecks", HealthCheck.class))
         .extracting(HealthCheck::getName)
         .containsExactlyInAnyOrder(
             GcpNames.serviceHealthCheck(ref(1)), GcpNames.nodeHealthCheck(CLUSTER));
+    assertThat(ferry("firewalls", Firewall.class))
+        .extracting(Firewall::getName)
+        .as("the Local Service's probers reach its healthCheckNodePort through its own firewall")
+        .contains(GcpNames.healthFirewall(ref(1)));
     provider.ensure(plan(ref(1), nodes));
-    assertThat(all("healthChecks", HealthCheck.class))
+    assertThat(ferry("healthChecks", HealthCheck.class))
         .extracting(HealthCheck::getName)
         .containsExactly(GcpNames.nodeHealthCheck(CLUSTER));
+    assertThat(ferry("firewalls", Firewall.class))
+        .extracting(Firewall::getName)
+        .doesNotContain(GcpNames.healthFirewall(ref(1)));
 
     provider.ensureDeleted(ref(1));
-    assertThat(all("instanceGroups", InstanceGroup.class)).as("still used by web-2").hasSize(2);
+    assertThat(ferry("healthChecks", HealthCheck.class)).as("still used by web-2").hasSize(1);
+    assertThat(ferry("firewalls", Firewall.class))
+        .extracting(Firewall::getName)
+        .as("web-2's and the cluster's probers' firewalls")
+        .containsExactlyInAnyOrder(
+            GcpNames.clientFirewall(ref(2)), GcpNames.nodeHealthFirewall(CLUSTER));
     provider.ensureDeleted(ref(2));
-    assertThat(all("instanceGroups", InstanceGroup.class)).isEmpty();
-    assertThat(all("healthChecks", HealthCheck.class)).isEmpty();
-    assertThat(all("addresses", Address.class)).isEmpty();
-    assertThat(all("firewalls", Firewall.class)).isEmpty();
+    assertThat(all("instanceGroups", InstanceGroup.class))
+        .as("GKE's groups are GKE's")
+        .extracting(InstanceGroup::getName)
+        .containsOnly(GkeProject.GKE_GROUP);
+    assertThat(ferry("healthChecks", HealthCheck.class)).isEmpty();
+    assertThat(ferry("addresses", Address.class)).isEmpty();
+    assertThat(ferry("firewalls", Firewall.class)).isEmpty();
   }
 
   @Test
   @DisplayName(
       "spec.loadBalancerIP naming the user's reserved address uses it and never releases it")
   void usersAddress() throws Exception {
-    fake.reserveAddress(GcpFixture.PROJECT, GcpFixture.REGION, "shop-ip", "34.120.7.7");
+    fake.put(
+        "projects/ferry-test/regions/europe-west1/addresses/shop-ip",
+        Address.newBuilder()
+            .setAddress("34.120.7.7")
+            .setAddressType("EXTERNAL")
+            .setNetworkTier("PREMIUM")
+            .setStatus("RESERVED")
+            .build());
     LoadBalancerPlan plan =
         plan(ref(1), nodes).toBuilder().requestedIp(Optional.of("34.120.7.7")).build();
     LoadBalancerStatus status = provider.ensure(plan);
     assertThat(status.ingress().get(0).ip()).contains("34.120.7.7");
-    assertThat(all("addresses", Address.class))
-        .extracting(Address::getName)
-        .containsExactly("shop-ip");
+    assertThat(ferry("addresses", Address.class)).isEmpty();
     provider.ensureDeleted(ref(1));
     assertThat(all("addresses", Address.class))
         .extracting(Address::getName)
-        .containsExactly("shop-ip");
+        .contains("shop-ip");
     assertThat(all("forwardingRules", ForwardingRule.class)).isEmpty();
   }
 
@@ -237,15 +285,16 @@ class GcpProviderTest {
   void internalWithSubnet() throws Exception {
     LoadBalancerPlan plan =
         plan(ref(1), nodes).toBuilder()
-            .annotations(Map.of(GcpProvider.LB_TYPE, "Internal", GcpProvider.SUBNET, "ilb-subnet"))
+            .annotations(
+                Map.of(GcpOptions.LB_TYPE, "Internal", GcpOptions.SUBNET, GkeProject.SUBNET))
             .build();
     provider.ensure(plan);
     ForwardingRule rule = all("forwardingRules", ForwardingRule.class).get(0);
     assertThat(rule.getLoadBalancingScheme()).isEqualTo("INTERNAL");
     assertThat(rule.getSubnetwork())
-        .endsWith("/regions/" + GcpFixture.REGION + "/subnetworks/ilb-subnet");
-    assertThat(all("addresses", Address.class).get(0).getAddressType()).isEqualTo("INTERNAL");
-    assertThat(all("backendServices", BackendService.class).get(0).getLoadBalancingScheme())
+        .endsWith("/regions/" + GcpFixture.REGION + "/subnetworks/" + GkeProject.SUBNET);
+    assertThat(ferry("addresses", Address.class).get(0).getAddressType()).isEqualTo("INTERNAL");
+    assertThat(ferry("backendServices", BackendService.class).get(0).getLoadBalancingScheme())
         .isEqualTo("INTERNAL");
   }
 
@@ -257,16 +306,16 @@ class GcpProviderTest {
             () ->
                 provider.ensure(
                     plan(ref(1), nodes).toBuilder()
-                        .annotations(Map.of(GcpProvider.LB_TYPE, "Internet"))
+                        .annotations(Map.of(GcpOptions.LB_TYPE, "Internet"))
                         .build()))
         .isInstanceOfSatisfying(
             ProviderException.InvalidPlan.class,
-            e -> assertThat(e.violations().get(0).field()).contains(GcpProvider.LB_TYPE));
+            e -> assertThat(e.violations().get(0).field()).contains(GcpOptions.LB_TYPE));
     assertThatThrownBy(
             () ->
                 provider.ensure(
                     plan(ref(1), nodes).toBuilder()
-                        .annotations(Map.of(GcpProvider.SUBNET, "ilb-subnet"))
+                        .annotations(Map.of(GcpOptions.SUBNET, GkeProject.SUBNET))
                         .build()))
         .isInstanceOfSatisfying(
             ProviderException.InvalidPlan.class,
@@ -275,7 +324,7 @@ class GcpProviderTest {
             () ->
                 provider.ensure(
                     plan(ref(1), nodes).toBuilder()
-                        .annotations(Map.of(GcpProvider.TARGET_NODE_LABELS, "pool=a"))
+                        .annotations(Map.of(GcpOptions.TARGET_NODE_LABELS, "pool=a"))
                         .build()))
         .isInstanceOf(ProviderException.InvalidPlan.class)
         .hasMessageContaining("shared by every Service");
@@ -292,7 +341,7 @@ class GcpProviderTest {
     odd.add(
         new Backend(
             "ghost",
-            "gce://" + GcpFixture.PROJECT + "/" + GcpFixture.ZONES.get(1) + "/ghost",
+            "gce://" + GcpFixture.PROJECT + "/" + GcpFixture.ZONES.get(1) + "/gke-prod-ghost",
             "10.0.9.2",
             GcpFixture.ZONES.get(1)));
     provider.ensure(plan(ref(1), odd));
@@ -300,7 +349,8 @@ class GcpProviderTest {
         .anySatisfy(w -> assertThat(w).startsWith("NodeNotRegistered").contains("metal"))
         .anySatisfy(w -> assertThat(w).startsWith("NodeNotRegistered").contains("ghost"));
     assertThat(new GcpProviderConformanceTest.GcpCloudView(fake).registeredBackends(ref(1)))
-        .containsExactlyInAnyOrder("node-0", "node-1", "node-2");
+        .containsExactlyInAnyOrder(
+            GkeProject.NODE_PREFIX + 0, GkeProject.NODE_PREFIX + 1, GkeProject.NODE_PREFIX + 2);
   }
 
   @Test
@@ -312,7 +362,7 @@ class GcpProviderTest {
     provider.ensure(plan(ref(1), nodes)); // retried past two rateLimitExceeded answers
     assertThat(metrics.all().keySet()).anyMatch(k -> k.contains("result=throttled"));
 
-    fake.failNextOperation("QUOTA_EXCEEDED", "Quota 'FORWARDING_RULES' exceeded. Limit: 15.0");
+    fake.failNextOperation(403, "QUOTA_EXCEEDED", "Quota 'FORWARDING_RULES' exceeded. Limit: 15.0");
     assertThatThrownBy(() -> provider.ensure(plan(ref(2), nodes)))
         .isInstanceOf(ProviderException.QuotaExceeded.class)
         .hasMessageContaining("FORWARDING_RULES");

@@ -87,11 +87,13 @@ class GcpShapeTest {
             new GcpShape.FirewallSpec(
                 GcpNames.clientFirewall(REF),
                 List.of("203.0.113.0/24"),
-                Map.of("tcp", List.of(53, 80), "udp", List.of(53))),
+                Map.of("tcp", List.of(53, 80), "udp", List.of(53)),
+                false),
             new GcpShape.FirewallSpec(
-                GcpNames.healthFirewall(REF),
+                GcpNames.nodeHealthFirewall("prod-eu"),
                 GcpShape.HEALTH_CHECK_RANGES,
-                Map.of("tcp", List.of(10256))));
+                Map.of("tcp", List.of(10256)),
+                true));
     assertThat(s.instancesByZone())
         .isEqualTo(Map.of("europe-west1-b", List.of("n1", "n3"), "europe-west1-c", List.of("n2")));
     assertThat(s.skippedNodes()).containsExactly("metal");
@@ -116,5 +118,29 @@ class GcpShapeTest {
     assertThat(s.probe().port()).isEqualTo(32000);
     assertThat(s.firewalls().get(0).allowed().get("tcp")).hasSize(6);
     assertThat(s.firewalls().get(0).sources()).containsExactly("0.0.0.0/0");
+    assertThat(s.firewalls().get(1))
+        .as("the probers reach the Service's own check port through the Service's own firewall")
+        .isEqualTo(
+            new GcpShape.FirewallSpec(
+                GcpNames.healthFirewall(REF),
+                GcpShape.HEALTH_CHECK_RANGES,
+                Map.of("tcp", List.of(32000)),
+                false));
+  }
+
+  @Test
+  @DisplayName(
+      "defect 4: IPv6-only source ranges give no client firewall at all (never one with no"
+          + " source, which Compute reads as 0.0.0.0/0); mixed ranges keep the IPv4 ones")
+  void ipv6OnlySourcesCloseInsteadOfOpen() {
+    LoadBalancerPlan v6 =
+        LoadBalancerPlan.builder(REF, List.of(new Listener("web", Protocol.TCP, 80, 30080)), http(10256))
+            .sourceRanges(List.of("2001:db8::/32"))
+            .build();
+    assertThat(GcpShape.of(v6).firewalls())
+        .extracting(GcpShape.FirewallSpec::name)
+        .containsExactly(GcpNames.nodeHealthFirewall("prod-eu"));
+    LoadBalancerPlan mixed = v6.toBuilder().sourceRanges(List.of("2001:db8::/32", "198.51.100.0/24")).build();
+    assertThat(GcpShape.of(mixed).firewalls().get(0).sources()).containsExactly("198.51.100.0/24");
   }
 }

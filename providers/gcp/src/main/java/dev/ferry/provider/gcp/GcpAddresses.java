@@ -1,0 +1,312 @@
+package dev.ferry.provider.gcp;
+
+import com.google.cloud.compute.v1.Address;
+import com.google.cloud.compute.v1.AddressList;
+import com.google.cloud.compute.v1.InsertAddressRequest;
+import com.google.cloud.compute.v1.ListAddressesRequest;
+import com.google.cloud.compute.v1.ListSubnetworksRequest;
+import com.google.cloud.compute.v1.RegionSetLabelsRequest;
+import com.google.cloud.compute.v1.SetLabelsAddressRequest;
+import com.google.cloud.compute.v1.Subnetwork;
+import com.google.cloud.compute.v1.SubnetworkList;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.ProviderException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A Service's address: the user's own reserved address when {@code spec.loadBalancerIP} names one
+ * (used as it is, its network tier honoured, never released by Ferry), otherwise Ferry's, reserved
+ * in the wanted tier with the requested IP if any. Ferry's internal addresses have purpose {@code
+ * SHARED_LOADBALANCER_VIP}: a TCP and a UDP forwarding rule share one internal IP only so. What the
+ * user asked that Compute refuses is an {@link ProviderException.InvalidPlan} naming the field.
+ */
+final class GcpAddresses {
+
+  /** The address the rules use: its IP and network tier. */
+  record Chosen(String ip, String tier) {}
+
+  static final String TIER = "cloud.google.com/network-tier";
+
+  private final GcpContext c;
+  private final GcpApi api;
+  private final GcpResources resources;
+  private volatile String defaultSubnet;
+
+  GcpAddresses(GcpResources resources, GcpApi api) {
+    this.c = resources.context();
+    this.api = api;
+    this.resources = resources;
+  }
+
+  /**
+   * @param tier the tier the Service asked for ({@code PREMIUM}, {@code STANDARD}), or empty for
+   *     the address's own (a user's) or PREMIUM (Ferry's)
+   * @param dropRules deletes the Service's forwarding rules, before an address they use goes
+   */
+  Chosen ensure(
+      LoadBalancerPlan plan,
+      GcpShape shape,
+      String subnetwork,
+      Optional<String> tier,
+      ProviderCall dropRules)
+      throws ProviderException {
+    LoadBalancerRef ref = plan.ref();
+    Optional<String> requested = plan.requestedIp();
+    Optional<Address> mine = resources.addresses.read().get(shape.address());
+    if (mine.isPresent()) {
+      GcpOwner.requireOwned(mine.get().getDescription(), ref, shape.address());
+    }
+    String wantTier = shape.internal() ? "" : tier.orElse("PREMIUM");
+    boolean sameIp =
+        mine.isPresent() && requested.map(ip -> ip.equals(mine.get().getAddress())).orElse(true);
+    if (sameIp
+        && requested.isPresent()
+        && !shape.internal()
+        && !mine.get().getNetworkTier().equals(wantTier)) {
+      throw new ProviderException.InvalidPlan(
+          "metadata.annotations[" + TIER + "]",
+          requested.get()
+              + " is a "
+              + mine.get().getNetworkTier()
+              + " address and an address's tier cannot change; remove spec.loadBalancerIP to"
+              + " get a "
+              + wantTier
+              + " address, or the annotation to keep this one");
+    }
+    boolean mineFits =
+        sameIp
+            && (shape.internal()
+                ? shape.rules().size() < 2
+                    || mine.get().getPurpose().equals("SHARED_LOADBALANCER_VIP")
+                : mine.get().getNetworkTier().equals(wantTier));
+    if (mineFits) {
+      labels(ref, mine.get());
+      return new Chosen(mine.get().getAddress(), mine.get().getNetworkTier());
+    }
+    Optional<Address> users =
+        requested.isPresent() ? reservedByUser(requested.get()) : Optional.empty();
+    if (users.isPresent()) {
+      Address a = users.get();
+      check(shape, tier, a);
+    }
+    if (mine.isPresent()) {
+      // moving to another IP or tier: the rules go first, then Ferry's old address
+      dropRules.run();
+      resources.addresses.delete().delete(shape.address());
+    }
+    if (users.isPresent()) {
+      return new Chosen(users.get().getAddress(), users.get().getNetworkTier());
+    }
+    return reserve(plan, shape, subnetwork, wantTier, requested);
+  }
+
+  /** A user's address fits the Service, or the field to change is named. */
+  private static void check(GcpShape shape, Optional<String> tier, Address a)
+      throws ProviderException.InvalidPlan {
+    boolean internal = a.getAddressType().equals("INTERNAL");
+    if (internal != shape.internal()) {
+      throw new ProviderException.InvalidPlan(
+          "spec.loadBalancerIP",
+          a.getAddress()
+              + " is the "
+              + a.getAddressType()
+              + " address "
+              + a.getName()
+              + "; an "
+              + (shape.internal() ? "internal" : "external")
+              + " load balancer needs an "
+              + (shape.internal() ? "INTERNAL" : "EXTERNAL")
+              + " one");
+    }
+    if (!internal && tier.isPresent() && !tier.get().equals(a.getNetworkTier())) {
+      // a rule's networkTier must equal its address's (discovery ForwardingRule.networkTier)
+      throw new ProviderException.InvalidPlan(
+          "metadata.annotations[" + TIER + "]",
+          "the Service asks for "
+              + tier.get()
+              + " but its address "
+              + a.getName()
+              + " ("
+              + a.getAddress()
+              + ") is "
+              + a.getNetworkTier()
+              + "; a forwarding rule's tier must be its address's: remove the annotation or name"
+              + " a "
+              + tier.get()
+              + " address");
+    }
+    if (internal
+        && shape.rules().size() > 1
+        && !a.getPurpose().equals("SHARED_LOADBALANCER_VIP")) {
+      throw new ProviderException.InvalidPlan(
+          "spec.loadBalancerIP",
+          "the Service has TCP and UDP ports, so two forwarding rules share "
+              + a.getAddress()
+              + ", which Compute allows only for an address of purpose SHARED_LOADBALANCER_VIP;"
+              + " address "
+              + a.getName()
+              + " has purpose "
+              + (a.getPurpose().isEmpty() ? "GCE_ENDPOINT" : a.getPurpose())
+              + ": reserve one with --purpose=SHARED_LOADBALANCER_VIP");
+    }
+  }
+
+  private Chosen reserve(
+      LoadBalancerPlan plan,
+      GcpShape shape,
+      String subnetwork,
+      String tier,
+      Optional<String> ip)
+      throws ProviderException {
+    Address.Builder a =
+        Address.newBuilder().setName(shape.address()).setDescription(shape.description());
+    if (shape.internal()) {
+      a.setAddressType("INTERNAL").setPurpose("SHARED_LOADBALANCER_VIP").setSubnetwork(subnetwork);
+    } else {
+      a.setAddressType("EXTERNAL").setNetworkTier(tier);
+    }
+    ip.ifPresent(a::setAddress);
+    try {
+      api.insert(
+          "addresses.insert",
+          id ->
+              c.addresses()
+                  .insertCallable()
+                  .call(
+                      InsertAddressRequest.newBuilder()
+                          .setProject(c.project())
+                          .setRegion(c.region())
+                          .setAddressResource(a)
+                          .setRequestId(id)
+                          .build()),
+          () -> resources.addresses.read().get(shape.address()).isPresent());
+    } catch (ProviderException e) {
+      if (ip.isPresent() && GcpApi.refusedAs(e)) {
+        throw new ProviderException.InvalidPlan(
+            "spec.loadBalancerIP",
+            ip.get()
+                + " cannot be reserved in region "
+                + c.region()
+                + " ("
+                + e.getMessage()
+                + "); name an address reserved in this project and region, or remove the field");
+      }
+      throw e;
+    }
+    Address made =
+        resources
+            .addresses
+            .read()
+            .get(shape.address())
+            .filter(x -> !x.getAddress().isEmpty())
+            .orElseThrow(
+                () ->
+                    new ProviderException.Transient(
+                        "address " + shape.address() + " has no IP yet", null));
+    labels(plan.ref(), made);
+    return new Chosen(made.getAddress(), made.getNetworkTier());
+  }
+
+  /** Labels go on through setLabels only (discovery Address.labels), with the fingerprint. */
+  private void labels(LoadBalancerRef ref, Address a) throws ProviderException {
+    if (a.getLabelsMap().equals(GcpOwner.labels(ref))) {
+      return;
+    }
+    api.mutate(
+        "addresses.setLabels",
+        id ->
+            c.addresses()
+                .setLabelsCallable()
+                .call(
+                    SetLabelsAddressRequest.newBuilder()
+                        .setProject(c.project())
+                        .setRegion(c.region())
+                        .setResource(a.getName())
+                        .setRegionSetLabelsRequestResource(
+                            RegionSetLabelsRequest.newBuilder()
+                                .setLabelFingerprint(a.getLabelFingerprint())
+                                .putAllLabels(GcpOwner.labels(ref)))
+                        .setRequestId(id)
+                        .build()));
+  }
+
+  /** An address the project reserved with {@code ip} that Ferry did not make. */
+  private Optional<Address> reservedByUser(String ip) throws ProviderException {
+    List<Address> found =
+        resources.pages(
+            "addresses.list",
+            t ->
+                c.addresses()
+                    .listCallable()
+                    .call(
+                        ListAddressesRequest.newBuilder()
+                            .setProject(c.project())
+                            .setRegion(c.region())
+                            .setFilter("address = \"" + ip + "\"")
+                            .setPageToken(t)
+                            .build()),
+            AddressList::getItemsList,
+            AddressList::getNextPageToken);
+    return found.stream()
+        .filter(a -> a.getAddress().equals(ip) && !a.getName().startsWith("ferry-"))
+        .findFirst();
+  }
+
+  /**
+   * The subnet an internal load balancer takes its address from: the Service's, the setting's, or
+   * else the network's one subnet in the region (a custom-mode network needs one named; the
+   * discovery document's ForwardingRule.subnetwork).
+   */
+  String subnetwork(String named) throws ProviderException {
+    if (!named.isEmpty()) {
+      return GcpContext.full(named);
+    }
+    if (!c.subnetwork().isEmpty()) {
+      return GcpContext.full(c.subnetwork());
+    }
+    String known = defaultSubnet;
+    if (known != null) {
+      return known;
+    }
+    String network = GcpContext.full(c.network());
+    List<Subnetwork> subnets =
+        resources.pages(
+            "subnetworks.list",
+            t ->
+                c.subnetworks()
+                    .listCallable()
+                    .call(
+                        ListSubnetworksRequest.newBuilder()
+                            .setProject(c.project())
+                            .setRegion(c.region())
+                            .setFilter("network = \"" + network + "\"")
+                            .setPageToken(t)
+                            .build()),
+            SubnetworkList::getItemsList,
+            SubnetworkList::getNextPageToken);
+    if (subnets.size() != 1) {
+      throw new ProviderException.InvalidPlan(
+          "metadata.annotations[" + GcpOptions.SUBNET + "]",
+          "network "
+              + GcpContext.last(c.network())
+              + " has "
+              + subnets.size()
+              + " subnets in "
+              + c.region()
+              + " "
+              + subnets.stream().map(Subnetwork::getName).toList()
+              + "; name the internal load balancer's with the annotation, or set the provider"
+              + " setting gcp.subnetwork");
+    }
+    known = GcpContext.full(subnets.get(0).getSelfLink());
+    defaultSubnet = known;
+    return known;
+  }
+
+  /** A provider step that may fail. */
+  interface ProviderCall {
+    void run() throws ProviderException;
+  }
+}
