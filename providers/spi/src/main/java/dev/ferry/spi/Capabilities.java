@@ -358,7 +358,10 @@ public final class Capabilities {
       return this;
     }
 
-    /** The timings a Local-policy Service gets when it sets none; see {@link #localHealthCheckDefaults()}. */
+    /**
+     * The timings a Local-policy Service gets when it sets none; see {@link
+     * #localHealthCheckDefaults()}.
+     */
     public Builder localHealthCheckDefaults(HealthCheckDefaults value) {
       localHealthCheckDefaults = Objects.requireNonNull(value, "localHealthCheckDefaults");
       return this;

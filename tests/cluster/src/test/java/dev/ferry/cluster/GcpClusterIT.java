@@ -5,18 +5,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.cloud.compute.v1.BackendService;
 import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.ForwardingRule;
-import com.google.cloud.compute.v1.HealthCheck;
 import com.google.protobuf.Message;
 import dev.ferry.controller.ControllerProcess;
 import dev.ferry.provider.gcp.ComputeFake;
+import dev.ferry.provider.gcp.Exposure;
+import dev.ferry.provider.gcp.GkeProject;
+import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.Listener;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.Protocol;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -24,18 +35,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * GCP end to end: the controller process with {@code --provider gcp} against the Compute fake (the
- * vendor's own message classes, operations polled to DONE) and the real kube-apiserver, with
- * exactly the chart's RBAC. The real API server validates the status (an IP with {@code ipMode:
- * VIP}).
+ * GCP end to end: the controller process with {@code --provider gcp} against the Compute fake and
+ * the real kube-apiserver, with exactly the chart's RBAC. The fake is built from Google's discovery
+ * document and documented rules, and starts as a GKE cluster's project ({@link GkeProject}): the
+ * nodes already in GKE's load-balanced {@code k8s-ig--} groups, a VM outside the cluster sharing
+ * the nodes' {@code http-server} tag, the user's STANDARD-tier address, a custom-mode VPC. After
+ * every step the security property holds ({@link Exposure}). The real API server validates the
+ * status (an IP with {@code ipMode: VIP}).
  */
 class GcpClusterIT {
 
   private static final String CLUSTER = "gcp-e2e";
   private static final String NS = "default";
-  private static final String PROJECT = "ferry-e2e";
-  private static final String REGION = "europe-west1";
-  private static final String TAG = "gke-e2e-node";
+  private static final String PROJECT = GkeProject.PROJECT;
+  private static final String REGION = GkeProject.REGION;
+  private static final List<String> SERVICES = List.of("gcp-shop", "gcp-dns");
 
   private static RealApiServer api;
   private static KubernetesClient admin;
@@ -52,10 +66,12 @@ class GcpClusterIT {
 
   @AfterEach
   void cleanUp() {
-    // a failed run leaves its Service: released while its controller still runs, so no other
-    // test's controller takes it up
-    admin.services().inNamespace(NS).withName("gcp-shop").delete();
-    ClusterIT.eventually().until(() -> get() == null);
+    // a failed run leaves its Services: released while its controller still runs, so no other
+    // test's controller takes them up
+    for (String name : SERVICES) {
+      admin.services().inNamespace(NS).withName(name).delete();
+    }
+    ClusterIT.eventually().until(() -> SERVICES.stream().allMatch(n -> get(n) == null));
     running.forEach(ControllerProcess::close);
     nodes.forEach(n -> admin.nodes().withName(n).delete());
     if (fake != null) {
@@ -68,55 +84,115 @@ class GcpClusterIT {
     nodes.add(name);
   }
 
-  /** A VM in the fake and its Node. */
-  private void vmNode(int n, String zone) {
-    String name = "gce-node-" + n;
-    fake.addInstance(PROJECT, zone, name, TAG);
-    node(name, "gce://" + PROJECT + "/" + zone + "/" + name, "127.0.109." + n);
+  /** GKE's node VM {@code n} (made in the fake unless GKE seeded it) and its Node. */
+  private void vmNode(int n, boolean seeded) {
+    if (!seeded) {
+      GkeProject.node(fake, n);
+    }
+    String name = GkeProject.NODE_PREFIX + n;
+    node(
+        name, "gce://" + PROJECT + "/" + GkeProject.zoneOf(n) + "/" + name, "127.0.109." + (n + 1));
   }
 
-  private static Service get() {
-    return admin.services().inNamespace(NS).withName("gcp-shop").get();
+  private static Service get(String name) {
+    return admin.services().inNamespace(NS).withName(name).get();
   }
 
-  private static LoadBalancerIngress ingress() {
-    return CloudE2e.ingress(admin, NS, "gcp-shop");
+  private static LoadBalancerIngress ingress(String name) {
+    return CloudE2e.ingress(admin, NS, name);
   }
 
-  private static List<Event> events(String reason) {
+  private static List<Event> events(String service, String reason) {
     return admin.v1().events().inNamespace(NS).list().getItems().stream()
-        .filter(e -> "gcp-shop".equals(e.getInvolvedObject().getName()))
+        .filter(e -> service.equals(e.getInvolvedObject().getName()))
         .filter(e -> reason.equals(e.getReason()))
         .toList();
   }
 
-  private <T extends Message> List<T> all(String collection, Class<T> type) {
-    return fake.all(collection).stream().map(type::cast).toList();
+  /** Ferry's resources of a collection; GKE's and the user's are left out. */
+  private <T extends Message> List<T> ferry(String collection, Class<T> type) {
+    return fake.all(collection).stream()
+        .map(type::cast)
+        .filter(
+            m ->
+                ((String) m.getField(m.getDescriptorForType().findFieldByName("name")))
+                    .startsWith("ferry-"))
+        .toList();
   }
 
-  private List<String> members() {
-    List<String> out = new ArrayList<>();
-    for (BackendService s : all("backendServices", BackendService.class)) {
-      s.getBackendsList()
-          .forEach(
-              b ->
-                  fake.membersOf(b.getGroup())
-                      .forEach(i -> out.add(i.substring(i.lastIndexOf('/') + 1))));
+  private List<String> gkeGroupMembers(String zone) {
+    return fake
+        .membersOf(
+            "projects/" + PROJECT + "/zones/" + zone + "/instanceGroups/" + GkeProject.GKE_GROUP)
+        .stream()
+        .map(i -> i.substring(i.lastIndexOf('/') + 1))
+        .toList();
+  }
+
+  /** The Service as a plan, for the security property: its ports, ranges and check. */
+  private static LoadBalancerPlan intent(Service s) {
+    List<Listener> listeners = new ArrayList<>();
+    for (ServicePort p : s.getSpec().getPorts()) {
+      listeners.add(
+          new Listener(
+              p.getName(), Protocol.valueOf(p.getProtocol()), p.getPort(), p.getNodePort()));
     }
-    return out;
+    List<String> ranges = s.getSpec().getLoadBalancerSourceRanges();
+    return LoadBalancerPlan.builder(
+            new LoadBalancerRef(CLUSTER, NS, s.getMetadata().getName(), s.getMetadata().getUid()),
+            listeners,
+            new HealthCheck(
+                HealthCheck.Type.HTTP,
+                10256,
+                "/healthz",
+                Duration.ofSeconds(8),
+                Duration.ofSeconds(1),
+                1,
+                3))
+        .sourceRanges(ranges == null || ranges.isEmpty() ? List.of("0.0.0.0/0") : ranges)
+        .build();
+  }
+
+  private List<String> exposure() {
+    Map<String, LoadBalancerPlan> plans = new HashMap<>();
+    for (String name : SERVICES) {
+      Service s = get(name);
+      if (s != null) {
+        plans.put(s.getMetadata().getUid(), intent(s));
+      }
+    }
+    return Exposure.violations(fake, plans, GkeProject.clusterVms(fake));
+  }
+
+  private static Service service(String name, Map<String, String> annotations) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withNewSpec()
+        .withType("LoadBalancer")
+        .addToSelector("app", name)
+        .endSpec()
+        .build();
   }
 
   @Test
   @DisplayName(
-      "a 2-port Service gets its address (an IP, ipMode VIP) from a regional network LB; kube-proxy's"
-          + " check at GCE's timings; firewalls on the nodes' tag; a Node added joins its zone's"
-          + " group; a Node without a VM is skipped with a Warning; deletion leaves nothing")
+      "on a GKE-shaped project: a 2-port Service on the user's STANDARD address gets it (ipMode"
+          + " VIP) through a STANDARD rule, served by GKE's own k8s-ig groups, firewalls on GKE's"
+          + " node tag at its address only from its ranges; an internal TCP+UDP Service gets one"
+          + " shared internal address in the VPC's subnet; a Node joins GKE's group; nothing opens"
+          + " more than asked at any step; deletion leaves GKE's project as it was")
   void endToEnd() throws Exception {
     fake = new ComputeFake();
     fake.runningPolls(1);
-    vmNode(1, REGION + "-b");
-    vmNode(2, REGION + "-c");
-    vmNode(3, REGION + "-b");
+    fake.pageSize(2);
+    GkeProject.seed(fake, 3);
+    vmNode(0, true);
+    vmNode(1, true);
+    vmNode(2, true);
     node("gcp-on-prem", null, "127.0.109.9");
 
     List<String> args =
@@ -126,67 +202,106 @@ class GcpClusterIT {
                 "--cluster-name", CLUSTER,
                 "--provider-setting", "gcp.project=" + PROJECT,
                 "--provider-setting", "gcp.region=" + REGION,
+                "--provider-setting", "gcp.network=" + GkeProject.NETWORK,
                 "--provider-setting", "gcp.endpoint=" + fake.endpoint()));
     running.add(ClusterControllers.start(api, dir, args));
 
-    Service shop =
-        new ServiceBuilder()
-            .withNewMetadata()
-            .withName("gcp-shop")
-            .withNamespace(NS)
-            .endMetadata()
-            .withNewSpec()
-            .withType("LoadBalancer")
-            .addToSelector("app", "shop")
-            .addNewPort()
-            .withName("http")
-            .withPort(80)
-            .withProtocol("TCP")
-            .endPort()
-            .addNewPort()
-            .withName("https")
-            .withPort(443)
-            .withProtocol("TCP")
-            .endPort()
-            .endSpec()
-            .build();
+    Service shop = service("gcp-shop", Map.of());
+    shop.getSpec().setLoadBalancerIP(GkeProject.STANDARD_IP);
+    shop.getSpec().setLoadBalancerSourceRanges(List.of("203.0.113.0/24"));
+    shop.getSpec()
+        .setPorts(
+            List.of(
+                new ServicePortBuilder().withName("http").withPort(80).withProtocol("TCP").build(),
+                new ServicePortBuilder()
+                    .withName("https")
+                    .withPort(443)
+                    .withProtocol("TCP")
+                    .build()));
     admin.services().inNamespace(NS).resource(shop).create();
+    Service dns = service("gcp-dns", Map.of("networking.gke.io/load-balancer-type", "Internal"));
+    dns.getSpec()
+        .setPorts(
+            List.of(
+                new ServicePortBuilder().withName("dns").withPort(53).withProtocol("UDP").build(),
+                new ServicePortBuilder()
+                    .withName("dns-tcp")
+                    .withPort(53)
+                    .withProtocol("TCP")
+                    .build()));
+    admin.services().inNamespace(NS).resource(dns).create();
 
-    ClusterIT.eventually().until(() -> ingress() != null);
-    LoadBalancerIngress ingress = ingress();
+    ClusterIT.eventually().until(() -> ingress("gcp-shop") != null && ingress("gcp-dns") != null);
+    LoadBalancerIngress ingress = ingress("gcp-shop");
+    assertThat(ingress.getIp()).isEqualTo(GkeProject.STANDARD_IP);
     assertThat(ingress.getIpMode()).isEqualTo("VIP"); // passthrough keeps the destination
     assertThat(ingress.getHostname()).isNull();
-    ForwardingRule rule = all("forwardingRules", ForwardingRule.class).get(0);
-    assertThat(rule.getIPAddress()).isEqualTo(ingress.getIp());
-    assertThat(rule.getPortsList()).containsExactly("80", "443");
-    assertThat(rule.getDescription())
+    String shopUid = get("gcp-shop").getMetadata().getUid();
+    List<ForwardingRule> rules = ferry("forwardingRules", ForwardingRule.class);
+    ForwardingRule shopRule =
+        rules.stream().filter(r -> r.getDescription().contains(shopUid)).findFirst().orElseThrow();
+    assertThat(shopRule.getIPAddress()).isEqualTo(GkeProject.STANDARD_IP);
+    assertThat(shopRule.getNetworkTier()).as("the address's own tier").isEqualTo("STANDARD");
+    assertThat(shopRule.getPortsList()).containsExactly("80", "443");
+    assertThat(shopRule.getDescription())
         .contains("\"kubernetes.io/service-name\":\"default/gcp-shop\"");
-    HealthCheck check = all("healthChecks", HealthCheck.class).get(0);
-    assertThat(check.getHttpHealthCheck().getPort()).isEqualTo(10256);
-    assertThat(check.getHttpHealthCheck().getRequestPath()).isEqualTo("/healthz");
-    assertThat(check.getCheckIntervalSec()).as("GCE's default, not Ferry's").isEqualTo(8);
-    assertThat(check.getTimeoutSec()).isEqualTo(1);
-    assertThat(all("firewalls", Firewall.class))
+    assertThat(shopRule.getLabelsMap()).containsEntry("ferry-service-uid", shopUid);
+    com.google.cloud.compute.v1.HealthCheck node =
+        ferry("healthChecks", com.google.cloud.compute.v1.HealthCheck.class).get(0);
+    assertThat(node.getHttpHealthCheck().getPort()).isEqualTo(10256);
+    assertThat(node.getCheckIntervalSec()).as("GKE's NetLB timings").isEqualTo(8);
+    assertThat(ferry("backendServices", BackendService.class))
+        .hasSize(3)
+        .allSatisfy(
+            s ->
+                assertThat(s.getBackendsList())
+                    .allSatisfy(
+                        b ->
+                            assertThat(b.getGroup())
+                                .endsWith("/instanceGroups/" + GkeProject.GKE_GROUP)));
+    assertThat(ferry("instanceGroups", com.google.cloud.compute.v1.InstanceGroup.class))
+        .as("no second load-balanced group for GKE's nodes")
+        .isEmpty();
+    List<Firewall> firewalls = ferry("firewalls", Firewall.class);
+    assertThat(firewalls)
+        .allSatisfy(f -> assertThat(f.getTargetTagsList()).containsExactly(GkeProject.NODE_TAG));
+    assertThat(firewalls)
+        .filteredOn(f -> f.getDescription().contains(shopUid))
+        .singleElement()
+        .satisfies(
+            f -> {
+              assertThat(f.getSourceRangesList()).containsExactly("203.0.113.0/24");
+              assertThat(f.getDestinationRangesList()).containsExactly(GkeProject.STANDARD_IP);
+            });
+    String dnsIp = ingress("gcp-dns").getIp();
+    assertThat(rules)
+        .filteredOn(r -> r.getLoadBalancingScheme().equals("INTERNAL"))
         .hasSize(2)
-        .allSatisfy(f -> assertThat(f.getTargetTagsList()).containsExactly(TAG));
-    assertThat(members()).containsExactlyInAnyOrder("gce-node-1", "gce-node-2", "gce-node-3");
+        .allSatisfy(r -> assertThat(r.getIPAddress()).isEqualTo(dnsIp))
+        .allSatisfy(
+            r -> assertThat(r.getSubnetwork()).endsWith("/subnetworks/" + GkeProject.SUBNET));
+    assertThat(exposure()).isEmpty();
     ClusterIT.eventually()
         .until(
             () ->
-                events("NodeNotRegistered").stream()
+                events("gcp-shop", "NodeNotRegistered").stream()
                     .anyMatch(e -> e.getMessage().contains("gcp-on-prem")));
 
-    // a Node joins: its VM goes into its zone's shared group
-    vmNode(4, REGION + "-c");
-    ClusterIT.eventually().until(() -> members().contains("gce-node-4"));
+    // a Node joins: GKE has not put its VM in its group yet, so Ferry adds it there
+    vmNode(3, false);
+    ClusterIT.eventually()
+        .until(() -> gkeGroupMembers(GkeProject.zoneOf(3)).contains(GkeProject.NODE_PREFIX + 3));
+    assertThat(exposure()).isEmpty();
 
     String metrics = CloudE2e.metrics(running.get(0));
     assertThat(metrics)
         .contains(
-            "ferry_provider_cloud_calls_total{operation=\"forwardingRules.insert\",provider=\"gcp\",result=\"ok\"} 1.0");
+            "ferry_provider_cloud_calls_total{operation=\"forwardingRules.insert\",provider=\"gcp\",result=\"ok\"} 3.0");
 
-    admin.services().inNamespace(NS).withName("gcp-shop").delete();
-    ClusterIT.eventually().until(() -> get() == null);
+    for (String name : SERVICES) {
+      admin.services().inNamespace(NS).withName(name).delete();
+    }
+    ClusterIT.eventually().until(() -> SERVICES.stream().allMatch(n -> get(n) == null));
     for (String collection :
         List.of(
             "forwardingRules",
@@ -195,7 +310,20 @@ class GcpClusterIT {
             "firewalls",
             "addresses",
             "instanceGroups")) {
-      assertThat(fake.all(collection)).as(collection).isEmpty();
+      assertThat(ferry(collection, Message.class)).as(collection).isEmpty();
     }
+    assertThat(
+            fake.get(
+                "projects/"
+                    + PROJECT
+                    + "/regions/"
+                    + REGION
+                    + "/addresses/"
+                    + GkeProject.STANDARD_ADDRESS))
+        .as("the user's address stays")
+        .isNotNull();
+    assertThat(gkeGroupMembers(GkeProject.NODE_ZONES.get(0)))
+        .as("GKE's groups keep their nodes")
+        .contains(GkeProject.NODE_PREFIX + 0);
   }
 }

@@ -137,9 +137,7 @@ final class GcpAddresses {
               + tier.get()
               + " address");
     }
-    if (internal
-        && shape.rules().size() > 1
-        && !a.getPurpose().equals("SHARED_LOADBALANCER_VIP")) {
+    if (internal && shape.rules().size() > 1 && !a.getPurpose().equals("SHARED_LOADBALANCER_VIP")) {
       throw new ProviderException.InvalidPlan(
           "spec.loadBalancerIP",
           "the Service has TCP and UDP ports, so two forwarding rules share "
@@ -154,11 +152,7 @@ final class GcpAddresses {
   }
 
   private Chosen reserve(
-      LoadBalancerPlan plan,
-      GcpShape shape,
-      String subnetwork,
-      String tier,
-      Optional<String> ip)
+      LoadBalancerPlan plan, GcpShape shape, String subnetwork, String tier, Optional<String> ip)
       throws ProviderException {
     Address.Builder a =
         Address.newBuilder().setName(shape.address()).setDescription(shape.description());
@@ -183,7 +177,7 @@ final class GcpAddresses {
                           .build()),
           () -> resources.addresses.read().get(shape.address()).isPresent());
     } catch (ProviderException e) {
-      if (ip.isPresent() && GcpApi.refusedAs(e)) {
+      if (ip.isPresent() && GcpErrors.refusedAs(e)) {
         throw new ProviderException.InvalidPlan(
             "spec.loadBalancerIP",
             ip.get()

@@ -2,7 +2,6 @@ package dev.ferry.provider.gcp;
 
 import com.google.api.gax.rpc.ApiException;
 import com.google.api.gax.rpc.StatusCode;
-import com.google.cloud.compute.v1.Errors;
 import com.google.cloud.compute.v1.Operation;
 import dev.ferry.spi.ProviderException;
 import dev.ferry.spi.ProviderMetrics;
@@ -17,16 +16,12 @@ import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * Every Compute call goes through here:
@@ -51,14 +46,6 @@ final class GcpApi {
   interface CallObserver {
     void after(String operation);
   }
-
-  // an error reason Compute gives for a spent rate budget (403 or 429)
-  private static final List<String> THROTTLED = List.of("rateLimitExceeded", "RATE_LIMIT_EXCEEDED");
-  private static final List<String> QUOTA = List.of("quotaExceeded", "QUOTA_EXCEEDED");
-
-  private static final Pattern MESSAGE =
-      Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"");
-  private static final Pattern REASON = Pattern.compile("\"reason\"\\s*:\\s*\"([^\"]*)\"");
 
   private final RateLimiter reads;
   private final RateLimiter writes;
@@ -96,7 +83,7 @@ final class GcpApi {
                 .intervalFunction(
                     IntervalFunction.ofExponentialRandomBackoff(
                         firstBackoff, 2.0, 0.3, Duration.ofSeconds(20)))
-                .retryOnException(GcpApi::retryable)
+                .retryOnException(GcpErrors::retryable)
                 .build());
     this.breaker =
         CircuitBreaker.of(
@@ -106,7 +93,7 @@ final class GcpApi {
                 .minimumNumberOfCalls(10)
                 .failureRateThreshold(50)
                 .waitDurationInOpenState(Duration.ofSeconds(30))
-                .recordException(GcpApi::retryable)
+                .recordException(GcpErrors::retryable)
                 .build());
   }
 
@@ -165,8 +152,8 @@ final class GcpApi {
   }
 
   /**
-   * An insert: as {@link #mutate}, except that {@code alreadyExists} (an earlier attempt made it:
-   * a crash, a lost answer, its operation perhaps still running) waits until the resource can be
+   * An insert: as {@link #mutate}, except that {@code alreadyExists} (an earlier attempt made it: a
+   * crash, a lost answer, its operation perhaps still running) waits until the resource can be
    * read, up to the operation deadline. Every name is deterministic and every caller read it
    * before, so the resource is the one this insert would have made, or it is checked as owned by
    * the next step.
@@ -176,7 +163,7 @@ final class GcpApi {
     try {
       mutate(operation, call);
     } catch (ProviderException e) {
-      if (!refusedAs(e, "alreadyExists")) {
+      if (!GcpErrors.refusedAs(e, "alreadyExists")) {
         throw e;
       }
       long deadline = System.nanoTime() + operationDeadline.toNanos();
@@ -187,9 +174,10 @@ final class GcpApi {
               operation + ": made by an earlier attempt but still not readable", e);
         }
         sleep(operation, wait);
-        wait = wait.multipliedBy(2).compareTo(Duration.ofSeconds(2)) > 0
-            ? Duration.ofSeconds(2)
-            : wait.multipliedBy(2);
+        wait =
+            wait.multipliedBy(2).compareTo(Duration.ofSeconds(2)) > 0
+                ? Duration.ofSeconds(2)
+                : wait.multipliedBy(2);
       }
     }
   }
@@ -218,8 +206,9 @@ final class GcpApi {
         }
       }
       // refused at once (400) or by its operation: something still refers to it
-      if (mentions(
-          details(e), List.of("resourceInUseByAnotherResource", "RESOURCE_IN_USE_BY_ANOTHER"))) {
+      if (GcpErrors.mentions(
+          GcpErrors.details(e),
+          List.of("resourceInUseByAnotherResource", "RESOURCE_IN_USE_BY_ANOTHER"))) {
         return false;
       }
       throw e;
@@ -251,7 +240,7 @@ final class GcpApi {
       op = call("operations.get", reads, () -> poll.apply(current));
     }
     if (op.hasError() && op.getError().getErrorsCount() > 0) {
-      throw failed(operation, op);
+      throw GcpErrors.failed(operation, op);
     }
   }
 
@@ -265,7 +254,7 @@ final class GcpApi {
           try {
             return call.get();
           } catch (ApiException e) {
-            result = result(e);
+            result = GcpErrors.result(e);
             throw e;
           } finally {
             metrics.increment("cloud_calls", Map.of("operation", operation, "result", result));
@@ -274,7 +263,7 @@ final class GcpApi {
     try {
       return Retry.decorateSupplier(retry, CircuitBreaker.decorateSupplier(breaker, counted)).get();
     } catch (ApiException e) {
-      throw translate(operation, e);
+      throw GcpErrors.translate(operation, e);
     } catch (CallNotPermittedException e) {
       metrics.increment("cloud_calls", Map.of("operation", operation, "result", "circuit_open"));
       throw new ProviderException.Transient(
@@ -284,150 +273,5 @@ final class GcpApi {
       throw new ProviderException.Throttled(
           "the Compute API budget is spent locally", Duration.ofSeconds(10), e);
     }
-  }
-
-  static boolean retryable(Throwable t) {
-    if (t instanceof ApiException e) {
-      return mentions(details(e), THROTTLED)
-          || switch (e.getStatusCode().getCode()) {
-            case RESOURCE_EXHAUSTED, UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, UNKNOWN -> true;
-            default -> false;
-          };
-    }
-    return false;
-  }
-
-  private static String result(ApiException e) {
-    if (mentions(details(e), THROTTLED)
-        || e.getStatusCode().getCode() == StatusCode.Code.RESOURCE_EXHAUSTED) {
-      return "throttled";
-    }
-    return switch (e.getStatusCode().getCode()) {
-      case NOT_FOUND -> "not_found";
-      case ABORTED -> "conflict";
-      case PERMISSION_DENIED -> mentions(details(e), QUOTA) ? "quota" : "denied";
-      default -> "error";
-    };
-  }
-
-  /** Compute's answer as the SPI's failure. */
-  static ProviderException translate(String operation, ApiException e) {
-    String message = operation + ": " + reason(e);
-    if (mentions(details(e), THROTTLED)
-        || e.getStatusCode().getCode() == StatusCode.Code.RESOURCE_EXHAUSTED) {
-      return new ProviderException.Throttled(message, Duration.ofSeconds(10), e);
-    }
-    if (mentions(details(e), QUOTA)) {
-      return quota(message, e);
-    }
-    if (e.getStatusCode().getCode() == StatusCode.Code.PERMISSION_DENIED) {
-      return new ProviderException.Transient(
-          "Ferry's Google identity may not call compute "
-              + operation
-              + "; grant it roles/compute.loadBalancerAdmin and roles/compute.securityAdmin"
-              + " (see the README) - "
-              + reason(e),
-          e);
-    }
-    return new ProviderException.Transient(message, e);
-  }
-
-  /** The status and the error body's message, on one line. */
-  static String reason(ApiException e) {
-    String body = details(e.getCause() == null ? e : e.getCause());
-    Matcher m = MESSAGE.matcher(body);
-    Matcher r = REASON.matcher(body);
-    String reason = r.find() ? r.group(1) + ": " : "";
-    return e.getStatusCode().getCode() + " " + reason + (m.find() ? m.group(1) : e.getMessage());
-  }
-
-  /**
-   * An operation that ended with an error: Compute's HTTP status for it ({@code
-   * httpErrorStatusCode}) and its error codes, kept as the cause of the {@link ProviderException}.
-   */
-  static final class OperationFailed extends RuntimeException {
-    final int httpStatus;
-    final List<String> codes;
-
-    OperationFailed(String message, int httpStatus, List<String> codes) {
-      super(message);
-      this.httpStatus = httpStatus;
-      this.codes = codes;
-    }
-  }
-
-  /**
-   * Whether Compute refused the request for what it asked (HTTP 400, 404, 409 or 412 answered at
-   * once or inside the operation), not for throttling, quota, permission or its own trouble; with
-   * {@code codes}, only for one of those reasons or error codes.
-   */
-  static boolean refusedAs(ProviderException e, String... codes) {
-    int status;
-    String text;
-    if (e.getCause() instanceof OperationFailed f) {
-      status = f.httpStatus;
-      text = String.join(" ", f.codes);
-    } else if (e.getCause() instanceof ApiException a) {
-      status = a.getStatusCode().getCode().getHttpStatusCode();
-      text = details(a);
-    } else {
-      return false;
-    }
-    if (e instanceof ProviderException.Throttled || e instanceof ProviderException.QuotaExceeded) {
-      return false;
-    }
-    boolean client = status == 400 || status == 404 || status == 409 || status == 412;
-    return client && (codes.length == 0 || mentions(text, List.of(codes)));
-  }
-
-  private static ProviderException failed(String operation, Operation op) {
-    List<Errors> errors = op.getError().getErrorsList();
-    String codes = errors.stream().map(Errors::getCode).collect(Collectors.joining(", "));
-    String message =
-        operation
-            + ": operation "
-            + op.getName()
-            + " failed: "
-            + errors.stream()
-                .map(x -> x.getCode() + ": " + x.getMessage())
-                .collect(Collectors.joining("; "));
-    if (mentions(codes, QUOTA)) {
-      return quota(message, null);
-    }
-    if (mentions(codes, THROTTLED)) {
-      return new ProviderException.Throttled(message, Duration.ofSeconds(10), null);
-    }
-    return new ProviderException.Transient(
-        message,
-        new OperationFailed(
-            message, op.getHttpErrorStatusCode(), errors.stream().map(Errors::getCode).toList()));
-  }
-
-  private static ProviderException quota(String message, Throwable cause) {
-    return new ProviderException.QuotaExceeded(
-        "a Compute Engine quota is spent ("
-            + message
-            + "); raise it in the Google Cloud console (IAM & Admin > Quotas), or free resources",
-        cause);
-  }
-
-  /**
-   * Compute's answer as text: the client's exception says only the HTTP status ("Bad Request"); the
-   * error body with its reason is in its cause.
-   */
-  static String details(Throwable e) {
-    StringBuilder out = new StringBuilder();
-    for (Throwable t = e; t != null && out.length() < 4000; t = t.getCause()) {
-      out.append(t.getMessage()).append(' ');
-    }
-    return out.toString();
-  }
-
-  private static boolean mentions(String text, List<String> words) {
-    if (text == null) {
-      return false;
-    }
-    String lower = text.toLowerCase(Locale.ROOT);
-    return words.stream().anyMatch(w -> lower.contains(w.toLowerCase(Locale.ROOT)));
   }
 }

@@ -16,9 +16,9 @@ import java.util.TreeSet;
 /**
  * The firewall rules that let clients and Google's probers reach the nodes. A Service's client rule
  * admits its IPv4 source ranges to its ports at its load balancer's address only ({@code
- * destinationRanges}, as GKE's NetLB sets it), so one Service's open port never opens the same
- * port of another Service or of the node itself. Rules always name target tags: a rule without
- * them would apply to every VM of the network.
+ * destinationRanges}, as GKE's NetLB sets it), so one Service's open port never opens the same port
+ * of another Service or of the node itself. Rules always name target tags: a rule without them
+ * would apply to every VM of the network.
  */
 final class GcpFirewalls {
 

@@ -18,21 +18,21 @@ import java.util.TreeSet;
 
 /**
  * Per protocol, a backend service over the cluster's instance groups and a forwarding rule on the
- * Service's address to it. A rule's address, protocol and ports cannot change in place: a rule
- * that must is made again on the same address (the Service keeps its IP).
+ * Service's address to it. A rule's address, protocol and ports cannot change in place: a rule that
+ * must is made again on the same address (the Service keeps its IP).
  */
 final class GcpForwarding {
 
   private final GcpContext c;
   private final GcpApi api;
   private final GcpResources resources;
-  private final GcpNodes nodes;
+  private final GcpGroups groups;
 
-  GcpForwarding(GcpResources resources, GcpApi api, GcpNodes nodes) {
+  GcpForwarding(GcpResources resources, GcpApi api, GcpGroups groups) {
     this.c = resources.context();
     this.api = api;
     this.resources = resources;
-    this.nodes = nodes;
+    this.groups = groups;
   }
 
   /**
@@ -138,8 +138,8 @@ final class GcpForwarding {
         api.mutate(operation, call);
       }
     } catch (ProviderException e) {
-      if (GcpApi.refusedAs(e, "instanceInMultipleLoadBalancedIgs")) {
-        throw nodes.inAnotherLoadBalancer(ref, e);
+      if (GcpErrors.refusedAs(e, "instanceInMultipleLoadBalancedIgs")) {
+        throw groups.inAnotherLoadBalancer(ref, e);
       }
       throw e;
     }
@@ -230,7 +230,9 @@ final class GcpForwarding {
     }
   }
 
-  /** Labels go on through setLabels only (discovery ForwardingRule.labels), with the fingerprint. */
+  /**
+   * Labels go on through setLabels only (discovery ForwardingRule.labels), with the fingerprint.
+   */
   private void labels(LoadBalancerRef ref, ForwardingRule r) throws ProviderException {
     if (r.getLabelsMap().equals(GcpOwner.labels(ref))) {
       return;

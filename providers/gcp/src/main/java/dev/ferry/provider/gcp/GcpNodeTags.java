@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  *   <li>and a tag chosen so is refused when a VM of the region that is not of the cluster carries
  *       it: the firewall would open the Service's ports there too. A VM is of the cluster when it
  *       is one of the Service's nodes or named as the cluster names its nodes (it starts with the
- *       prefix tag, or with {@code gke-<cluster>-}): a node kept out of load balancers by its
- *       label is still the cluster's.
+ *       prefix tag, or with {@code gke-<cluster>-}): a node kept out of load balancers by its label
+ *       is still the cluster's.
  * </ul>
  *
  * Refusals are {@link ProviderException.Transient} (a setting or the VMs must change, not the
@@ -34,11 +34,11 @@ final class GcpNodeTags {
   private static final Pattern GKE_NODE_TAG = Pattern.compile("gke-.+-node");
 
   private final GcpContext c;
-  private final GcpNodes nodes;
+  private final GcpGroups groups;
 
-  GcpNodeTags(GcpContext c, GcpNodes nodes) {
+  GcpNodeTags(GcpContext c, GcpGroups groups) {
     this.c = c;
-    this.nodes = nodes;
+    this.groups = groups;
   }
 
   /** The tags for the nodes {@code byZone} (instance names by zone); never empty. */
@@ -50,8 +50,8 @@ final class GcpNodeTags {
     Set<String> names = new TreeSet<>();
     byZone.values().forEach(names::addAll);
     List<Instance> region = new java.util.ArrayList<>();
-    for (String zone : nodes.zones()) {
-      region.addAll(nodes.instances(zone));
+    for (String zone : groups.zones()) {
+      region.addAll(groups.instances(zone));
     }
     for (Instance vm : region) {
       if (!names.contains(vm.getName())) {

@@ -68,7 +68,8 @@ record GcpOptions(boolean internal, String subnet, Optional<String> tier) {
       String t = asked.trim().toUpperCase(Locale.ROOT);
       if (!t.equals("PREMIUM") && !t.equals("STANDARD")) {
         throw new ProviderException.InvalidPlan(
-            "metadata.annotations[" + TIER + "]", "'" + asked + "' is neither Premium nor Standard");
+            "metadata.annotations[" + TIER + "]",
+            "'" + asked + "' is neither Premium nor Standard");
       }
       if (internal) {
         throw new ProviderException.InvalidPlan(

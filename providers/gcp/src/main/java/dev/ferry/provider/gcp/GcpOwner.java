@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Ownership of Compute resources: a resource is a Service's when its description names the
- * cluster, the Service and its UID (every kind has a description; labels do not exist on all and
- * are set only after insert). Labels name the cluster and UID too, for people and billing.
+ * Ownership of Compute resources: a resource is a Service's when its description names the cluster,
+ * the Service and its UID (every kind has a description; labels do not exist on all and are set
+ * only after insert). Labels name the cluster and UID too, for people and billing.
  */
 final class GcpOwner {
 

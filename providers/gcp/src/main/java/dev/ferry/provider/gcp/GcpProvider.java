@@ -64,12 +64,13 @@ final class GcpProvider implements LoadBalancerProvider {
     this.c = c;
     this.api = api;
     this.events = events;
-    this.nodes = new GcpNodes(c, api, events);
-    this.tags = new GcpNodeTags(c, nodes);
+    GcpGroups groups = new GcpGroups(c, api, events);
+    this.nodes = new GcpNodes(c, groups, events);
+    this.tags = new GcpNodeTags(c, groups);
     this.resources = new GcpResources(c, api, events);
     this.checks = new GcpHealthChecks(resources, api);
     this.addresses = new GcpAddresses(resources, api);
-    this.forwarding = new GcpForwarding(resources, api, nodes);
+    this.forwarding = new GcpForwarding(resources, api, groups);
     this.firewalls = new GcpFirewalls(resources, api);
   }
 
@@ -199,7 +200,8 @@ final class GcpProvider implements LoadBalancerProvider {
       }
     }
     if (!plan.sourceRanges().isEmpty()
-        && shape.firewalls().stream().noneMatch(f -> f.name().equals(GcpNames.clientFirewall(ref)))) {
+        && shape.firewalls().stream()
+            .noneMatch(f -> f.name().equals(GcpNames.clientFirewall(ref)))) {
       events.warning(
           ref,
           "NoIPv4SourceRange",

@@ -39,12 +39,11 @@ import java.util.Set;
 /**
  * {@code --provider gcp}. Settings: {@code gcp.project} (or {@code GOOGLE_CLOUD_PROJECT}), {@code
  * gcp.region}, {@code gcp.network} (default {@code default}), {@code gcp.subnetwork} (internal load
- * balancers' default subnet; default: the network's one subnet in the region), {@code gcp.node-tags}
- * (the nodes' network tags for the firewall rules; default: each node's cluster tag, as upstream
- * chooses it), {@code gcp.endpoint} (a test server). Credentials are
- * Google's Application Default Credentials: Workload Identity on GKE, {@code
- * GOOGLE_APPLICATION_CREDENTIALS} naming a key file elsewhere. A plain-HTTP endpoint (a local fake)
- * gets no credentials.
+ * balancers' default subnet; default: the network's one subnet in the region), {@code
+ * gcp.node-tags} (the nodes' network tags for the firewall rules; default: each node's cluster tag,
+ * as upstream chooses it), {@code gcp.endpoint} (a test server). Credentials are Google's
+ * Application Default Credentials: Workload Identity on GKE, {@code GOOGLE_APPLICATION_CREDENTIALS}
+ * naming a key file elsewhere. A plain-HTTP endpoint (a local fake) gets no credentials.
  */
 public final class GcpProviderFactory implements LoadBalancerProviderFactory {
 

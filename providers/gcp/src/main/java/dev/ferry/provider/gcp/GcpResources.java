@@ -25,7 +25,8 @@ import java.util.function.Function;
 final class GcpResources {
 
   /** A kind of resource: how to read one by name and how to delete one. */
-  record Kind<T extends com.google.protobuf.Message>(String collection, Read<T> read, Delete delete) {}
+  record Kind<T extends com.google.protobuf.Message>(
+      String collection, Read<T> read, Delete delete) {}
 
   interface Read<T> {
     Optional<T> get(String name) throws ProviderException;
@@ -127,7 +128,8 @@ final class GcpResources {
     addresses =
         new Kind<>(
             "addresses",
-            name -> api.get("addresses.get", () -> c.addresses().get(c.project(), c.region(), name)),
+            name ->
+                api.get("addresses.get", () -> c.addresses().get(c.project(), c.region(), name)),
             name ->
                 api.delete(
                     "addresses.delete",

@@ -33,9 +33,9 @@ import java.util.regex.Pattern;
  *   <li>firewalls on the nodes' network tags, as GKE's NetLB builds them: clients (the Service's
  *       IPv4 source ranges; the address is IPv4, so IPv6 ranges admit nobody and a Service with
  *       only IPv6 ranges gets no client firewall, never an open one) to the Service's ports at the
- *       load balancer's address only (passthrough keeps the destination address and port);
- *       Google's probers to the health-check port: one firewall shared by the cluster for
- *       kube-proxy's port, or the Service's own for its healthCheckNodePort.
+ *       load balancer's address only (passthrough keeps the destination address and port); Google's
+ *       probers to the health-check port: one firewall shared by the cluster for kube-proxy's port,
+ *       or the Service's own for its healthCheckNodePort.
  * </ul>
  */
 record GcpShape(
@@ -77,8 +77,8 @@ record GcpShape(
   /**
    * A firewall rule: sources to {@code protocol:ports} on the nodes.
    *
-   * @param shared the cluster's node-check firewall (no destination: every Service's address),
-   *     else the Service's own, which admits traffic to its load balancer's address only
+   * @param shared the cluster's node-check firewall (no destination: every Service's address), else
+   *     the Service's own, which admits traffic to its load balancer's address only
    */
   record FirewallSpec(
       String name, List<String> sources, Map<String, List<Integer>> allowed, boolean shared) {}
@@ -86,7 +86,9 @@ record GcpShape(
   /** kube-proxy's health endpoint on every node. */
   static final int KUBE_PROXY_PORT = 10256;
 
-  /** GKE NetLB's timings for the cluster's shared node check, a Cluster-policy Service's default. */
+  /**
+   * GKE NetLB's timings for the cluster's shared node check, a Cluster-policy Service's default.
+   */
   static final HealthCheckDefaults NODE_CHECK =
       new HealthCheckDefaults(Duration.ofSeconds(8), Duration.ofSeconds(1), 1, 3);
 

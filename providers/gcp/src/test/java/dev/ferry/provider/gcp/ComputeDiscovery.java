@@ -154,7 +154,9 @@ final class ComputeDiscovery {
     return out;
   }
 
-  /** Whether the schema documents {@code field} as set only through the {@code setLabels} method. */
+  /**
+   * Whether the schema documents {@code field} as set only through the {@code setLabels} method.
+   */
   boolean onlyThroughSetLabels(String schema, String field) {
     JsonObject p = properties(schema).getAsJsonObject(field);
     return p != null
@@ -291,8 +293,7 @@ final class ComputeDiscovery {
           if (itemPattern.find(0)
               && a.get(i).isJsonPrimitive()
               && !a.get(i).getAsString().matches(itemPattern.group(1).replace("\\\\", "\\"))) {
-            problems.add(
-                invalidValue(item, a.get(i), "must match '" + itemPattern.group(1) + "'"));
+            problems.add(invalidValue(item, a.get(i), "must match '" + itemPattern.group(1) + "'"));
           }
         }
       }

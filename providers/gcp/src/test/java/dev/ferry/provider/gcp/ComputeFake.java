@@ -57,12 +57,12 @@ import java.util.function.Supplier;
  *   <li>the documented cross-field and cross-resource rules are {@link ComputeRules}, each citing
  *       its page;
  *   <li>mutations answer {@link Operation}s that go PENDING, RUNNING (for {@link #runningPolls}
- *       polls), DONE; the change takes effect at DONE, and an operation that fails carries Compute's
- *       {@code httpErrorStatusCode} and error code; selfLinks are {@code
+ *       polls), DONE; the change takes effect at DONE, and an operation that fails carries
+ *       Compute's {@code httpErrorStatusCode} and error code; selfLinks are {@code
  *       https://www.googleapis.com/compute/v1/...} as Compute writes them, whatever the endpoint;
  *   <li>lists page ({@code maxResults}, {@code nextPageToken}; {@link #pageSize} makes pages small)
- *       and honour the {@code filter} expressions Compute documents for {@code =}, {@code !=}, {@code
- *       eq} and {@code ne}; any other filter is a 400, never ignored;
+ *       and honour the {@code filter} expressions Compute documents for {@code =}, {@code !=},
+ *       {@code eq} and {@code ne}; any other filter is a 400, never ignored;
  *   <li>regions have their zones whether or not anything is in them; networks and subnetworks.
  * </ul>
  *
@@ -99,8 +99,12 @@ public final class ComputeFake implements AutoCloseable {
   private final Map<String, Pending> operations = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
   private final Map<String, String> requestIds = new ConcurrentHashMap<>();
+  // every mutating request: "METHOD path requestId" (requestId "-" when none was sent)
+  private final List<String> mutations = java.util.Collections.synchronizedList(new ArrayList<>());
+  private volatile Runnable beforeNextAddInstances;
   final AtomicLong ids = new AtomicLong(4_000_000_000_000_000_000L);
   private final AtomicInteger throttleNext = new AtomicInteger();
+  private final AtomicInteger throttleNextMutation = new AtomicInteger();
   private final AtomicInteger denyNext = new AtomicInteger();
   private final AtomicInteger addressesGiven = new AtomicInteger();
   private volatile int runningPolls;
@@ -164,6 +168,11 @@ public final class ComputeFake implements AutoCloseable {
     throttleNext.set(n);
   }
 
+  /** The next {@code n} mutating requests fail as Compute answers a spent rate budget. */
+  void throttleNextMutation(int n) {
+    throttleNextMutation.set(n);
+  }
+
   /** The next {@code n} requests fail as Compute answers an identity missing a permission. */
   void denyNext(int n) {
     denyNext.set(n);
@@ -172,6 +181,18 @@ public final class ComputeFake implements AutoCloseable {
   /** The next mutation's operation ends DONE with this error and changes nothing. */
   void failNextOperation(int httpStatus, String code, String message) {
     failNextOperation = new Refusal(httpStatus, code, message, true);
+  }
+
+  /** Every mutating request so far, as {@code METHOD path requestId} ({@code -} for none). */
+  public List<String> mutations() {
+    synchronized (mutations) {
+      return List.copyOf(mutations);
+    }
+  }
+
+  /** Runs {@code r} (another writer's change) just before the next addInstances is handled. */
+  void beforeNextAddInstances(Runnable r) {
+    beforeNextAddInstances = r;
   }
 
   /** A region and its zones (Compute's region has them whether or not anything is in them). */
@@ -278,7 +299,12 @@ public final class ComputeFake implements AutoCloseable {
     Method m = found.get();
     settle();
     count(httpMethod + " " + collection(m) + (isVerb(m) ? "/" + m.verb() : ""));
-    if (throttleNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+    if (!httpMethod.equals("GET") && !m.verb().equals("listInstances")) {
+      mutations.add(httpMethod + " " + path + " " + query(ex).getOrDefault("requestId", "-"));
+    }
+    boolean mutating = !httpMethod.equals("GET") && !m.verb().equals("listInstances");
+    if (throttleNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0
+        || (mutating && throttleNextMutation.getAndUpdate(n -> Math.max(0, n - 1)) > 0)) {
       error(ex, new Refusal(403, "rateLimitExceeded", "Rate Limit Exceeded"));
       return;
     }
@@ -292,6 +318,11 @@ public final class ComputeFake implements AutoCloseable {
       return;
     }
     Map<String, String> query = query(ex);
+    if (m.verb().equals("addInstances") && beforeNextAddInstances != null) {
+      Runnable r = beforeNextAddInstances;
+      beforeNextAddInstances = null;
+      r.run();
+    }
     String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     JsonElement json = body.isBlank() ? new JsonObject() : JsonParser.parseString(body);
     boolean insert = m.verb().equals("insert");
@@ -318,7 +349,8 @@ public final class ComputeFake implements AutoCloseable {
         default ->
             error(
                 ex,
-                new Refusal(501, "notImplemented", "the Compute fake does not implement " + m.id()));
+                new Refusal(
+                    501, "notImplemented", "the Compute fake does not implement " + m.id()));
       }
     }
   }
@@ -327,7 +359,9 @@ public final class ComputeFake implements AutoCloseable {
     return !Set.of("get", "list", "insert", "delete", "update", "patch").contains(m.verb());
   }
 
-  /** The URL collection a method works on: {@code regionBackendServices} is {@code backendServices}. */
+  /**
+   * The URL collection a method works on: {@code regionBackendServices} is {@code backendServices}.
+   */
   private static String collection(Method m) {
     String r = m.resource();
     if (r.endsWith("Operations")) {
@@ -554,9 +588,10 @@ public final class ComputeFake implements AutoCloseable {
     change.getAllFields().forEach(b::setField);
     String schema = existing.getDescriptorForType().getName();
     for (String out : discovery.outputOnly(schema)) {
-      var f = existing.getDescriptorForType().getFields().stream()
-          .filter(d -> d.getJsonName().equals(out))
-          .findFirst();
+      var f =
+          existing.getDescriptorForType().getFields().stream()
+              .filter(d -> d.getJsonName().equals(out))
+              .findFirst();
       if (f.isEmpty()) {
         continue;
       }
@@ -595,7 +630,8 @@ public final class ComputeFake implements AutoCloseable {
       error(ex, refused);
       return;
     }
-    operation(ex, scope, m.verb(), link, refused, () -> resources.replace(link, existing, resource));
+    operation(
+        ex, scope, m.verb(), link, refused, () -> resources.replace(link, existing, resource));
   }
 
   /** {@code setLabels}: the only way to label an address or a forwarding rule. */
@@ -655,7 +691,8 @@ public final class ComputeFake implements AutoCloseable {
     List<String> given = new ArrayList<>();
     Message group = resources.get(link);
     if (m.verb().equals("addInstances")) {
-      InstanceGroupsAddInstancesRequest.Builder req = InstanceGroupsAddInstancesRequest.newBuilder();
+      InstanceGroupsAddInstancesRequest.Builder req =
+          InstanceGroupsAddInstancesRequest.newBuilder();
       JsonFormat.parser().merge(body, req);
       req.getInstancesList().stream().map(InstanceReference::getInstance).forEach(given::add);
       Refusal refused = rules.refuseAddInstances(link, given);
@@ -778,10 +815,7 @@ public final class ComputeFake implements AutoCloseable {
       op.setZone(GOOGLEAPIS + scope);
     }
     Refusal f = failure;
-    Runnable finish =
-        f == null
-            ? change
-            : () -> {}; // a failed operation changes nothing
+    Runnable finish = f == null ? change : () -> {}; // a failed operation changes nothing
     Pending p = new Pending(null, finish, runningPolls);
     if (f != null) {
       op.setError(

@@ -28,9 +28,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fake answers as Compute does, and refuses what Compute refuses: each rule below names the
- * page (or the discovery document's field) that documents it. Requests are sent as raw JSON, so
- * the fake is tested apart from any client's idea of the API, and once through the vendor's own
- * client.
+ * page (or the discovery document's field) that documents it. Requests are sent as raw JSON, so the
+ * fake is tested apart from any client's idea of the API, and once through the vendor's own client.
  */
 class ComputeFakeTest {
 
@@ -40,7 +39,13 @@ class ComputeFakeTest {
   private static final String GLOBAL = "/compute/v1/projects/" + P + "/global";
   private static final String NET = ComputeFake.GOOGLEAPIS + GkeProject.networkLink();
   private static final String SUBNET =
-      ComputeFake.GOOGLEAPIS + "projects/" + P + "/regions/" + R + "/subnetworks/" + GkeProject.SUBNET;
+      ComputeFake.GOOGLEAPIS
+          + "projects/"
+          + P
+          + "/regions/"
+          + R
+          + "/subnetworks/"
+          + GkeProject.SUBNET;
 
   private final HttpClient http = HttpClient.newHttpClient();
   private ComputeFake fake;
@@ -53,7 +58,8 @@ class ComputeFakeTest {
     /** An operation's error code, or the error's reason. */
     String code() {
       if (body.has("error") && body.getAsJsonObject("error").has("errors")) {
-        JsonObject e = body.getAsJsonObject("error").getAsJsonArray("errors").get(0).getAsJsonObject();
+        JsonObject e =
+            body.getAsJsonObject("error").getAsJsonArray("errors").get(0).getAsJsonObject();
         return e.has("code") ? e.get("code").getAsString() : e.get("reason").getAsString();
       }
       return "";
@@ -99,7 +105,15 @@ class ComputeFakeTest {
   }
 
   private String healthCheck(String name) throws Exception {
-    assertThat(insert(REGION + "/healthChecks", "{\"name\":\"" + name + "\",\"type\":\"TCP\",\"tcpHealthCheck\":{\"port\":10256}}").body().has("error")).isFalse();
+    assertThat(
+            insert(
+                    REGION + "/healthChecks",
+                    "{\"name\":\""
+                        + name
+                        + "\",\"type\":\"TCP\",\"tcpHealthCheck\":{\"port\":10256}}")
+                .body()
+                .has("error"))
+        .isFalse();
     return ComputeFake.GOOGLEAPIS + "projects/" + P + "/regions/" + R + "/healthChecks/" + name;
   }
 
@@ -109,8 +123,17 @@ class ComputeFakeTest {
     Answer a =
         insert(
             REGION + "/backendServices",
-            "{\"name\":\"" + name + "\",\"protocol\":\"" + protocol + "\",\"loadBalancingScheme\":\""
-                + scheme + "\",\"healthChecks\":[\"" + check + "\"]" + network + "}");
+            "{\"name\":\""
+                + name
+                + "\",\"protocol\":\""
+                + protocol
+                + "\",\"loadBalancingScheme\":\""
+                + scheme
+                + "\",\"healthChecks\":[\""
+                + check
+                + "\"]"
+                + network
+                + "}");
     assertThat(a.body().has("error")).as(a.text()).isFalse();
     return ComputeFake.GOOGLEAPIS + "projects/" + P + "/regions/" + R + "/backendServices/" + name;
   }
@@ -133,7 +156,8 @@ class ComputeFakeTest {
           .isEqualTo(404);
       Answer again = call("POST", REGION + "/addresses?requestId=r-1", body);
       assertThat(again.body().get("name")).isEqualTo(started.body().get("name"));
-      String self = started.body().get("selfLink").getAsString().substring(ComputeFake.GOOGLEAPIS.length());
+      String self =
+          started.body().get("selfLink").getAsString().substring(ComputeFake.GOOGLEAPIS.length());
       assertThat(call("GET", "/compute/v1/" + self, null).body().get("status").getAsString())
           .isEqualTo("RUNNING");
       assertThat(call("GET", "/compute/v1/" + self, null).body().get("status").getAsString())
@@ -158,7 +182,10 @@ class ComputeFakeTest {
       assertThat(second.body().getAsJsonArray("items")).hasSize(1);
       fake.pageSize(500);
       Answer byIp =
-          call("GET", REGION + "/addresses?filter=address%20%3D%20%22" + GkeProject.STANDARD_IP + "%22", null);
+          call(
+              "GET",
+              REGION + "/addresses?filter=address%20%3D%20%22" + GkeProject.STANDARD_IP + "%22",
+              null);
       assertThat(byIp.body().getAsJsonArray("items")).hasSize(1);
       Answer byRegex = call("GET", REGION + "/addresses?filter=name%20eq%20%22ferry-.*%22", null);
       assertThat(byRegex.body().getAsJsonArray("items")).hasSize(2);
@@ -202,19 +229,29 @@ class ComputeFakeTest {
         Address made = addresses.get(P, R, "ferry-a");
         assertThat(made.getAddress()).matches("34\\.118\\.\\d+\\.\\d+");
         assertThat(made.getSelfLink())
-            .isEqualTo(ComputeFake.GOOGLEAPIS + "projects/" + P + "/regions/" + R + "/addresses/ferry-a");
+            .isEqualTo(
+                ComputeFake.GOOGLEAPIS + "projects/" + P + "/regions/" + R + "/addresses/ferry-a");
         fake.runningPolls(0);
         assertThatThrownBy(
-                () -> addresses.insertAsync(P, R, Address.newBuilder().setName("ferry-a").build()).get())
+                () ->
+                    addresses
+                        .insertAsync(P, R, Address.newBuilder().setName("ferry-a").build())
+                        .get())
             .hasCauseInstanceOf(AbortedException.class)
             .rootCause()
             .hasMessageContaining("alreadyExists");
-        assertThatThrownBy(() -> addresses.get(P, R, "ferry-b")).isInstanceOf(NotFoundException.class);
-        fake.failNextOperation(403, "QUOTA_EXCEEDED", "Quota 'STATIC_ADDRESSES' exceeded. Limit: 8.0");
+        assertThatThrownBy(() -> addresses.get(P, R, "ferry-b"))
+            .isInstanceOf(NotFoundException.class);
+        fake.failNextOperation(
+            403, "QUOTA_EXCEEDED", "Quota 'STATIC_ADDRESSES' exceeded. Limit: 8.0");
         assertThatThrownBy(
-                () -> addresses.insertAsync(P, R, Address.newBuilder().setName("ferry-q").build()).get())
+                () ->
+                    addresses
+                        .insertAsync(P, R, Address.newBuilder().setName("ferry-q").build())
+                        .get())
             .hasCauseInstanceOf(com.google.api.gax.rpc.PermissionDeniedException.class);
-        assertThatThrownBy(() -> addresses.get(P, R, "ferry-q")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> addresses.get(P, R, "ferry-q"))
+            .isInstanceOf(NotFoundException.class);
         fake.throttleNext(1);
         assertThatThrownBy(() -> addresses.get(P, R, "x"))
             .isInstanceOf(ApiException.class)
@@ -225,7 +262,8 @@ class ComputeFakeTest {
   }
 
   @Nested
-  @DisplayName("bodies checked against the discovery document (revision in compute-v1-discovery.json)")
+  @DisplayName(
+      "bodies checked against the discovery document (revision in compute-v1-discovery.json)")
   class Discovery {
 
     @Test
@@ -237,7 +275,8 @@ class ComputeFakeTest {
     @Test
     @DisplayName("a field the schema does not have: 400 Unknown name")
     void unknownField() throws Exception {
-      Answer a = call("POST", REGION + "/addresses", "{\"name\":\"ferry-x\",\"adress\":\"1.2.3.4\"}");
+      Answer a =
+          call("POST", REGION + "/addresses", "{\"name\":\"ferry-x\",\"adress\":\"1.2.3.4\"}");
       assertThat(a.status()).isEqualTo(400);
       assertThat(a.text()).contains("Unknown name").contains("adress");
     }
@@ -246,7 +285,10 @@ class ComputeFakeTest {
     @DisplayName("an enum value the schema does not list (ForwardingRule.loadBalancingScheme)")
     void enumValue() throws Exception {
       Answer a =
-          call("POST", REGION + "/forwardingRules", "{\"name\":\"ferry-r\",\"loadBalancingScheme\":\"EXTERNALISH\"}");
+          call(
+              "POST",
+              REGION + "/forwardingRules",
+              "{\"name\":\"ferry-r\",\"loadBalancingScheme\":\"EXTERNALISH\"}");
       assertThat(a.status()).isEqualTo(400);
       assertThat(a.text()).contains("loadBalancingScheme");
     }
@@ -254,8 +296,10 @@ class ComputeFakeTest {
     @Test
     @DisplayName("a name not matching its pattern; a port not matching ports' @pattern")
     void patterns() throws Exception {
-      assertThat(call("POST", REGION + "/addresses", "{\"name\":\"Ferry_A\"}").status()).isEqualTo(400);
-      Answer port = call("POST", REGION + "/forwardingRules", "{\"name\":\"ferry-r\",\"ports\":[\"http\"]}");
+      assertThat(call("POST", REGION + "/addresses", "{\"name\":\"Ferry_A\"}").status())
+          .isEqualTo(400);
+      Answer port =
+          call("POST", REGION + "/forwardingRules", "{\"name\":\"ferry-r\",\"ports\":[\"http\"]}");
       assertThat(port.status()).isEqualTo(400);
       assertThat(port.text()).contains("ports[0]");
     }
@@ -284,7 +328,8 @@ class ComputeFakeTest {
     @DisplayName("a method the document does not have is a 404; one the fake lacks a loud 501")
     void methods() throws Exception {
       assertThat(call("POST", REGION + "/addresses/x/bogus", "{}").status()).isEqualTo(404);
-      assertThat(call("POST", REGION + "/forwardingRules/x/setTarget", "{}").status()).isEqualTo(501);
+      assertThat(call("POST", REGION + "/forwardingRules/x/setTarget", "{}").status())
+          .isEqualTo(501);
     }
   }
 
@@ -299,13 +344,19 @@ class ComputeFakeTest {
     void ports() throws Exception {
       String bs = backendService("ferry-bs", "EXTERNAL", "TCP");
       Answer six =
-          insert(REGION + "/forwardingRules", "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\""
-              + bs + "\",\"ports\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\"]}");
+          insert(
+              REGION + "/forwardingRules",
+              "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\""
+                  + bs
+                  + "\",\"ports\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\"]}");
       assertThat(six.status()).isEqualTo(400);
       assertThat(six.text()).contains("at most 5 ports");
       Answer both =
-          insert(REGION + "/forwardingRules", "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\""
-              + bs + "\",\"ports\":[\"80\"],\"allPorts\":true}");
+          insert(
+              REGION + "/forwardingRules",
+              "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\""
+                  + bs
+                  + "\",\"ports\":[\"80\"],\"allPorts\":true}");
       assertThat(both.text()).contains("mutually exclusive");
     }
 
@@ -315,12 +366,17 @@ class ComputeFakeTest {
             + " STANDARD address under a PREMIUM rule is refused)")
     void tier() throws Exception {
       String bs = backendService("ferry-bs", "EXTERNAL", "TCP");
-      String rule = "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\"" + bs
-          + "\",\"ports\":[\"80\"],\"IPAddress\":\"" + GkeProject.STANDARD_IP + "\"";
+      String rule =
+          "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\""
+              + bs
+              + "\",\"ports\":[\"80\"],\"IPAddress\":\""
+              + GkeProject.STANDARD_IP
+              + "\"";
       Answer premium = insert(REGION + "/forwardingRules", rule + ",\"networkTier\":\"PREMIUM\"}");
       assertThat(premium.status()).isEqualTo(400);
       assertThat(premium.text()).contains("network tier");
-      Answer standard = insert(REGION + "/forwardingRules", rule + ",\"networkTier\":\"STANDARD\"}");
+      Answer standard =
+          insert(REGION + "/forwardingRules", rule + ",\"networkTier\":\"STANDARD\"}");
       assertThat(standard.body().has("error")).as(standard.text()).isFalse();
     }
 
@@ -332,19 +388,56 @@ class ComputeFakeTest {
     void sharedInternalVip() throws Exception {
       String tcp = backendService("ferry-tcp", "INTERNAL", "TCP");
       String udp = backendService("ferry-udp", "INTERNAL", "UDP");
-      for (String[] v : new String[][] {{"ferry-plain", ""}, {"ferry-shared", ",\"purpose\":\"SHARED_LOADBALANCER_VIP\""}}) {
-        Answer addr = insert(REGION + "/addresses", "{\"name\":\"" + v[0]
-            + "\",\"addressType\":\"INTERNAL\",\"subnetwork\":\"" + SUBNET + "\"" + v[1] + "}");
+      for (String[] v :
+          new String[][] {
+            {"ferry-plain", ""}, {"ferry-shared", ",\"purpose\":\"SHARED_LOADBALANCER_VIP\""}
+          }) {
+        Answer addr =
+            insert(
+                REGION + "/addresses",
+                "{\"name\":\""
+                    + v[0]
+                    + "\",\"addressType\":\"INTERNAL\",\"subnetwork\":\""
+                    + SUBNET
+                    + "\""
+                    + v[1]
+                    + "}");
         assertThat(addr.body().has("error")).as(addr.text()).isFalse();
       }
-      String plain = call("GET", REGION + "/addresses/ferry-plain", null).body().get("address").getAsString();
-      String shared = call("GET", REGION + "/addresses/ferry-shared", null).body().get("address").getAsString();
+      String plain =
+          call("GET", REGION + "/addresses/ferry-plain", null).body().get("address").getAsString();
+      String shared =
+          call("GET", REGION + "/addresses/ferry-shared", null).body().get("address").getAsString();
       for (String[] c : new String[][] {{plain, "p"}, {shared, "s"}}) {
-        String common = "\"loadBalancingScheme\":\"INTERNAL\",\"network\":\"" + NET + "\",\"subnetwork\":\""
-            + SUBNET + "\",\"IPAddress\":\"" + c[0] + "\",\"ports\":[\"53\"]";
-        Answer first = insert(REGION + "/forwardingRules", "{\"name\":\"ferry-" + c[1] + "-tcp\",\"IPProtocol\":\"TCP\",\"backendService\":\"" + tcp + "\"," + common + "}");
+        String common =
+            "\"loadBalancingScheme\":\"INTERNAL\",\"network\":\""
+                + NET
+                + "\",\"subnetwork\":\""
+                + SUBNET
+                + "\",\"IPAddress\":\""
+                + c[0]
+                + "\",\"ports\":[\"53\"]";
+        Answer first =
+            insert(
+                REGION + "/forwardingRules",
+                "{\"name\":\"ferry-"
+                    + c[1]
+                    + "-tcp\",\"IPProtocol\":\"TCP\",\"backendService\":\""
+                    + tcp
+                    + "\","
+                    + common
+                    + "}");
         assertThat(first.body().has("error")).as(first.text()).isFalse();
-        Answer second = insert(REGION + "/forwardingRules", "{\"name\":\"ferry-" + c[1] + "-udp\",\"IPProtocol\":\"UDP\",\"backendService\":\"" + udp + "\"," + common + "}");
+        Answer second =
+            insert(
+                REGION + "/forwardingRules",
+                "{\"name\":\"ferry-"
+                    + c[1]
+                    + "-udp\",\"IPProtocol\":\"UDP\",\"backendService\":\""
+                    + udp
+                    + "\","
+                    + common
+                    + "}");
         if (c[1].equals("p")) {
           assertThat(second.code()).isEqualTo("IP_IN_USE_BY_ANOTHER_RESOURCE");
           assertThat(second.body().get("httpErrorStatusCode").getAsInt()).isEqualTo(400);
@@ -362,26 +455,63 @@ class ComputeFakeTest {
       String tcp = backendService("ferry-tcp", "EXTERNAL", "TCP");
       String udp = backendService("ferry-udp", "EXTERNAL", "UDP");
       insert(REGION + "/addresses", "{\"name\":\"ferry-ip\"}");
-      String ip = call("GET", REGION + "/addresses/ferry-ip", null).body().get("address").getAsString();
+      String ip =
+          call("GET", REGION + "/addresses/ferry-ip", null).body().get("address").getAsString();
       String at = "\"IPAddress\":\"" + ip + "\",\"ports\":[\"53\"]";
-      assertThat(insert(REGION + "/forwardingRules", "{\"name\":\"ferry-a\",\"IPProtocol\":\"TCP\",\"backendService\":\"" + tcp + "\"," + at + "}").body().has("error")).isFalse();
-      assertThat(insert(REGION + "/forwardingRules", "{\"name\":\"ferry-b\",\"IPProtocol\":\"TCP\",\"backendService\":\"" + tcp + "\"," + at + "}").code())
+      assertThat(
+              insert(
+                      REGION + "/forwardingRules",
+                      "{\"name\":\"ferry-a\",\"IPProtocol\":\"TCP\",\"backendService\":\""
+                          + tcp
+                          + "\","
+                          + at
+                          + "}")
+                  .body()
+                  .has("error"))
+          .isFalse();
+      assertThat(
+              insert(
+                      REGION + "/forwardingRules",
+                      "{\"name\":\"ferry-b\",\"IPProtocol\":\"TCP\",\"backendService\":\""
+                          + tcp
+                          + "\","
+                          + at
+                          + "}")
+                  .code())
           .isEqualTo("IP_IN_USE_BY_ANOTHER_RESOURCE");
-      assertThat(insert(REGION + "/forwardingRules", "{\"name\":\"ferry-c\",\"IPProtocol\":\"UDP\",\"backendService\":\"" + udp + "\"," + at + "}").body().has("error")).isFalse();
+      assertThat(
+              insert(
+                      REGION + "/forwardingRules",
+                      "{\"name\":\"ferry-c\",\"IPProtocol\":\"UDP\",\"backendService\":\""
+                          + udp
+                          + "\","
+                          + at
+                          + "}")
+                  .body()
+                  .has("error"))
+          .isFalse();
     }
 
     @Test
     @DisplayName("discovery Backend.group: a partial URL is refused; the full URL is taken")
     void fullGroupUrl() throws Exception {
       String check = healthCheck("ferry-hc");
-      insert("/compute/v1/projects/" + P + "/zones/europe-west1-d/instanceGroups", "{\"name\":\"ferry-g\"}");
+      insert(
+          "/compute/v1/projects/" + P + "/zones/europe-west1-d/instanceGroups",
+          "{\"name\":\"ferry-g\"}");
       String partial = "projects/" + P + "/zones/europe-west1-d/instanceGroups/ferry-g";
-      String body = "{\"name\":\"ferry-bs\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\",\"healthChecks\":[\"" + check
-          + "\"],\"backends\":[{\"group\":\"%s\",\"balancingMode\":\"CONNECTION\"}]}";
+      String body =
+          "{\"name\":\"ferry-bs\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\",\"healthChecks\":[\""
+              + check
+              + "\"],\"backends\":[{\"group\":\"%s\",\"balancingMode\":\"CONNECTION\"}]}";
       Answer refused = insert(REGION + "/backendServices", body.formatted(partial));
       assertThat(refused.status()).isEqualTo(400);
       assertThat(refused.text()).contains("Partial URLs are not supported");
-      assertThat(insert(REGION + "/backendServices", body.formatted(ComputeFake.GOOGLEAPIS + partial)).body().has("error")).isFalse();
+      assertThat(
+              insert(REGION + "/backendServices", body.formatted(ComputeFake.GOOGLEAPIS + partial))
+                  .body()
+                  .has("error"))
+          .isFalse();
     }
 
     @Test
@@ -389,15 +519,37 @@ class ComputeFakeTest {
         "discovery ForwardingRule.labels / Address.labels: only through setLabels, with the"
             + " current labelFingerprint (412 on a stale one)")
     void labels() throws Exception {
-      Answer onInsert = insert(REGION + "/addresses", "{\"name\":\"ferry-a\",\"labels\":{\"k\":\"v\"}}");
+      Answer onInsert =
+          insert(REGION + "/addresses", "{\"name\":\"ferry-a\",\"labels\":{\"k\":\"v\"}}");
       assertThat(onInsert.status()).isEqualTo(400);
       assertThat(onInsert.text()).contains("setLabels");
       insert(REGION + "/addresses", "{\"name\":\"ferry-a\"}");
-      String fingerprint = call("GET", REGION + "/addresses/ferry-a", null).body().get("labelFingerprint").getAsString();
-      Answer stale = call("POST", REGION + "/addresses/ferry-a/setLabels", "{\"labelFingerprint\":\"c3RhbGU=\",\"labels\":{\"k\":\"v\"}}");
+      String fingerprint =
+          call("GET", REGION + "/addresses/ferry-a", null)
+              .body()
+              .get("labelFingerprint")
+              .getAsString();
+      Answer stale =
+          call(
+              "POST",
+              REGION + "/addresses/ferry-a/setLabels",
+              "{\"labelFingerprint\":\"c3RhbGU=\",\"labels\":{\"k\":\"v\"}}");
       assertThat(stale.status()).isEqualTo(412);
-      assertThat(done(call("POST", REGION + "/addresses/ferry-a/setLabels", "{\"labelFingerprint\":\"" + fingerprint + "\",\"labels\":{\"k\":\"v\"}}")).body().has("error")).isFalse();
-      assertThat(call("GET", REGION + "/addresses/ferry-a", null).body().getAsJsonObject("labels").get("k").getAsString()).isEqualTo("v");
+      assertThat(
+              done(call(
+                      "POST",
+                      REGION + "/addresses/ferry-a/setLabels",
+                      "{\"labelFingerprint\":\"" + fingerprint + "\",\"labels\":{\"k\":\"v\"}}"))
+                  .body()
+                  .has("error"))
+          .isFalse();
+      assertThat(
+              call("GET", REGION + "/addresses/ferry-a", null)
+                  .body()
+                  .getAsJsonObject("labels")
+                  .get("k")
+                  .getAsString())
+          .isEqualTo("v");
     }
 
     @Test
@@ -408,24 +560,54 @@ class ComputeFakeTest {
     void oneLoadBalancedGroupPerVm() throws Exception {
       String zone = "/compute/v1/projects/" + P + "/zones/europe-west1-b/instanceGroups";
       insert(zone, "{\"name\":\"ferry-g\"}");
-      String vm = ComputeFake.GOOGLEAPIS + "projects/" + P + "/zones/europe-west1-b/instances/" + GkeProject.NODE_PREFIX + "0";
-      Answer add = insert(zone + "/ferry-g/addInstances", "{\"instances\":[{\"instance\":\"" + vm + "\"}]}");
+      String vm =
+          ComputeFake.GOOGLEAPIS
+              + "projects/"
+              + P
+              + "/zones/europe-west1-b/instances/"
+              + GkeProject.NODE_PREFIX
+              + "0";
+      Answer add =
+          insert(zone + "/ferry-g/addInstances", "{\"instances\":[{\"instance\":\"" + vm + "\"}]}");
       assertThat(add.body().has("error")).as("a group no load balancer uses takes it").isFalse();
       String check = healthCheck("ferry-hc");
-      Answer bs = insert(REGION + "/backendServices", "{\"name\":\"ferry-bs\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\",\"healthChecks\":[\""
-          + check + "\"],\"backends\":[{\"group\":\"" + ComputeFake.GOOGLEAPIS + zone.substring("/compute/v1/".length()) + "/ferry-g\",\"balancingMode\":\"CONNECTION\"}]}");
+      Answer bs =
+          insert(
+              REGION + "/backendServices",
+              "{\"name\":\"ferry-bs\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\",\"healthChecks\":[\""
+                  + check
+                  + "\"],\"backends\":[{\"group\":\""
+                  + ComputeFake.GOOGLEAPIS
+                  + zone.substring("/compute/v1/".length())
+                  + "/ferry-g\",\"balancingMode\":\"CONNECTION\"}]}");
       assertThat(bs.code()).isEqualTo("instanceInMultipleLoadBalancedIgs");
       // the other way round: a load-balanced group taking a VM of GKE's group
       String gkeVm = vm;
       insert(zone, "{\"name\":\"ferry-h\"}");
-      String other = ComputeFake.GOOGLEAPIS + "projects/" + P + "/zones/europe-west1-b/instances/" + GkeProject.OUTSIDER;
+      String other =
+          ComputeFake.GOOGLEAPIS
+              + "projects/"
+              + P
+              + "/zones/europe-west1-b/instances/"
+              + GkeProject.OUTSIDER;
       insert(zone + "/ferry-h/addInstances", "{\"instances\":[{\"instance\":\"" + other + "\"}]}");
-      Answer lb = insert(REGION + "/backendServices", "{\"name\":\"ferry-bs2\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\",\"healthChecks\":[\""
-          + check + "\"],\"backends\":[{\"group\":\"" + ComputeFake.GOOGLEAPIS + zone.substring("/compute/v1/".length()) + "/ferry-h\",\"balancingMode\":\"CONNECTION\"}]}");
+      Answer lb =
+          insert(
+              REGION + "/backendServices",
+              "{\"name\":\"ferry-bs2\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\",\"healthChecks\":[\""
+                  + check
+                  + "\"],\"backends\":[{\"group\":\""
+                  + ComputeFake.GOOGLEAPIS
+                  + zone.substring("/compute/v1/".length())
+                  + "/ferry-h\",\"balancingMode\":\"CONNECTION\"}]}");
       assertThat(lb.body().has("error")).as(lb.text()).isFalse();
-      Answer join = insert(zone + "/ferry-h/addInstances", "{\"instances\":[{\"instance\":\"" + gkeVm + "\"}]}");
+      Answer join =
+          insert(
+              zone + "/ferry-h/addInstances", "{\"instances\":[{\"instance\":\"" + gkeVm + "\"}]}");
       assertThat(join.code()).isEqualTo("instanceInMultipleLoadBalancedIgs");
-      Answer twice = insert(zone + "/ferry-h/addInstances", "{\"instances\":[{\"instance\":\"" + other + "\"}]}");
+      Answer twice =
+          insert(
+              zone + "/ferry-h/addInstances", "{\"instances\":[{\"instance\":\"" + other + "\"}]}");
       assertThat(twice.code()).isEqualTo("memberAlreadyExists");
     }
 
@@ -436,12 +618,21 @@ class ComputeFakeTest {
     void inUse() throws Exception {
       String bs = backendService("ferry-bs", "EXTERNAL", "TCP");
       insert(REGION + "/addresses", "{\"name\":\"ferry-ip\"}");
-      String ip = call("GET", REGION + "/addresses/ferry-ip", null).body().get("address").getAsString();
-      insert(REGION + "/forwardingRules", "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\"" + bs
-          + "\",\"ports\":[\"80\"],\"IPAddress\":\"" + ip + "\"}");
-      assertThat(call("DELETE", REGION + "/backendServices/ferry-bs", null).code()).isEqualTo("resourceInUseByAnotherResource");
-      assertThat(call("DELETE", REGION + "/addresses/ferry-ip", null).code()).isEqualTo("resourceInUseByAnotherResource");
-      assertThat(call("DELETE", REGION + "/healthChecks/ferry-bs-hc", null).code()).isEqualTo("resourceInUseByAnotherResource");
+      String ip =
+          call("GET", REGION + "/addresses/ferry-ip", null).body().get("address").getAsString();
+      insert(
+          REGION + "/forwardingRules",
+          "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\""
+              + bs
+              + "\",\"ports\":[\"80\"],\"IPAddress\":\""
+              + ip
+              + "\"}");
+      assertThat(call("DELETE", REGION + "/backendServices/ferry-bs", null).code())
+          .isEqualTo("resourceInUseByAnotherResource");
+      assertThat(call("DELETE", REGION + "/addresses/ferry-ip", null).code())
+          .isEqualTo("resourceInUseByAnotherResource");
+      assertThat(call("DELETE", REGION + "/healthChecks/ferry-bs-hc", null).code())
+          .isEqualTo("resourceInUseByAnotherResource");
     }
 
     @Test
@@ -449,13 +640,25 @@ class ComputeFakeTest {
         "firewall/docs/firewalls: an ingress rule with no source is stored as 0.0.0.0/0; IPv4 and"
             + " IPv6 ranges cannot be mixed in one rule")
     void firewalls() throws Exception {
-      Answer open = insert(GLOBAL + "/firewalls", "{\"name\":\"ferry-f\",\"network\":\"" + NET
-          + "\",\"allowed\":[{\"IPProtocol\":\"tcp\",\"ports\":[\"443\"]}],\"targetTags\":[\"x\"]}");
+      Answer open =
+          insert(
+              GLOBAL + "/firewalls",
+              "{\"name\":\"ferry-f\",\"network\":\""
+                  + NET
+                  + "\",\"allowed\":[{\"IPProtocol\":\"tcp\",\"ports\":[\"443\"]}],\"targetTags\":[\"x\"]}");
       assertThat(open.body().has("error")).isFalse();
-      assertThat(call("GET", GLOBAL + "/firewalls/ferry-f", null).body().getAsJsonArray("sourceRanges").toString())
+      assertThat(
+              call("GET", GLOBAL + "/firewalls/ferry-f", null)
+                  .body()
+                  .getAsJsonArray("sourceRanges")
+                  .toString())
           .isEqualTo("[\"0.0.0.0/0\"]");
-      Answer mixed = insert(GLOBAL + "/firewalls", "{\"name\":\"ferry-g\",\"network\":\"" + NET
-          + "\",\"sourceRanges\":[\"10.0.0.0/8\",\"2001:db8::/32\"],\"allowed\":[{\"IPProtocol\":\"tcp\"}]}");
+      Answer mixed =
+          insert(
+              GLOBAL + "/firewalls",
+              "{\"name\":\"ferry-g\",\"network\":\""
+                  + NET
+                  + "\",\"sourceRanges\":[\"10.0.0.0/8\",\"2001:db8::/32\"],\"allowed\":[{\"IPProtocol\":\"tcp\"}]}");
       assertThat(mixed.status()).isEqualTo(400);
     }
 
@@ -464,12 +667,19 @@ class ComputeFakeTest {
         "discovery ForwardingRule.subnetwork: in a custom-mode network an internal address or rule"
             + " must name a subnetwork")
     void customModeSubnet() throws Exception {
-      Answer address = insert(REGION + "/addresses", "{\"name\":\"ferry-i\",\"addressType\":\"INTERNAL\"}");
+      Answer address =
+          insert(REGION + "/addresses", "{\"name\":\"ferry-i\",\"addressType\":\"INTERNAL\"}");
       assertThat(address.status()).isEqualTo(400);
       assertThat(address.text()).contains("subnetwork");
       String bs = backendService("ferry-bs", "INTERNAL", "TCP");
-      Answer rule = insert(REGION + "/forwardingRules", "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"loadBalancingScheme\":\"INTERNAL\",\"backendService\":\""
-          + bs + "\",\"network\":\"" + NET + "\",\"ports\":[\"80\"]}");
+      Answer rule =
+          insert(
+              REGION + "/forwardingRules",
+              "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"loadBalancingScheme\":\"INTERNAL\",\"backendService\":\""
+                  + bs
+                  + "\",\"network\":\""
+                  + NET
+                  + "\",\"ports\":[\"80\"]}");
       assertThat(rule.status()).isEqualTo(400);
       assertThat(rule.text()).contains("custom subnet mode");
     }
@@ -479,10 +689,14 @@ class ComputeFakeTest {
         "reserve-static-external-ip-address: a requested external IP in use is refused in the"
             + " operation (409 IP_IN_USE_BY_ANOTHER_RESOURCE); one the project cannot have (400)")
     void requestedIp() throws Exception {
-      Answer taken = insert(REGION + "/addresses", "{\"name\":\"ferry-a\",\"address\":\"" + GkeProject.STANDARD_IP + "\"}");
+      Answer taken =
+          insert(
+              REGION + "/addresses",
+              "{\"name\":\"ferry-a\",\"address\":\"" + GkeProject.STANDARD_IP + "\"}");
       assertThat(taken.code()).isEqualTo("IP_IN_USE_BY_ANOTHER_RESOURCE");
       assertThat(taken.body().get("httpErrorStatusCode").getAsInt()).isEqualTo(409);
-      Answer foreign = insert(REGION + "/addresses", "{\"name\":\"ferry-b\",\"address\":\"8.8.8.8\"}");
+      Answer foreign =
+          insert(REGION + "/addresses", "{\"name\":\"ferry-b\",\"address\":\"8.8.8.8\"}");
       assertThat(foreign.body().get("httpErrorStatusCode").getAsInt()).isEqualTo(400);
       assertThat(fake.all("addresses")).as("neither was made").hasSize(1);
     }

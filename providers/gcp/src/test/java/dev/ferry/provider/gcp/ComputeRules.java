@@ -19,10 +19,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The rules Compute Engine enforces across fields and resources that a schema cannot say, each
- * with the page that documents it. Every method answers null (accepted) or the {@link Refusal}
- * Compute gives: at once (an HTTP error) or, where Compute reports it so, inside the operation.
- * Called under the fake's lock.
+ * The rules Compute Engine enforces across fields and resources that a schema cannot say, each with
+ * the page that documents it. Every method answers null (accepted) or the {@link Refusal} Compute
+ * gives: at once (an HTTP error) or, where Compute reports it so, inside the operation. Called
+ * under the fake's lock.
  */
 final class ComputeRules {
 
@@ -203,8 +203,7 @@ final class ComputeRules {
    * Rules on one IP: discovery ForwardingRule.ports ("two or more forwarding rules cannot use the
    * same [IPAddress, IPProtocol] pair if they share at least one port number"); and for internal
    * rules, https://cloud.google.com/load-balancing/docs/internal/multiple-forwarding-rules-same-ip:
-   * several forwarding rules on one internal IP need an address of purpose
-   * SHARED_LOADBALANCER_VIP.
+   * several forwarding rules on one internal IP need an address of purpose SHARED_LOADBALANCER_VIP.
    */
   private Refusal sharedAddress(String region, ForwardingRule r, Address address) {
     for (Map.Entry<String, Message> e : fake.resources.entrySet()) {
@@ -297,7 +296,8 @@ final class ComputeRules {
 
   private Refusal address(String link, Address a) {
     String region = scope(link);
-    if (a.getPurpose().equals("SHARED_LOADBALANCER_VIP") && !a.getAddressType().equals("INTERNAL")) {
+    if (a.getPurpose().equals("SHARED_LOADBALANCER_VIP")
+        && !a.getAddressType().equals("INTERNAL")) {
       // https://cloud.google.com/vpc/docs/reserve-static-internal-ip-address#reservesharedip
       return invalid("resource.purpose", "SHARED_LOADBALANCER_VIP is for INTERNAL addresses.");
     }
@@ -380,7 +380,9 @@ final class ComputeRules {
     if (!n.getAutoCreateSubnetworks()) {
       return invalid(
           at + ".subnetwork",
-          "A subnetwork must be specified: network '" + n.getName() + "' is in custom subnet mode.");
+          "A subnetwork must be specified: network '"
+              + n.getName()
+              + "' is in custom subnet mode.");
     }
     return null;
   }
@@ -529,7 +531,9 @@ final class ComputeRules {
 
   // --- deletes ---
 
-  /** Compute refuses to delete what another resource uses ({@code resourceInUseByAnotherResource}). */
+  /**
+   * Compute refuses to delete what another resource uses ({@code resourceInUseByAnotherResource}).
+   */
   Refusal refuseDelete(String link) {
     Message target = fake.resources.get(link);
     for (Map.Entry<String, Message> e : fake.resources.entrySet()) {
@@ -557,7 +561,8 @@ final class ComputeRules {
   /** Label keys and values as Compute takes them (compute/docs/labeling-resources#requirements). */
   static Refusal invalidLabels(Map<String, String> labels) {
     for (Map.Entry<String, String> l : labels.entrySet()) {
-      if (!l.getKey().matches("[a-z][a-z0-9_-]{0,62}") || !l.getValue().matches("[a-z0-9_-]{0,63}")) {
+      if (!l.getKey().matches("[a-z][a-z0-9_-]{0,62}")
+          || !l.getValue().matches("[a-z0-9_-]{0,63}")) {
         return invalid("labels", "'" + l.getKey() + "=" + l.getValue() + "' is not a valid label.");
       }
     }

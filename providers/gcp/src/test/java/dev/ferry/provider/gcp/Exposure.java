@@ -17,18 +17,18 @@ import java.util.TreeSet;
 
 /**
  * The security property of Ferry's firewalls, computed from the fake's state with Compute's
- * firewall semantics (https://cloud.google.com/firewall/docs/firewalls): a rule without target
- * tags applies to every VM in the network, an ingress rule without sources to {@code 0.0.0.0/0}
- * (stored so by the fake), a rule without destination ranges to every address of its targets.
+ * firewall semantics (https://cloud.google.com/firewall/docs/firewalls): a rule without target tags
+ * applies to every VM in the network, an ingress rule without sources to {@code 0.0.0.0/0} (stored
+ * so by the fake), a rule without destination ranges to every address of its targets.
  *
  * <p>For every Service: each of its ports is opened only from its own IPv4 source ranges, only at
  * its load balancer's address, only on the cluster's VMs; Google's health-check probers reach only
  * health-check ports. A firewall of Ferry's that opens anything else is a violation.
  */
-final class Exposure {
+public final class Exposure {
 
   /** Google's probers for backend-service load balancers (REFERENCE: GCE). */
-  static final Set<String> PROBERS = Set.of("35.191.0.0/16", "130.211.0.0/22");
+  public static final Set<String> PROBERS = Set.of("35.191.0.0/16", "130.211.0.0/22");
 
   private Exposure() {}
 
@@ -36,7 +36,7 @@ final class Exposure {
    * @param plans the last plan of every Service that exists, by Service UID
    * @param clusterVms the cluster's node VMs, by name
    */
-  static List<String> violations(
+  public static List<String> violations(
       ComputeFake fake, Map<String, LoadBalancerPlan> plans, Set<String> clusterVms) {
     List<String> out = new ArrayList<>();
     List<Instance> vms = fake.all("instances").stream().map(Instance.class::cast).toList();
@@ -74,10 +74,11 @@ final class Exposure {
         }
         continue;
       }
-      LoadBalancerPlan plan = plans.values().stream()
-          .filter(p -> f.getDescription().contains("\"" + p.ref().uid() + "\""))
-          .findFirst()
-          .orElse(null);
+      LoadBalancerPlan plan =
+          plans.values().stream()
+              .filter(p -> f.getDescription().contains("\"" + p.ref().uid() + "\""))
+              .findFirst()
+              .orElse(null);
       if (plan == null) {
         out.add(name + " opens " + ports(f) + " for no Service that exists");
         continue;
@@ -90,13 +91,15 @@ final class Exposure {
           ips.add(rule.getIPAddress() + "/32");
         }
       }
-      if (f.getDestinationRangesCount() == 0
-          || !ips.containsAll(f.getDestinationRangesList())) {
+      if (f.getDestinationRangesCount() == 0 || !ips.containsAll(f.getDestinationRangesList())) {
         out.add(
-            name + " opens its ports at " + (f.getDestinationRangesCount() == 0
-                ? "every address of the nodes"
-                : f.getDestinationRangesList())
-                + ", not only the load balancer's " + ips);
+            name
+                + " opens its ports at "
+                + (f.getDestinationRangesCount() == 0
+                    ? "every address of the nodes"
+                    : f.getDestinationRangesList())
+                + ", not only the load balancer's "
+                + ips);
       }
       Set<String> allowedSources = new HashSet<>();
       plan.sourceRanges().stream().filter(c -> !c.contains(":")).forEach(allowedSources::add);

@@ -20,6 +20,7 @@ final class GcpFixture {
   static final String REGION = GkeProject.REGION;
   static final List<String> ZONES = GkeProject.NODE_ZONES;
   static final String NODE_TAG = GkeProject.NODE_TAG;
+
   /** The nodes GKE put in its own groups before Ferry came. */
   static final int SEEDED = 3;
 
@@ -55,15 +56,20 @@ final class GcpFixture {
   static Backend backend(int i) {
     String zone = GkeProject.zoneOf(i);
     String name = GkeProject.NODE_PREFIX + i;
-    return new Backend(name, "gce://" + PROJECT + "/" + zone + "/" + name, "10.132.0." + (i + 2), zone);
+    return new Backend(
+        name, "gce://" + PROJECT + "/" + zone + "/" + name, "10.132.0." + (i + 2), zone);
   }
 
   static Map<String, String> settings(ComputeFake fake) {
     return Map.of(
-        GcpProviderFactory.PROJECT, PROJECT,
-        GcpProviderFactory.REGION, REGION,
-        GcpProviderFactory.NETWORK, GkeProject.NETWORK,
-        GcpProviderFactory.ENDPOINT, fake.endpoint());
+        GcpProviderFactory.PROJECT,
+        PROJECT,
+        GcpProviderFactory.REGION,
+        REGION,
+        GcpProviderFactory.NETWORK,
+        GkeProject.NETWORK,
+        GcpProviderFactory.ENDPOINT,
+        fake.endpoint());
   }
 
   static GcpProvider provider(ComputeFake fake, ProviderContext.Builder context) {

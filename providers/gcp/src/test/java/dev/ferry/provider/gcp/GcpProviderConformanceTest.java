@@ -9,6 +9,7 @@ import com.google.cloud.compute.v1.ForwardingRule;
 import com.google.cloud.compute.v1.HealthCheck;
 import com.google.protobuf.Message;
 import dev.ferry.spi.Backend;
+import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderContext;
@@ -21,9 +22,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
-import dev.ferry.spi.LoadBalancerPlan;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 

@@ -22,11 +22,10 @@ import dev.ferry.tck.NodeChurn;
 import dev.ferry.tck.RecordedMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -96,7 +95,10 @@ class GcpProviderTest {
   /** Ferry's resources of a collection: the project's own (GKE's, the user's) left out. */
   private <T extends Message> List<T> ferry(String collection, Class<T> type) {
     return all(collection, type).stream()
-        .filter(m -> ((String) m.getField(m.getDescriptorForType().findFieldByName("name"))).startsWith("ferry-"))
+        .filter(
+            m ->
+                ((String) m.getField(m.getDescriptorForType().findFieldByName("name")))
+                    .startsWith("ferry-"))
         .toList();
   }
 
@@ -140,7 +142,9 @@ class GcpProviderTest {
     assertThat(check.getCheckIntervalSec()).isEqualTo(8);
     assertThat(check.getTimeoutSec()).isEqualTo(1);
     List<Firewall> firewalls =
-        all("firewalls", Firewall.class).stream().filter(f -> f.getName().startsWith("ferry-")).toList();
+        all("firewalls", Firewall.class).stream()
+            .filter(f -> f.getName().startsWith("ferry-"))
+            .toList();
     assertThat(firewalls)
         .extracting(f -> (List<String>) List.copyOf(f.getSourceRangesList()))
         .containsExactlyInAnyOrder(List.of("0.0.0.0/0"), GcpShape.HEALTH_CHECK_RANGES);
@@ -274,9 +278,7 @@ class GcpProviderTest {
     assertThat(status.ingress().get(0).ip()).contains("34.120.7.7");
     assertThat(ferry("addresses", Address.class)).isEmpty();
     provider.ensureDeleted(ref(1));
-    assertThat(all("addresses", Address.class))
-        .extracting(Address::getName)
-        .contains("shop-ip");
+    assertThat(all("addresses", Address.class)).extracting(Address::getName).contains("shop-ip");
     assertThat(all("forwardingRules", ForwardingRule.class)).isEmpty();
   }
 
@@ -383,5 +385,20 @@ class GcpProviderTest {
     provider.ensure(plan(ref(1), nodes));
     provider.ensure(plan(new LoadBalancerRef("other", "shop", "web", "other-uid"), nodes));
     assertThat(provider.listOwned(CLUSTER)).containsExactly(ref(1));
+  }
+
+  @Test
+  @DisplayName(
+      "defect 13: a Local-policy Service's check defaults to GKE NetLB's 3 s / 1 s / 1 / 2, a"
+          + " Cluster-policy one's to 8 s / 1 s / 1 / 3")
+  void localTimings() {
+    assertThat(provider.capabilities().localHealthCheckDefaults())
+        .contains(
+            new dev.ferry.spi.HealthCheckDefaults(
+                Duration.ofSeconds(3), Duration.ofSeconds(1), 1, 2));
+    assertThat(provider.capabilities().healthCheckDefaults())
+        .contains(
+            new dev.ferry.spi.HealthCheckDefaults(
+                Duration.ofSeconds(8), Duration.ofSeconds(1), 1, 3));
   }
 }

@@ -134,13 +134,15 @@ class GcpShapeTest {
           + " source, which Compute reads as 0.0.0.0/0); mixed ranges keep the IPv4 ones")
   void ipv6OnlySourcesCloseInsteadOfOpen() {
     LoadBalancerPlan v6 =
-        LoadBalancerPlan.builder(REF, List.of(new Listener("web", Protocol.TCP, 80, 30080)), http(10256))
+        LoadBalancerPlan.builder(
+                REF, List.of(new Listener("web", Protocol.TCP, 80, 30080)), http(10256))
             .sourceRanges(List.of("2001:db8::/32"))
             .build();
     assertThat(GcpShape.of(v6).firewalls())
         .extracting(GcpShape.FirewallSpec::name)
         .containsExactly(GcpNames.nodeHealthFirewall("prod-eu"));
-    LoadBalancerPlan mixed = v6.toBuilder().sourceRanges(List.of("2001:db8::/32", "198.51.100.0/24")).build();
+    LoadBalancerPlan mixed =
+        v6.toBuilder().sourceRanges(List.of("2001:db8::/32", "198.51.100.0/24")).build();
     assertThat(GcpShape.of(mixed).firewalls().get(0).sources()).containsExactly("198.51.100.0/24");
   }
 }

@@ -21,8 +21,8 @@ import java.util.List;
  *   <li>a custom-mode VPC {@link #NETWORK} with one subnet in the region (internal load balancers
  *       must name a subnet there);
  *   <li>the cluster's node VMs, named and tagged as GKE names and tags them ({@link #NODE_TAG}),
- *       also carrying {@code http-server}, which a VM outside the cluster, {@link #OUTSIDER}, carries
- *       too;
+ *       also carrying {@code http-server}, which a VM outside the cluster, {@link #OUTSIDER},
+ *       carries too;
  *   <li>GKE's own instance groups {@code k8s-ig--<cluster uid>} in the nodes' zones, holding the
  *       nodes and already behind an Ingress's global backend service (so Compute refuses the nodes
  *       in a second load-balanced group);
@@ -30,40 +30,40 @@ import java.util.List;
  *       #STANDARD_IP}; GKE's own firewalls.
  * </ul>
  */
-final class GkeProject {
+public final class GkeProject {
 
-  static final String PROJECT = "ferry-test";
-  static final String REGION = "europe-west1";
-  static final List<String> ZONES = List.of(REGION + "-b", REGION + "-c", REGION + "-d");
+  public static final String PROJECT = "ferry-test";
+  public static final String REGION = "europe-west1";
+  public static final List<String> ZONES = List.of(REGION + "-b", REGION + "-c", REGION + "-d");
+
   /** The zones the node pool spans; the third zone stays empty. */
-  static final List<String> NODE_ZONES = ZONES.subList(0, 2);
+  public static final List<String> NODE_ZONES = ZONES.subList(0, 2);
 
-  static final String NETWORK = "gke-net";
-  static final String SUBNET = "gke-net-" + REGION;
-  static final String SUBNET_RANGE = "10.132.0.0/20";
-  static final String NODE_TAG = "gke-prod-1a2b3c4d-node";
-  static final String NODE_PREFIX = "gke-prod-default-pool-1a2b3c4d-";
-  static final String GKE_GROUP = "k8s-ig--4f0e2d1c9b8a7f60";
-  static final String INGRESS_SERVICE = "k8s1-4f0e2d1c-default-web-80-9a8b7c6d";
-  static final String OUTSIDER = "bastion";
-  static final String STANDARD_ADDRESS = "shop-standard";
-  static final String STANDARD_IP = "35.206.10.20";
+  public static final String NETWORK = "gke-net";
+  public static final String SUBNET = "gke-net-" + REGION;
+  public static final String SUBNET_RANGE = "10.132.0.0/20";
+  public static final String NODE_TAG = "gke-prod-1a2b3c4d-node";
+  public static final String NODE_PREFIX = "gke-prod-default-pool-1a2b3c4d-";
+  public static final String GKE_GROUP = "k8s-ig--4f0e2d1c9b8a7f60";
+  public static final String INGRESS_SERVICE = "k8s1-4f0e2d1c-default-web-80-9a8b7c6d";
+  public static final String OUTSIDER = "bastion";
+  public static final String STANDARD_ADDRESS = "shop-standard";
+  public static final String STANDARD_IP = "35.206.10.20";
 
   private GkeProject() {}
 
-  static String project() {
+  public static String project() {
     return "projects/" + PROJECT;
   }
 
-  static String networkLink() {
+  public static String networkLink() {
     return project() + "/global/networks/" + NETWORK;
   }
 
   /** Seeds the project with {@code nodes} node VMs, all in GKE's groups. */
-  static void seed(ComputeFake fake, int nodes) {
+  public static void seed(ComputeFake fake, int nodes) {
     fake.region(PROJECT, REGION, ZONES);
-    fake.put(
-        networkLink(), Network.newBuilder().setAutoCreateSubnetworks(false).build());
+    fake.put(networkLink(), Network.newBuilder().setAutoCreateSubnetworks(false).build());
     fake.put(
         project() + "/regions/" + REGION + "/subnetworks/" + SUBNET,
         Subnetwork.newBuilder()
@@ -128,12 +128,12 @@ final class GkeProject {
   }
 
   /** The node VM {@code i} as GKE names and tags it, in its zone. */
-  static String node(ComputeFake fake, int i) {
+  public static String node(ComputeFake fake, int i) {
     return fake.addInstance(PROJECT, zoneOf(i), NODE_PREFIX + i, NODE_TAG, "http-server");
   }
 
   /** The cluster's VMs: those GKE named as its nodes. */
-  static java.util.Set<String> clusterVms(ComputeFake fake) {
+  public static java.util.Set<String> clusterVms(ComputeFake fake) {
     java.util.Set<String> out = new java.util.TreeSet<>();
     for (var m : fake.all("instances")) {
       String name = ((com.google.cloud.compute.v1.Instance) m).getName();
@@ -144,7 +144,7 @@ final class GkeProject {
     return out;
   }
 
-  static String zoneOf(int i) {
+  public static String zoneOf(int i) {
     return NODE_ZONES.get(i % NODE_ZONES.size());
   }
 }
