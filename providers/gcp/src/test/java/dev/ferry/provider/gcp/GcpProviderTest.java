@@ -111,6 +111,7 @@ class GcpProviderTest {
       "create (2 ports, 3 nodes in 2 zones) builds the GCE shape; an unchanged re-ensure makes no"
           + " mutating call; the figures are printed")
   void createShapeAndCounts() throws Exception {
+    fake.pageSize(500); // Compute's page: the figures as a real project would see them
     Map<String, Long> before = fake.calls();
     LoadBalancerStatus status = provider.ensure(plan(ref(1), nodes));
     Map<String, Long> created = fake.calls();
@@ -177,6 +178,7 @@ class GcpProviderTest {
   @DisplayName(
       "a node added costs one instance-group change for the whole cluster, with 1, 10 or 100 Services")
   void nodeChurnIsCheap() throws Exception {
+    fake.pageSize(500);
     StringBuilder table = new StringBuilder("GCP node added (mutating requests / all requests):");
     java.util.concurrent.atomic.AtomicInteger counter =
         new java.util.concurrent.atomic.AtomicInteger();
@@ -400,5 +402,24 @@ class GcpProviderTest {
         .contains(
             new dev.ferry.spi.HealthCheckDefaults(
                 Duration.ofSeconds(8), Duration.ofSeconds(1), 1, 3));
+  }
+
+  @Test
+  @DisplayName(
+      "create on nodes no GKE group holds (a self-managed cluster): Ferry's own groups, one per"
+          + " zone with nodes; the figures are printed")
+  void ownGroupsCounts() throws Exception {
+    fake.pageSize(500);
+    List<Backend> pool =
+        List.of(GcpFixture.node(fake, 10), GcpFixture.node(fake, 11), GcpFixture.node(fake, 12));
+    Map<String, Long> before = fake.calls();
+    provider.ensure(plan(ref(1), pool));
+    Map<String, Long> created = fake.calls();
+    assertThat(mutating(before, created))
+        .containsEntry("POST instanceGroups", 2L)
+        .containsEntry("POST instanceGroups/addInstances", 2L);
+    System.out.printf(
+        "GCP calls, own groups: create %d requests, mutating %s%n",
+        NodeChurn.total(before, created), mutating(before, created));
   }
 }
