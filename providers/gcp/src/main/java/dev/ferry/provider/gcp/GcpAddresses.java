@@ -228,24 +228,27 @@ final class GcpAddresses {
 
   /** An address the project reserved with {@code ip} that Ferry did not make. */
   private Optional<Address> reservedByUser(String ip) throws ProviderException {
-    List<Address> found =
-        resources.pages(
-            "addresses.list",
-            t ->
-                c.addresses()
-                    .listCallable()
-                    .call(
-                        ListAddressesRequest.newBuilder()
-                            .setProject(c.project())
-                            .setRegion(c.region())
-                            .setFilter("address = \"" + ip + "\"")
-                            .setPageToken(t)
-                            .build()),
-            AddressList::getItemsList,
-            AddressList::getNextPageToken);
-    return found.stream()
+    return list("address = \"" + ip + "\"").stream()
         .filter(a -> a.getAddress().equals(ip) && !a.getName().startsWith("ferry-"))
         .findFirst();
+  }
+
+  /** The region's addresses that {@code filter} (Compute's list filter, or empty) admits. */
+  List<Address> list(String filter) throws ProviderException {
+    return api.pages(
+        "addresses.list",
+        t ->
+            c.addresses()
+                .listCallable()
+                .call(
+                    ListAddressesRequest.newBuilder()
+                        .setProject(c.project())
+                        .setRegion(c.region())
+                        .setFilter(filter)
+                        .setPageToken(t)
+                        .build()),
+        AddressList::getItemsList,
+        AddressList::getNextPageToken);
   }
 
   /**
@@ -266,7 +269,7 @@ final class GcpAddresses {
     }
     String network = GcpContext.full(c.network());
     List<Subnetwork> subnets =
-        resources.pages(
+        api.pages(
             "subnetworks.list",
             t ->
                 c.subnetworks()

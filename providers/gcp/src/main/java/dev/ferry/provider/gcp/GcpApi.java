@@ -15,6 +15,7 @@ import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -273,5 +274,23 @@ final class GcpApi {
       throw new ProviderException.Throttled(
           "the Compute API budget is spent locally", Duration.ofSeconds(10), e);
     }
+  }
+
+  /** Every item of a paged list. */
+  <P, T> List<T> pages(
+      String operation,
+      Function<String, P> fetch,
+      Function<P, List<T>> items,
+      Function<P, String> next)
+      throws ProviderException {
+    List<T> out = new ArrayList<>();
+    String token = "";
+    do {
+      String t = token;
+      P page = read(operation, () -> fetch.apply(t));
+      out.addAll(items.apply(page));
+      token = next.apply(page);
+    } while (!token.isEmpty());
+    return out;
   }
 }

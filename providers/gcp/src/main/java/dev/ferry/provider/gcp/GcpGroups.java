@@ -12,7 +12,6 @@ import com.google.cloud.compute.v1.InstanceGroupsListInstancesRequest;
 import com.google.cloud.compute.v1.InstanceGroupsRemoveInstancesRequest;
 import com.google.cloud.compute.v1.InstanceList;
 import com.google.cloud.compute.v1.InstanceReference;
-import com.google.cloud.compute.v1.InstanceWithNamedPorts;
 import com.google.cloud.compute.v1.ListInstanceGroupsRequest;
 import com.google.cloud.compute.v1.ListInstancesInstanceGroupsRequest;
 import com.google.cloud.compute.v1.ListInstancesRequest;
@@ -20,7 +19,6 @@ import com.google.cloud.compute.v1.RemoveInstancesInstanceGroupRequest;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -175,80 +173,60 @@ final class GcpGroups {
   }
 
   List<InstanceGroup> list(String zone, String filter) throws ProviderException {
-    List<InstanceGroup> out = new ArrayList<>();
-    String token = "";
-    do {
-      String page = token;
-      InstanceGroupList answer =
-          api.read(
-              "instanceGroups.list",
-              () ->
-                  c.groups()
-                      .listCallable()
-                      .call(
-                          ListInstanceGroupsRequest.newBuilder()
-                              .setProject(c.project())
-                              .setZone(zone)
-                              .setFilter(filter)
-                              .setPageToken(page)
-                              .build()));
-      out.addAll(answer.getItemsList());
-      token = answer.getNextPageToken();
-    } while (!token.isEmpty());
-    return out;
+    return api.pages(
+        "instanceGroups.list",
+        t ->
+            c.groups()
+                .listCallable()
+                .call(
+                    ListInstanceGroupsRequest.newBuilder()
+                        .setProject(c.project())
+                        .setZone(zone)
+                        .setFilter(filter)
+                        .setPageToken(t)
+                        .build()),
+        InstanceGroupList::getItemsList,
+        InstanceGroupList::getNextPageToken);
   }
 
   Set<String> members(String zone, String group) throws ProviderException {
     Set<String> out = new TreeSet<>();
-    String token = "";
-    do {
-      String page = token;
-      InstanceGroupsListInstances answer =
-          api.read(
-              "instanceGroups.listInstances",
-              () ->
-                  c.groups()
-                      .listInstancesCallable()
-                      .call(
-                          ListInstancesInstanceGroupsRequest.newBuilder()
-                              .setProject(c.project())
-                              .setZone(zone)
-                              .setInstanceGroup(group)
-                              .setPageToken(page)
-                              .setInstanceGroupsListInstancesRequestResource(
-                                  InstanceGroupsListInstancesRequest.newBuilder()
-                                      .setInstanceState("ALL"))
-                              .build()));
-      for (InstanceWithNamedPorts i : answer.getItemsList()) {
-        out.add(GcpContext.relative(i.getInstance()));
-      }
-      token = answer.getNextPageToken();
-    } while (!token.isEmpty());
+    api.pages(
+            "instanceGroups.listInstances",
+            t ->
+                c.groups()
+                    .listInstancesCallable()
+                    .call(
+                        ListInstancesInstanceGroupsRequest.newBuilder()
+                            .setProject(c.project())
+                            .setZone(zone)
+                            .setInstanceGroup(group)
+                            .setPageToken(t)
+                            .setInstanceGroupsListInstancesRequestResource(
+                                InstanceGroupsListInstancesRequest.newBuilder()
+                                    .setInstanceState("ALL"))
+                            .build()),
+            InstanceGroupsListInstances::getItemsList,
+            InstanceGroupsListInstances::getNextPageToken)
+        .forEach(i -> out.add(GcpContext.relative(i.getInstance())));
     return out;
   }
 
   /** The VMs of a zone. */
   List<Instance> instances(String zone) throws ProviderException {
-    List<Instance> out = new ArrayList<>();
-    String token = "";
-    do {
-      String page = token;
-      InstanceList answer =
-          api.read(
-              "instances.list",
-              () ->
-                  c.instances()
-                      .listCallable()
-                      .call(
-                          ListInstancesRequest.newBuilder()
-                              .setProject(c.project())
-                              .setZone(zone)
-                              .setPageToken(page)
-                              .build()));
-      out.addAll(answer.getItemsList());
-      token = answer.getNextPageToken();
-    } while (!token.isEmpty());
-    return out;
+    return api.pages(
+        "instances.list",
+        t ->
+            c.instances()
+                .listCallable()
+                .call(
+                    ListInstancesRequest.newBuilder()
+                        .setProject(c.project())
+                        .setZone(zone)
+                        .setPageToken(t)
+                        .build()),
+        InstanceList::getItemsList,
+        InstanceList::getNextPageToken);
   }
 
   private static List<InstanceReference> references(Set<String> links) {

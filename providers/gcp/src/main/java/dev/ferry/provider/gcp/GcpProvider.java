@@ -1,14 +1,11 @@
 package dev.ferry.provider.gcp;
 
-import com.google.cloud.compute.v1.Address;
-import com.google.cloud.compute.v1.AddressList;
 import com.google.cloud.compute.v1.BackendService;
 import com.google.cloud.compute.v1.BackendServiceList;
 import com.google.cloud.compute.v1.ForwardingRule;
 import com.google.cloud.compute.v1.ForwardingRuleList;
 import com.google.cloud.compute.v1.HealthCheck;
 import com.google.cloud.compute.v1.HealthCheckList;
-import com.google.cloud.compute.v1.ListAddressesRequest;
 import com.google.cloud.compute.v1.ListForwardingRulesRequest;
 import com.google.cloud.compute.v1.ListRegionBackendServicesRequest;
 import com.google.cloud.compute.v1.ListRegionHealthChecksRequest;
@@ -289,22 +286,9 @@ final class GcpProvider implements LoadBalancerProvider {
   /** The descriptions of the region's addresses, checks, backend services and rules. */
   private List<String> descriptions() throws ProviderException {
     List<String> out = new ArrayList<>();
+    addresses.list("").forEach(a -> out.add(a.getDescription()));
     out.addAll(
-        resources.pages(
-            "addresses.list",
-            t ->
-                c.addresses()
-                    .listCallable()
-                    .call(
-                        ListAddressesRequest.newBuilder()
-                            .setProject(c.project())
-                            .setRegion(c.region())
-                            .setPageToken(t)
-                            .build()),
-            (AddressList l) -> l.getItemsList().stream().map(Address::getDescription).toList(),
-            AddressList::getNextPageToken));
-    out.addAll(
-        resources.pages(
+        api.pages(
             "regionHealthChecks.list",
             t ->
                 c.healthChecks()
@@ -319,7 +303,7 @@ final class GcpProvider implements LoadBalancerProvider {
                 l.getItemsList().stream().map(HealthCheck::getDescription).toList(),
             HealthCheckList::getNextPageToken));
     out.addAll(
-        resources.pages(
+        api.pages(
             "regionBackendServices.list",
             t ->
                 c.backendServices()
@@ -334,7 +318,7 @@ final class GcpProvider implements LoadBalancerProvider {
                 l.getItemsList().stream().map(BackendService::getDescription).toList(),
             BackendServiceList::getNextPageToken));
     out.addAll(
-        resources.pages(
+        api.pages(
             "forwardingRules.list",
             t ->
                 c.rules()

@@ -13,10 +13,7 @@ import com.google.cloud.compute.v1.HealthCheck;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * The Compute resources of a load balancer read and deleted by name (a 404 is "absent", a delete of
@@ -175,24 +172,6 @@ final class GcpResources {
   <T extends com.google.protobuf.Message> boolean deleteShared(Kind<T> kind, String name)
       throws ProviderException {
     return kind.read().get(name).isEmpty() || kind.delete().delete(name);
-  }
-
-  /** Every item of a paged list. */
-  <P, T> List<T> pages(
-      String operation,
-      Function<String, P> fetch,
-      Function<P, List<T>> items,
-      Function<P, String> next)
-      throws ProviderException {
-    List<T> out = new ArrayList<>();
-    String token = "";
-    do {
-      String t = token;
-      P page = api.read(operation, () -> fetch.apply(t));
-      out.addAll(items.apply(page));
-      token = next.apply(page);
-    } while (!token.isEmpty());
-    return out;
   }
 
   GcpContext context() {
