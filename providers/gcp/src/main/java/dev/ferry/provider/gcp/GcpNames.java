@@ -14,7 +14,9 @@ import dev.ferry.spi.ResourceNames;
  *   <li>its backend service and forwarding rule per protocol: the same plus {@code -tcp} / {@code
  *       -udp};
  *   <li>the cluster's instance group (one per zone, shared by every Service) and node health check
- *       (Cluster policy, shared): {@code ferry-<16 hex of hash(cluster)>-nodes} / {@code -hc}.
+ *       (Cluster policy, shared): {@code ferry-<16 hex of hash(cluster)>-nodes} (and {@code
+ *       -nodes-2}, ... past 1,000 VMs a zone) / {@code -hc}, and the probers' firewall to it,
+ *       {@code -node-hc}.
  * </ul>
  */
 final class GcpNames {
