@@ -380,5 +380,109 @@ class ComputeRulesTest extends ComputeHttpTest {
       assertThat(foreign.body().get("httpErrorStatusCode").getAsInt()).isEqualTo(400);
       assertThat(fake.all("addresses")).as("neither was made").hasSize(1);
     }
+
+    @Test
+    @DisplayName(
+        "forwarding-rule-concepts#protocol-specifications: L3_DEFAULT takes allPorts only; an"
+            + " external IPAddress must be a reserved address (discovery ForwardingRule.IPAddress)")
+    void l3DefaultAndReservedIp() throws Exception {
+      String bs = backendService("ferry-bs", "EXTERNAL", "UNSPECIFIED");
+      Answer l3 =
+          insert(
+              REGION + "/forwardingRules",
+              "{\"name\":\"ferry-r\",\"IPProtocol\":\"L3_DEFAULT\",\"backendService\":\""
+                  + bs
+                  + "\",\"ports\":[\"80\"]}");
+      assertThat(l3.status()).isEqualTo(400);
+      Answer unreserved =
+          insert(
+              REGION + "/forwardingRules",
+              "{\"name\":\"ferry-r\",\"IPProtocol\":\"L3_DEFAULT\",\"allPorts\":true,"
+                  + "\"IPAddress\":\"34.1.2.3\",\"backendService\":\""
+                  + bs
+                  + "\"}");
+      assertThat(unreserved.text()).contains("not reserved");
+    }
+
+    @Test
+    @DisplayName(
+        "network LB backend services: exactly one health check; CONNECTION balancing only"
+            + " (backend-service#balancing-mode)")
+    void backendServiceShape() throws Exception {
+      String check = healthCheck("ferry-hc");
+      insert(
+          "/compute/v1/projects/" + P + "/zones/europe-west1-d/instanceGroups",
+          "{\"name\":\"ferry-g\"}");
+      String group =
+          ComputeFake.GOOGLEAPIS + "projects/" + P + "/zones/europe-west1-d/instanceGroups/ferry-g";
+      Answer noCheck =
+          insert(
+              REGION + "/backendServices",
+              "{\"name\":\"ferry-bs\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\"}");
+      assertThat(noCheck.text()).contains("exactly one health check");
+      Answer rate =
+          insert(
+              REGION + "/backendServices",
+              "{\"name\":\"ferry-bs\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\","
+                  + "\"healthChecks\":[\""
+                  + check
+                  + "\"],\"backends\":[{\"group\":\""
+                  + group
+                  + "\",\"balancingMode\":\"RATE\"}]}");
+      assertThat(rate.text()).contains("CONNECTION");
+    }
+
+    @Test
+    @DisplayName(
+        "a backend service's PUT needs its current fingerprint (412 conditionNotMet); a rule's"
+            + " address and ports cannot be patched (forwarding-rule-concepts)")
+    void fingerprintsAndImmutableRules() throws Exception {
+      String bs = backendService("ferry-bs", "EXTERNAL", "TCP");
+      String check = bs.replace("/backendServices/ferry-bs", "/healthChecks/ferry-bs-hc");
+      Answer stale =
+          call(
+              "PUT",
+              REGION + "/backendServices/ferry-bs",
+              "{\"name\":\"ferry-bs\",\"protocol\":\"TCP\",\"loadBalancingScheme\":\"EXTERNAL\","
+                  + "\"healthChecks\":[\""
+                  + check
+                  + "\"],\"fingerprint\":\"c3RhbGU=\"}");
+      assertThat(stale.status()).isEqualTo(412);
+      insert(REGION + "/addresses", "{\"name\":\"ferry-ip\"}");
+      String ip =
+          call("GET", REGION + "/addresses/ferry-ip", null).body().get("address").getAsString();
+      insert(
+          REGION + "/forwardingRules",
+          "{\"name\":\"ferry-r\",\"IPProtocol\":\"TCP\",\"backendService\":\""
+              + bs
+              + "\",\"ports\":[\"80\"],\"IPAddress\":\""
+              + ip
+              + "\"}");
+      String fingerprint =
+          call("GET", REGION + "/forwardingRules/ferry-r", null)
+              .body()
+              .get("fingerprint")
+              .getAsString();
+      Answer patch =
+          call(
+              "PATCH",
+              REGION + "/forwardingRules/ferry-r",
+              "{\"ports\":[\"81\"],\"fingerprint\":\"" + fingerprint + "\"}");
+      assertThat(patch.status()).isEqualTo(400);
+      assertThat(patch.text()).contains("cannot be changed");
+    }
+
+    @Test
+    @DisplayName(
+        "reserve-static-internal-ip-address: purpose SHARED_LOADBALANCER_VIP is for INTERNAL"
+            + " addresses only")
+    void sharedVipInternalOnly() throws Exception {
+      Answer external =
+          insert(
+              REGION + "/addresses",
+              "{\"name\":\"ferry-a\",\"purpose\":\"SHARED_LOADBALANCER_VIP\"}");
+      assertThat(external.status()).isEqualTo(400);
+      assertThat(external.text()).contains("INTERNAL");
+    }
   }
 }
