@@ -123,6 +123,11 @@ public final class ComputeFake implements AutoCloseable {
     ops.runningPolls = polls;
   }
 
+  /** Operations nobody polls end after {@code d} (400 ms unless set). */
+  public void settleAfter(java.time.Duration d) {
+    ops.settleNanos = d.toNanos();
+  }
+
   /** Lists answer at most {@code n} items a page (Compute's default and maximum is 500). */
   public void pageSize(int n) {
     pageSize = n;

@@ -35,6 +35,7 @@ class ComputeFakeTest extends ComputeHttpTest {
             + " with the same requestId answers the same operation and makes nothing twice")
     void operationsAndRequestIds() throws Exception {
       fake.runningPolls(1);
+      fake.settleAfter(java.time.Duration.ofMinutes(1)); // only the polls end it here
       String body = "{\"name\":\"ferry-a\",\"networkTier\":\"PREMIUM\"}";
       Answer started = call("POST", REGION + "/addresses?requestId=r-1", body);
       assertThat(started.body().get("status").getAsString()).isEqualTo("PENDING");

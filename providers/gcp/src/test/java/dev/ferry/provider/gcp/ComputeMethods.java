@@ -340,7 +340,11 @@ final class ComputeMethods {
               return; // the group it was asked about is gone
             }
             List<String> next = new ArrayList<>(fake.members.getOrDefault(link, List.of()));
-            given.forEach(i -> next.add(ComputeFake.relative(i)));
+            // an earlier operation may have added one since the request was checked: once only
+            given.stream()
+                .map(ComputeFake::relative)
+                .filter(i -> !next.contains(i))
+                .forEach(next::add);
             fake.members.put(link, List.copyOf(next));
           });
     } else {

@@ -25,6 +25,12 @@ final class ComputeOperations {
   volatile int runningPolls;
   volatile Refusal failNext;
 
+  /**
+   * An operation nobody polls still ends, as Compute's do (a client that crashed after its request
+   * does not stop the change): at the next request after this long.
+   */
+  volatile long settleNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(400);
+
   ComputeOperations(ComputeFake fake) {
     this.fake = fake;
   }
@@ -33,12 +39,13 @@ final class ComputeOperations {
     Operation op;
     final Runnable change;
     int polls;
-    final long settlesAt = System.nanoTime() + SETTLE_NANOS;
+    final long settlesAt;
 
-    Pending(Operation op, Runnable change, int polls) {
+    Pending(Operation op, Runnable change, int polls, long settleNanos) {
       this.op = op;
       this.change = change;
       this.polls = polls;
+      this.settlesAt = System.nanoTime() + settleNanos;
     }
 
     void finish() {
@@ -46,12 +53,6 @@ final class ComputeOperations {
       op = op.toBuilder().setStatus(Operation.Status.DONE).setProgress(100).build();
     }
   }
-
-  /**
-   * An operation nobody polls still ends, as Compute's do (a client that crashed after its request
-   * does not stop the change): at the next request after this long.
-   */
-  private static final long SETTLE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(400);
 
   /** A retried request with the same {@code requestId} answers the first one's operation. */
   boolean replayed(HttpExchange ex, Map<String, String> query, String link) throws IOException {
@@ -120,7 +121,7 @@ final class ComputeOperations {
     }
     Refusal f = failure;
     Runnable finish = f == null ? change : () -> {}; // a failed operation changes nothing
-    Pending p = new Pending(null, finish, runningPolls);
+    Pending p = new Pending(null, finish, runningPolls, settleNanos);
     if (f != null) {
       op.setError(
               Error.newBuilder()
