@@ -48,6 +48,7 @@ final class GcpProvider implements LoadBalancerProvider {
 
   private final GcpContext c;
   private final GcpApi api;
+  private final GcpGroups groups;
   private final GcpNodes nodes;
   private final GcpNodeTags tags;
   private final GcpResources resources;
@@ -61,7 +62,7 @@ final class GcpProvider implements LoadBalancerProvider {
     this.c = c;
     this.api = api;
     this.events = events;
-    GcpGroups groups = new GcpGroups(c, api, events);
+    this.groups = new GcpGroups(c, api, events);
     this.nodes = new GcpNodes(c, groups, events);
     this.tags = new GcpNodeTags(c, groups);
     this.resources = new GcpResources(c, api, events);
@@ -73,6 +74,50 @@ final class GcpProvider implements LoadBalancerProvider {
 
   GcpApi api() {
     return api;
+  }
+
+  /**
+   * Reads the region once, on the thread that makes the provider (a platform thread at start-up): a
+   * project or region Compute does not know fails start-up naming the settings, and the Compute
+   * client's call path is initialised here rather than by the first Services' virtual threads at
+   * once (a virtual thread waiting on another's class initialiser is pinned to its carrier). Any
+   * other failure is left to the first call that needs the region.
+   */
+  GcpProvider start() {
+    // the messages every Service's calls read and write: their classes load here, not on the
+    // first Services' virtual threads (a class loaded from a jar inside an initialiser pins too)
+    List.of(
+        com.google.cloud.compute.v1.Address.getDefaultInstance(),
+        ForwardingRule.getDefaultInstance(),
+        BackendService.getDefaultInstance(),
+        HealthCheck.getDefaultInstance(),
+        com.google.cloud.compute.v1.Firewall.getDefaultInstance(),
+        com.google.cloud.compute.v1.InstanceGroup.getDefaultInstance(),
+        com.google.cloud.compute.v1.InstanceGroupList.getDefaultInstance(),
+        com.google.cloud.compute.v1.InstanceGroupsListInstances.getDefaultInstance(),
+        com.google.cloud.compute.v1.InstanceList.getDefaultInstance(),
+        com.google.cloud.compute.v1.Operation.getDefaultInstance(),
+        com.google.cloud.compute.v1.SubnetworkList.getDefaultInstance(),
+        com.google.cloud.compute.v1.AddressList.getDefaultInstance(),
+        ForwardingRuleList.getDefaultInstance(),
+        BackendServiceList.getDefaultInstance(),
+        HealthCheckList.getDefaultInstance());
+    try {
+      groups.zones();
+    } catch (ProviderException e) {
+      if (e.getCause() instanceof com.google.api.gax.rpc.NotFoundException) {
+        throw new IllegalArgumentException(
+            "gcp.region '"
+                + c.region()
+                + "' is not a region of gcp.project '"
+                + c.project()
+                + "' ("
+                + e.getMessage()
+                + ")",
+            e);
+      }
+    }
+    return this;
   }
 
   @Override

@@ -149,7 +149,7 @@ public final class GcpProviderFactory implements LoadBalancerProviderFactory {
               pollFirst,
               Duration.ofMinutes(3),
               context.metrics());
-      return new GcpProvider(c, api, context.events());
+      return new GcpProvider(c, api, context.events()).start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot make the Compute clients", e);
     }

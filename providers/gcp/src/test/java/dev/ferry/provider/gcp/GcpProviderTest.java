@@ -422,4 +422,19 @@ class GcpProviderTest {
         "GCP calls, own groups: create %d requests, mutating %s%n",
         NodeChurn.total(before, created), mutating(before, created));
   }
+
+  @Test
+  @DisplayName("a region Compute does not know fails start-up naming gcp.region")
+  void unknownRegionFailsStart() {
+    Map<String, String> settings = new java.util.HashMap<>(GcpFixture.settings(fake));
+    settings.put(GcpProviderFactory.REGION, "europe-nowhere1");
+    assertThatThrownBy(
+            () ->
+                GcpProviderFactory.create(
+                    ProviderContext.builder(CLUSTER).settings(settings).build(),
+                    Duration.ofMillis(5),
+                    600_000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("gcp.region 'europe-nowhere1'");
+  }
 }
