@@ -164,11 +164,7 @@ final class ComputeMethods {
 
   void delete(HttpExchange ex, String link, String scope, Map<String, String> query)
       throws IOException {
-    if (ops.replayed(ex, query, link)) {
-      return;
-    }
-    if (!fake.resources.containsKey(link)) {
-      ComputeAnswers.notFound(ex, link);
+    if (target(ex, query, link) == null) {
       return;
     }
     Refusal refused = fake.rules.refuseDelete(link);
@@ -201,12 +197,8 @@ final class ComputeMethods {
       JsonElement json,
       Map<String, String> query)
       throws IOException {
-    if (ops.replayed(ex, query, link)) {
-      return;
-    }
-    Message existing = fake.resources.get(link);
+    Message existing = target(ex, query, link);
     if (existing == null) {
-      ComputeAnswers.notFound(ex, link);
       return;
     }
     Message.Builder change = existing.newBuilderForType();
@@ -266,12 +258,8 @@ final class ComputeMethods {
   void setLabels(
       HttpExchange ex, String link, String scope, JsonElement json, Map<String, String> query)
       throws IOException {
-    if (ops.replayed(ex, query, link)) {
-      return;
-    }
-    Message existing = fake.resources.get(link);
+    Message existing = target(ex, query, link);
     if (existing == null) {
-      ComputeAnswers.notFound(ex, link);
       return;
     }
     RegionSetLabelsRequest.Builder req = RegionSetLabelsRequest.newBuilder();
@@ -310,15 +298,11 @@ final class ComputeMethods {
   void membership(
       HttpExchange ex, Method m, String link, String scope, String body, Map<String, String> query)
       throws IOException {
-    if (ops.replayed(ex, query, link)) {
-      return;
-    }
-    if (!fake.resources.containsKey(link)) {
-      ComputeAnswers.notFound(ex, link);
+    Message group = target(ex, query, link);
+    if (group == null) {
       return;
     }
     List<String> given = new ArrayList<>();
-    Message group = fake.resources.get(link);
     if (m.verb().equals("addInstances")) {
       InstanceGroupsAddInstancesRequest.Builder req =
           InstanceGroupsAddInstancesRequest.newBuilder();
@@ -382,5 +366,21 @@ final class ComputeMethods {
       items.add(item);
     }
     page(ex, "compute#instanceGroupsListInstances", link, items, query);
+  }
+
+  /**
+   * The resource a write names, or null once the request is answered: a retry of a request already
+   * made (its operation again), or a resource that does not exist (404).
+   */
+  private Message target(HttpExchange ex, Map<String, String> query, String link)
+      throws IOException {
+    if (ops.replayed(ex, query, link)) {
+      return null;
+    }
+    Message existing = fake.resources.get(link);
+    if (existing == null) {
+      ComputeAnswers.notFound(ex, link);
+    }
+    return existing;
   }
 }
