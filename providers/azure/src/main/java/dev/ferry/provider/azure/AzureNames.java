@@ -6,21 +6,27 @@ import java.util.Locale;
 
 /**
  * Deterministic names from the cluster and the Service UID, so a restarted controller finds its
- * parts again on the shared load balancer without remembering anything:
+ * parts again without remembering anything, and names that never collide with cloud-provider-azure
+ * (whose load balancers are {@code <cluster>} / {@code <cluster>-internal}, its frontends, rules
+ * and probes {@code a<uid>…}, its security rules {@code a<uid>…} or {@code k8s-azure-lb_…}):
  *
  * <ul>
- *   <li>the cluster's load balancers: {@code <cluster>} and {@code <cluster>-internal} (as
- *       cloud-provider-azure names them), with one shared backend pool {@code <cluster>} and the
- *       shared kube-proxy probe {@code ferry-kube-proxy};
+ *   <li>Ferry's own load balancers (self-managed clusters): {@code ferry-<cluster>} and {@code
+ *       ferry-<cluster>-internal}, each with one node-IP pool {@code ferry-<cluster>};
+ *   <li>on a load balancer Ferry joins (AKS's {@code kubernetes}), nothing of the load balancer's
+ *       own: only the Service's parts below, beside AKS's;
  *   <li>a Service's public IP and frontend: {@code ferry-<24 hex of hash(cluster, uid)>}; its rules
  *       {@code <that>-<TCP|UDP>-<port>}, its own probe {@code <that>-hc}, its security rules {@code
- *       <that>-<tcp|udp>}. Everything of a Service starts with its prefix: nothing else on a shared
- *       load balancer is ever touched.
+ *       <that>-<tcp|udp>} (and {@code <that>-<tcp|udp>-<n>} per allowed service tag); the shared
+ *       kube-proxy probe {@code ferry-kube-proxy}.
  * </ul>
  */
 final class AzureNames {
 
   static final String SHARED_PROBE = "ferry-kube-proxy";
+
+  /** AKS's load balancers and pool, and cloud-provider-azure's default cluster name. */
+  static final String AKS = "kubernetes";
 
   private AzureNames() {}
 
@@ -40,16 +46,32 @@ final class AzureNames {
     return service(ref) + "-" + protocol.toLowerCase(Locale.ROOT);
   }
 
-  static String loadBalancer(String cluster, boolean internal) {
-    return internal ? cluster + "-internal" : cluster;
+  /** The rule admitting an Azure service tag (each needs its own rule). */
+  static String securityRule(LoadBalancerRef ref, String protocol, int tag) {
+    return securityRule(ref, protocol) + "-" + tag;
   }
 
-  static String pool(String cluster) {
-    return cluster;
+  /** A load balancer Ferry makes for itself on a self-managed cluster. */
+  static String ownLoadBalancer(String cluster, boolean internal) {
+    return "ferry-" + cluster + (internal ? "-internal" : "");
+  }
+
+  static String ownPool(String cluster) {
+    return "ferry-" + cluster;
+  }
+
+  /** The internal companion of a joined public load balancer, as upstream names it. */
+  static String joinedInternal(String joined) {
+    return joined + "-internal";
   }
 
   /** Whether {@code name} is one of {@code ref}'s parts. */
   static boolean owns(LoadBalancerRef ref, String name) {
     return name != null && (name.equals(service(ref)) || name.startsWith(service(ref) + "-"));
+  }
+
+  /** Whether {@code name} is any Service's part or Ferry's shared probe. */
+  static boolean ferrys(String name) {
+    return name != null && name.startsWith("ferry-");
   }
 }

@@ -7,21 +7,26 @@ import com.azure.core.http.policy.BearerTokenAuthenticationPolicy;
 import com.azure.core.http.policy.HttpPipelinePolicy;
 import com.azure.core.http.policy.UserAgentPolicy;
 import com.azure.identity.DefaultAzureCredentialBuilder;
+import com.azure.resourcemanager.network.fluent.models.LoadBalancerInner;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerProviderFactory;
 import dev.ferry.spi.ProviderContext;
+import dev.ferry.spi.ProviderException;
 import dev.ferry.spi.SpiVersion;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * {@code --provider azure}. Settings as cloud-provider-azure's configuration names them: {@code
  * azure.subscription-id}, {@code azure.resource-group}, {@code azure.location}, {@code
  * azure.vnet-name} (and {@code azure.vnet-resource-group}), {@code azure.subnet} (internal load
- * balancers' default), {@code azure.security-group} (the cluster's NSG), {@code azure.endpoint}
- * (the resource manager, for a test server). Credentials come from {@code DefaultAzureCredential}:
+ * balancers' default), {@code azure.security-group} (the cluster's NSG), {@code
+ * azure.load-balancer} ({@code auto}, {@code own} or the name of a load balancer to join; see
+ * {@link #join}), {@code azure.disable-outbound-snat} (default true), {@code azure.endpoint} (the
+ * resource manager, for a test server). Credentials come from {@code DefaultAzureCredential}:
  * workload identity, managed identity, or {@code AZURE_CLIENT_ID} / {@code AZURE_TENANT_ID} /
  * {@code AZURE_CLIENT_SECRET} from an existing Secret. A plain-HTTP endpoint gets no token.
  */
@@ -35,6 +40,8 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
   static final String SUBNET = "azure.subnet";
   static final String SECURITY_GROUP = "azure.security-group";
   static final String ENDPOINT = "azure.endpoint";
+  static final String LOAD_BALANCER = "azure.load-balancer";
+  static final String DISABLE_OUTBOUND_SNAT = "azure.disable-outbound-snat";
   private static final Set<String> KNOWN =
       Set.of(
           SUBSCRIPTION,
@@ -44,7 +51,9 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
           VNET_GROUP,
           SUBNET,
           SECURITY_GROUP,
-          ENDPOINT);
+          ENDPOINT,
+          LOAD_BALANCER,
+          DISABLE_OUTBOUND_SNAT);
 
   @Override
   public String name() {
@@ -58,7 +67,7 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
 
   @Override
   public LoadBalancerProvider create(ProviderContext context) {
-    return create(context, 10, Duration.ofSeconds(30), 600, 1500, true);
+    return create(context, 10, Duration.ofSeconds(30), AzureSettings.Limits.AZURE, true);
   }
 
   /**
@@ -69,8 +78,7 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
       ProviderContext context,
       int writesPerSecond,
       Duration maxPoll,
-      int maxFrontends,
-      int maxRules,
+      AzureSettings.Limits limits,
       boolean batching) {
     for (String key : context.settings().keySet()) {
       if (!KNOWN.contains(key)) {
@@ -97,18 +105,12 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
                 + " is missing");
       }
     }
+    String snat = context.setting(DISABLE_OUTBOUND_SNAT, "true").trim();
+    if (!snat.equals("true") && !snat.equals("false")) {
+      throw new IllegalArgumentException(
+          DISABLE_OUTBOUND_SNAT + " is '" + snat + "'; it takes true or false");
+    }
     String group = context.setting(RESOURCE_GROUP, "");
-    AzureSettings settings =
-        new AzureSettings(
-            context.setting(SUBSCRIPTION, ""),
-            group,
-            context.setting(LOCATION, ""),
-            context.setting(VNET_GROUP, group),
-            context.setting(VNET, ""),
-            context.setting(SUBNET, ""),
-            context.setting(SECURITY_GROUP, ""),
-            maxFrontends,
-            maxRules);
     String endpoint = context.setting(ENDPOINT, "https://management.azure.com/");
     List<HttpPipelinePolicy> policies = new ArrayList<>();
     policies.add(new UserAgentPolicy("ferry"));
@@ -124,6 +126,76 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
             .policies(policies.toArray(HttpPipelinePolicy[]::new))
             .build();
     Arm arm = new Arm(pipeline, endpoint, context.metrics(), writesPerSecond, 5, maxPoll);
-    return new AzureProvider(arm, settings, context.events(), batching);
+    AzureSettings settings =
+        new AzureSettings(
+            context.setting(SUBSCRIPTION, ""),
+            group,
+            context.setting(LOCATION, ""),
+            context.setting(VNET_GROUP, group),
+            context.setting(VNET, ""),
+            context.setting(SUBNET, ""),
+            context.setting(SECURITY_GROUP, ""),
+            "",
+            snat.equals("true"),
+            limits);
+    String join = join(arm, settings, context.setting(LOAD_BALANCER, "auto").trim());
+    return new AzureProvider(
+        arm,
+        new AzureSettings(
+            settings.subscription(),
+            group,
+            settings.location(),
+            settings.vnetResourceGroup(),
+            settings.vnet(),
+            settings.subnet(),
+            settings.securityGroup(),
+            join,
+            settings.disableOutboundSnat(),
+            limits),
+        context.events(),
+        batching);
+  }
+
+  /**
+   * The load balancer to join, or "" for Ferry's own: {@code own}; a name (it must exist); or
+   * {@code auto}, which joins {@code kubernetes} when the resource group has one that is not
+   * Ferry's (AKS's, or cloud-provider-azure's under its default cluster name): the nodes are behind
+   * it, and a node can be behind only one public Standard Load Balancer.
+   */
+  static String join(Arm arm, AzureSettings s, String mode) {
+    if (mode.equals("own")) {
+      return "";
+    }
+    String name = mode.equals("auto") ? AzureNames.AKS : mode;
+    Optional<LoadBalancerInner> lb;
+    try {
+      lb = arm.get("loadBalancers.get", s.loadBalancerId(name), LoadBalancerInner::fromJson);
+    } catch (ProviderException e) {
+      throw new IllegalStateException(
+          "cannot read load balancer "
+              + name
+              + " in resource group "
+              + s.resourceGroup()
+              + " to choose where Ferry builds ("
+              + LOAD_BALANCER
+              + "="
+              + mode
+              + "): "
+              + e.getMessage(),
+          e);
+    }
+    if (lb.isPresent() && !AzureLbShape.ours(lb.get())) {
+      return name;
+    }
+    if (!mode.equals("auto") && lb.isEmpty()) {
+      throw new IllegalArgumentException(
+          LOAD_BALANCER
+              + " names load balancer "
+              + name
+              + ", which resource group "
+              + s.resourceGroup()
+              + " does not have");
+    }
+    return "";
   }
 }

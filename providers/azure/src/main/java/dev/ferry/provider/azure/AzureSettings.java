@@ -1,12 +1,18 @@
 package dev.ferry.provider.azure;
 
+import java.util.List;
+
 /**
- * Where Ferry builds, as cloud-provider-azure's configuration names it.
+ * Where Ferry builds, as cloud-provider-azure's configuration names it, and on whose load balancer.
  *
  * @param securityGroup the cluster's network security group, empty for none (then a Service cannot
  *     restrict its clients)
- * @param maxFrontends frontend configurations one load balancer takes (Azure: 600)
- * @param maxRules load-balancing rules one load balancer takes (Azure: 1,500)
+ * @param join the load balancer of another controller that Ferry adds its Services to (AKS's {@code
+ *     kubernetes}), empty when Ferry has load balancers of its own
+ * @param disableOutboundSnat whether Ferry's load-balancing rules leave the nodes' outbound traffic
+ *     alone (see the README: an outbound rule or NAT gateway, not a Service's address, should
+ *     decide which address the nodes leave from)
+ * @param limits Azure's limits Ferry plans within
  */
 record AzureSettings(
     String subscription,
@@ -16,8 +22,52 @@ record AzureSettings(
     String vnet,
     String subnet,
     String securityGroup,
-    int maxFrontends,
-    int maxRules) {
+    String join,
+    boolean disableOutboundSnat,
+    Limits limits) {
+
+  /**
+   * Azure's limits for a Standard Load Balancer and a network security group
+   * (https://learn.microsoft.com/azure/azure-resource-manager/management/azure-subscription-service-limits#load-balancer
+   * and #networking-limits).
+   *
+   * @param frontends frontend IP configurations per load balancer (600)
+   * @param rulesPerNic load-balancing rules one NIC IP configuration is behind, across the public
+   *     and the internal load balancer (300): every rule on the shared pool counts for every node
+   * @param rulesPerLoadBalancer load-balancing plus inbound NAT rules per load balancer (1,500)
+   * @param securityRules rules per network security group (1,000)
+   */
+  record Limits(int frontends, int rulesPerNic, int rulesPerLoadBalancer, int securityRules) {
+    static final Limits AZURE = new Limits(600, 300, 1500, 1000);
+  }
+
+  boolean joined() {
+    return !join.isEmpty();
+  }
+
+  /** The load balancer a Service of this scheme goes to. */
+  String loadBalancer(String cluster, boolean internal) {
+    if (joined()) {
+      return internal ? AzureNames.joinedInternal(join) : join;
+    }
+    return AzureNames.ownLoadBalancer(cluster, internal);
+  }
+
+  /** Every load balancer a Service of this cluster may be on (also after a change of mode). */
+  List<String> loadBalancers(String cluster) {
+    List<String> own =
+        List.of(
+            AzureNames.ownLoadBalancer(cluster, false), AzureNames.ownLoadBalancer(cluster, true));
+    if (!joined()) {
+      return own;
+    }
+    return List.of(join, AzureNames.joinedInternal(join), own.get(0), own.get(1));
+  }
+
+  /** The pool the rules send to: the joined load balancer's own, or Ferry's. */
+  String pool(String cluster) {
+    return joined() ? join : AzureNames.ownPool(cluster);
+  }
 
   String network(String type, String resourceGroup, String name) {
     return "/subscriptions/"
@@ -38,9 +88,14 @@ record AzureSettings(
     return network("publicIPAddresses", resourceGroup, name);
   }
 
-  /** The resource group's public IPs, as a collection to list. */
-  String publicIpsCollection() {
-    return network("publicIPAddresses", resourceGroup, "").replaceAll("/$", "");
+  /** A resource group's public IPs, as a collection to list. */
+  String publicIpsCollection(String group) {
+    return network("publicIPAddresses", group, "").replaceAll("/$", "");
+  }
+
+  /** Every public IP of the subscription (Ferry's may be in a Service's own resource group). */
+  String subscriptionPublicIps() {
+    return "/subscriptions/" + subscription + "/providers/Microsoft.Network/publicIPAddresses";
   }
 
   String vnetId() {
@@ -52,9 +107,7 @@ record AzureSettings(
   }
 
   String securityRuleId(String rule) {
-    return network("networkSecurityGroups", resourceGroup, securityGroup)
-        + "/securityRules/"
-        + rule;
+    return securityGroupId() + "/securityRules/" + rule;
   }
 
   String securityGroupId() {

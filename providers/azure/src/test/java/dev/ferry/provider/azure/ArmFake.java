@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -30,58 +29,80 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A faithful fake of the parts of Azure Resource Manager a Standard Load Balancer uses, on the
- * JDK's HTTP server, for the Azure provider's tests (no usable Azure Network emulator exists).
- *
- * <ul>
- *   <li>Every PUT body is parsed with the vendor's own {@code *Inner.fromJson} model class, and
- *       what those ignore is checked here: a field the model does not know is a 400 ({@code
- *       InvalidRequestFormat}), and references must resolve (a rule to a frontend, pool or probe
- *       the load balancer does not have, a frontend to a missing public IP: 400 {@code
- *       InvalidResourceReference}).
- *   <li>Every resource has an ETag; {@code If-Match} with another is a 412 {@code
- *       PreconditionFailed}, {@code If-None-Match: *} on an existing one too.
- *   <li>Both long-running-operation shapes: PUT answers 201 with {@code Azure-AsyncOperation},
- *       polled once {@code InProgress} then {@code Succeeded}; DELETE answers 202 with {@code
- *       Location}, 202 once then 200; each with {@code Retry-After: 0}. ARM's {@code
- *       {"error":{code,message}}} bodies; injectable 429 (with {@code Retry-After}) and 500; calls
- *       counted.
- *   <li>A public IP gets an address; a private frontend one from its subnet's range.
- * </ul>
+ * Azure Resource Manager's Microsoft.Network load-balancing resources as ARM answers them, on the
+ * JDK's HTTP server (no Azure Network emulator exists). Built from Azure's own descriptions, not
+ * from the provider: every write is checked against the 2024-05-01 API's constraints ({@link
+ * ArmSchema}) and the vendor model's members, and against Azure's cross-resource rules and limits
+ * ({@link ArmRules}); answers have the shapes of recorded real ARM traffic (cloud-provider-azure's
+ * {@code pkg/azclient/*}/testdata, replayed by {@link ArmReplayTest}): ARM's defaults in bodies,
+ * 201 and {@code Azure-AsyncOperation} for a new resource, 200 without it for an unchanged one, 202
+ * with both {@code Azure-AsyncOperation} and {@code Location} for a delete, ARM's error bodies (412
+ * with {@code PreconditionFailedEtagMismatch}, 404 {@code ResourceNotFound} or {@code
+ * ResourceGroupNotFound}). It knows resource groups (an unknown one is a 404, also for a list) and
+ * the nodes' NIC IP configurations (so the per-NIC rules hold), and can fail operations, throttle
+ * with any {@code Retry-After}, and answer 409 {@code AnotherOperationInProgress}.
  */
 public final class ArmFake implements AutoCloseable {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern RESOURCE =
       Pattern.compile(
-          "(/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\\.network/"
-              + "(loadbalancers|publicipaddresses|networksecuritygroups)/[^/]+"
+          "(/subscriptions/[^/]+/resourcegroups/([^/]+)/providers/microsoft\\.network/"
+              + "(loadbalancers|publicipaddresses|networksecuritygroups|publicipprefixes)/[^/]+"
               + "(?:/securityrules/[^/]+)?)");
   private static final Pattern COLLECTION =
       Pattern.compile(
-          "(/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\\.network/"
+          "(/subscriptions/[^/]+/resourcegroups/([^/]+)/providers/microsoft\\.network/"
               + "(loadbalancers|publicipaddresses|networksecuritygroups))");
-  // properties ARM sets itself: a client may send them back, and the models do not write them
+  private static final Pattern SUBSCRIPTION_PIPS =
+      Pattern.compile("/subscriptions/[^/]+/providers/microsoft\\.network/publicipaddresses");
+  private static final Pattern OPERATION =
+      Pattern.compile(
+          "/subscriptions/[^/]+/providers/microsoft\\.network/locations/[^/]+/(operations|operationresults)/([^/]+)");
+  // properties ARM sets itself: a client may send them back, and ARM ignores them
   private static final Set<String> READ_ONLY =
-      Set.of("id", "name", "etag", "type", "provisioningState", "resourceGuid", "ipAddress");
+      Set.of(
+          "id",
+          "name",
+          "etag",
+          "type",
+          "provisioningState",
+          "resourceGuid",
+          "ipAddress",
+          "ipConfiguration",
+          "backendIPConfigurations",
+          "outboundRule",
+          "defaultSecurityRules",
+          "networkInterfaces",
+          "networkInterfaceIPConfiguration",
+          "inboundNatRulesPortMapping");
 
   private final HttpServer server;
   private final String base;
-  // lower-cased resource id -> resource as ARM answers it
-  private final Map<String, ObjectNode> resources = new ConcurrentHashMap<>();
-  private final Map<String, AtomicInteger> operations = new ConcurrentHashMap<>();
+  // lower-cased resource id -> resource as ARM stores it
+  final Map<String, ObjectNode> resources = new ConcurrentHashMap<>();
+  private final Set<String> groups = ConcurrentHashMap.newKeySet();
+  final Map<String, ArmRules.Nic> nics = new ConcurrentHashMap<>();
+  private final Map<String, Operation> operations = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
   private final AtomicLong etags = new AtomicLong();
   private final AtomicInteger addresses = new AtomicInteger();
   private final AtomicInteger throttleNext = new AtomicInteger();
+  private volatile int throttleSeconds = 1;
   private final AtomicInteger failNext = new AtomicInteger();
+  private final AtomicInteger busyNext = new AtomicInteger();
+  private volatile String failNextOperation;
   private final AtomicInteger preconditionFailures = new AtomicInteger();
   private volatile java.time.Duration writeLatency = java.time.Duration.ZERO;
-  private volatile java.util.function.Consumer<ObjectNode> interleave;
+  private volatile Consumer<ObjectNode> interleave;
+
+  /** An operation's end: polled once {@code InProgress}, then this status. */
+  private record Operation(AtomicInteger left, String status, String resource) {}
 
   public ArmFake() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
@@ -96,9 +117,29 @@ public final class ArmFake implements AutoCloseable {
     return base + "/";
   }
 
-  /** The next {@code n} requests are answered 429 with {@code Retry-After: 1}. */
-  public void throttleNext(int n) {
+  /** Makes a resource group exist (ARM answers 404 ResourceGroupNotFound for any other). */
+  public void group(String subscription, String name) {
+    groups.add(
+        ("/subscriptions/" + subscription + "/resourcegroups/" + name).toLowerCase(Locale.ROOT));
+  }
+
+  /** A node's NIC IP configuration, in the NIC-based pools its owner put it in. */
+  public void nic(String ipConfigurationId, String privateIp, String... pools) {
+    Set<String> p = new java.util.TreeSet<>();
+    for (String pool : pools) {
+      p.add(pool.toLowerCase(Locale.ROOT));
+    }
+    nics.put(ipConfigurationId, new ArmRules.Nic(ipConfigurationId, privateIp, p));
+  }
+
+  /** The next {@code n} requests are answered 429 with {@code Retry-After: seconds}. */
+  public void throttleNext(int n, int seconds) {
+    throttleSeconds = seconds;
     throttleNext.set(n);
+  }
+
+  public void throttleNext(int n) {
+    throttleNext(n, 1);
   }
 
   /** Every load-balancer PUT takes this long, as ARM's do (about a second on Azure). */
@@ -110,13 +151,31 @@ public final class ArmFake implements AutoCloseable {
    * Before the next load-balancer PUT is applied, {@code other} changes the stored load balancer as
    * another writer would (its ETag changes): the PUT then fails 412 unless it was made after.
    */
-  public void interleave(java.util.function.Consumer<ObjectNode> other) {
+  public void interleave(Consumer<ObjectNode> other) {
     interleave = other;
   }
 
   /** The next {@code n} writes fail with a 500. */
   public void failNextWrites(int n) {
     failNext.set(n);
+  }
+
+  /** The next {@code n} writes are refused 409 AnotherOperationInProgress. */
+  public void busyNextWrites(int n) {
+    busyNext.set(n);
+  }
+
+  /** The next write's operation ends {@code Failed} or {@code Canceled} (the resource Failed). */
+  public void failNextOperation(String status) {
+    failNextOperation = status;
+  }
+
+  /** Sets a resource's provisioning state, as a failed or running operation leaves it. */
+  public void state(String id, String state) {
+    resources
+        .get(id.toLowerCase(Locale.ROOT))
+        .withObject("properties")
+        .put("provisioningState", state);
   }
 
   /** Requests by {@code METHOD type}, e.g. {@code PUT loadbalancers}. */
@@ -133,7 +192,8 @@ public final class ArmFake implements AutoCloseable {
 
   /** The resource with this id, as ARM would answer a GET, or null. */
   public JsonNode get(String id) {
-    return resources.get(id.toLowerCase(Locale.ROOT));
+    ObjectNode r = resources.get(id.toLowerCase(Locale.ROOT));
+    return r == null ? null : answer(r);
   }
 
   /** Every resource of {@code type} (e.g. {@code loadBalancers}). */
@@ -144,24 +204,43 @@ public final class ArmFake implements AutoCloseable {
         .forEach(
             (id, r) -> {
               if (id.contains(t) && !id.substring(id.indexOf(t) + t.length()).contains("/")) {
-                out.add(r);
+                out.add(answer(r));
               }
             });
     return out;
   }
 
-  /** Puts a resource as another owner made it (a user's public IP, the cluster's NSG). */
+  /** Puts a resource as another owner made it (AKS's load balancer, a user's public IP, an NSG). */
   public void seed(String id, String json) throws IOException {
     ObjectNode node = (ObjectNode) JSON.readTree(json);
     node.put("id", id);
     node.put("name", id.substring(id.lastIndexOf('/') + 1));
-    node.put("etag", "W/\"" + etags.incrementAndGet() + "\"");
-    for (JsonNode rule : node.path("properties").path("securityRules")) {
-      String ruleId = id + "/securityRules/" + rule.get("name").asText();
-      ((ObjectNode) rule).put("id", ruleId);
-      resources.put(ruleId.toLowerCase(Locale.ROOT), (ObjectNode) rule);
+    Matcher m = RESOURCE.matcher(id.toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a resource id: " + id);
+    }
+    groups.add(
+        id.toLowerCase(Locale.ROOT)
+            .substring(0, id.toLowerCase(Locale.ROOT).indexOf("/providers/")));
+    node.put("etag", etag());
+    ArmDefaults.apply(m.group(3), node, node.get("etag").asText(), this::nextAddress);
+    if (m.group(3).equals("networksecuritygroups")) {
+      for (JsonNode rule : node.path("properties").path("securityRules")) {
+        ((ObjectNode) rule).put("id", id + "/securityRules/" + rule.get("name").asText());
+      }
     }
     resources.put(id.toLowerCase(Locale.ROOT), node);
+  }
+
+  private String etag() {
+    return "W/\""
+        + java.util.UUID.nameUUIDFromBytes(Long.toString(etags.incrementAndGet()).getBytes())
+        + "\"";
+  }
+
+  String nextAddress() {
+    int n = addresses.incrementAndGet();
+    return "20.61." + (n / 250) + "." + (n % 250 + 2);
   }
 
   private void handle(HttpExchange ex) throws IOException {
@@ -174,28 +253,42 @@ public final class ArmFake implements AutoCloseable {
     }
   }
 
+  private void count(String key) {
+    calls.computeIfAbsent(key, k -> new AtomicLong()).incrementAndGet();
+  }
+
   private void route(HttpExchange ex) throws IOException {
     String path = ex.getRequestURI().getPath();
     String lower = path.toLowerCase(Locale.ROOT);
     String method = ex.getRequestMethod();
-    if (lower.startsWith("/operations/")) {
-      poll(ex, lower);
+    Matcher op = OPERATION.matcher(lower);
+    if (op.matches()) {
+      poll(ex, op.group(2), op.group(1).equals("operationresults"));
+      return;
+    }
+    if (throttleNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      count(method + " throttled");
+      ex.getResponseHeaders().set("Retry-After", Integer.toString(throttleSeconds));
+      error(ex, 429, "TooManyRequests", "The request is being throttled.");
+      return;
+    }
+    if (SUBSCRIPTION_PIPS.matcher(lower).matches() && method.equals("GET")) {
+      count("GET publicipaddresses listAll");
+      list(ex, id -> id.contains("/providers/microsoft.network/publicipaddresses/"));
       return;
     }
     Matcher c = COLLECTION.matcher(lower);
     if (c.matches() && method.equals("GET")) {
-      calls.computeIfAbsent("GET " + c.group(2) + " list", k -> new AtomicLong()).incrementAndGet();
-      ObjectNode answer = JSON.createObjectNode();
-      ArrayNode value = answer.putArray("value");
-      new TreeMap<>(resources)
-          .forEach(
-              (id, r) -> {
-                if (id.startsWith(c.group(1) + "/")
-                    && !id.substring(c.group(1).length() + 1).contains("/")) {
-                  value.add(r);
-                }
-              });
-      send(ex, 200, answer);
+      count("GET " + c.group(3) + " list");
+      if (!groups.contains(lower.substring(0, lower.indexOf("/providers/")))) {
+        groupNotFound(ex, c.group(2), path);
+        return;
+      }
+      list(
+          ex,
+          id ->
+              id.startsWith(c.group(1) + "/")
+                  && !id.substring(c.group(1).length() + 1).contains("/"));
       return;
     }
     Matcher m = RESOURCE.matcher(lower);
@@ -204,15 +297,26 @@ public final class ArmFake implements AutoCloseable {
       return;
     }
     String id = m.group(1);
-    String type = id.contains("/securityrules/") ? "securityrules" : m.group(2);
-    calls.computeIfAbsent(method + " " + type, k -> new AtomicLong()).incrementAndGet();
-    if (throttleNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-      ex.getResponseHeaders().set("Retry-After", "1");
-      error(ex, 429, "TooManyRequests", "The request is being throttled.");
+    String type = id.contains("/securityrules/") ? "securityrules" : m.group(3);
+    count(method + " " + type);
+    if (!groups.contains(id.substring(0, id.indexOf("/providers/")))) {
+      groupNotFound(ex, m.group(2), path);
       return;
     }
     if (!method.equals("GET") && failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
       error(ex, 500, "InternalServerError", "An error occurred.");
+      return;
+    }
+    if (!method.equals("GET") && busyNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      error(
+          ex,
+          409,
+          "AnotherOperationInProgress",
+          "Another operation on this or dependent resource is in progress. To retrieve status of the"
+              + " operation use uri: "
+              + base
+              + "/subscriptions/x/providers/Microsoft.Network/locations/"
+              + "westeurope/operations/busy?api-version=2024-05-01.");
       return;
     }
     byte[] body = ex.getRequestBody().readAllBytes();
@@ -224,56 +328,155 @@ public final class ArmFake implements AutoCloseable {
       }
     }
     synchronized (this) {
-      java.util.function.Consumer<ObjectNode> other = interleave;
+      Consumer<ObjectNode> other = interleave;
       if (other != null && method.equals("PUT") && type.equals("loadbalancers")) {
         interleave = null;
         ObjectNode stored = resources.get(id);
         other.accept(stored);
-        stored.put("etag", "W/\"" + etags.incrementAndGet() + "\"");
+        stored.put("etag", etag());
       }
       ObjectNode existing = resources.get(id);
       switch (method) {
         case "GET" -> {
           if (existing == null) {
-            error(ex, 404, "ResourceNotFound", "The Resource '" + path + "' was not found.");
+            String kind = path.split("/providers/")[1];
+            kind = kind.substring(0, kind.lastIndexOf('/'));
+            error(
+                ex,
+                404,
+                "ResourceNotFound",
+                "The Resource '"
+                    + kind
+                    + "/"
+                    + path.substring(path.lastIndexOf('/') + 1)
+                    + "' under resource group '"
+                    + path.split("/")[4]
+                    + "' was not found. For more details please go to"
+                    + " https://aka.ms/ARMResourceNotFoundFix");
           } else {
-            send(ex, 200, existing);
+            send(ex, 200, answer(existing));
           }
         }
         case "PUT" -> put(ex, path, id, type, existing, body);
-        case "DELETE" -> delete(ex, id, existing);
+        case "DELETE" -> delete(ex, id, type, existing);
         default -> error(ex, 405, "MethodNotAllowed", method);
       }
     }
+  }
+
+  private void groupNotFound(HttpExchange ex, String group, String path) throws IOException {
+    String name = path.split("/")[4];
+    error(ex, 404, "ResourceGroupNotFound", "Resource group '" + name + "' could not be found.");
+  }
+
+  private void list(HttpExchange ex, java.util.function.Predicate<String> which)
+      throws IOException {
+    ObjectNode answer = JSON.createObjectNode();
+    ArrayNode value = answer.putArray("value");
+    new TreeMap<>(resources)
+        .forEach(
+            (id, r) -> {
+              if (which.test(id) && !id.contains("/securityrules/")) {
+                value.add(answer(r));
+              }
+            });
+    send(ex, 200, answer);
+  }
+
+  /** A stored resource as ARM answers it: back-references computed. */
+  private ObjectNode answer(ObjectNode stored) {
+    ObjectNode out = stored.deepCopy();
+    String id = ArmRules.lower(out.path("id").asText());
+    if (id.contains("/publicipaddresses/")) {
+      for (ObjectNode lb : loadBalancers(null)) {
+        for (JsonNode f : lb.path("properties").path("frontendIPConfigurations")) {
+          if (ArmRules.lower(f.path("properties").path("publicIPAddress").path("id").asText())
+              .equals(id)) {
+            out.withObject("properties")
+                .putObject("ipConfiguration")
+                .put("id", f.path("id").asText());
+          }
+        }
+      }
+    }
+    if (id.contains("/loadbalancers/")) {
+      for (JsonNode pool : out.path("properties").path("backendAddressPools")) {
+        String poolId = ArmRules.lower(pool.path("id").asText());
+        ArrayNode configs = JSON.createArrayNode();
+        nics.values().stream()
+            .filter(n -> n.pools().contains(poolId))
+            .forEach(n -> configs.addObject().put("id", n.id()));
+        if (!configs.isEmpty()) {
+          ((ObjectNode) pool).withObject("properties").set("backendIPConfigurations", configs);
+        }
+      }
+    }
+    return out;
+  }
+
+  private List<ObjectNode> loadBalancers(ObjectNode replacing) {
+    List<ObjectNode> out = new ArrayList<>();
+    String replaced = replacing == null ? "" : ArmRules.lower(replacing.path("id").asText());
+    resources.forEach(
+        (id, r) -> {
+          if (id.contains("/loadbalancers/") && !id.equals(replaced)) {
+            out.add(r);
+          }
+        });
+    if (replacing != null) {
+      out.add(replacing);
+    }
+    return out;
+  }
+
+  private ArmRules.Account account(ObjectNode replacing) {
+    return new ArmRules.Account() {
+      @Override
+      public JsonNode resource(String id) {
+        return resources.get(ArmRules.lower(id));
+      }
+
+      @Override
+      public List<JsonNode> loadBalancers() {
+        return new ArrayList<>(ArmFake.this.loadBalancers(replacing));
+      }
+
+      @Override
+      public Map<String, ArmRules.Nic> nics() {
+        return nics;
+      }
+    };
   }
 
   private void put(
       HttpExchange ex, String path, String id, String type, ObjectNode existing, byte[] body)
       throws IOException {
     String ifMatch = ex.getRequestHeaders().getFirst("If-Match");
-    String ifNoneMatch = ex.getRequestHeaders().getFirst("If-None-Match");
-    if ((ifMatch != null && (existing == null || !ifMatch.equals(existing.get("etag").asText())))
-        || ("*".equals(ifNoneMatch) && existing != null)) {
+    // If-None-Match is not part of ARM's API for these resources: it is ignored, as ARM does
+    if (ifMatch != null && (existing == null || !ifMatch.equals(existing.get("etag").asText()))) {
       preconditionFailures.incrementAndGet();
-      error(
-          ex,
-          412,
-          "PreconditionFailed",
-          "The condition specified using HTTP conditional header(s) is not met.");
+      ObjectNode e = JSON.createObjectNode();
+      ObjectNode err =
+          e.putObject("error")
+              .put("code", "PreconditionFailed")
+              .put("message", "Precondition failed.");
+      err.putArray("details")
+          .addObject()
+          .put("code", "PreconditionFailedEtagMismatch")
+          .put(
+              "message",
+              "Etag provided in if-match header "
+                  + ifMatch
+                  + " does not match etag "
+                  + (existing == null ? "" : existing.get("etag").asText())
+                  + " of resource "
+                  + path
+                  + " in NRP data store.");
+      send(ex, 412, e);
       return;
     }
     ObjectNode input = (ObjectNode) JSON.readTree(body);
-    JsonSerializable<?> parsed;
-    try (JsonReader r = JsonProviders.createReader(body)) {
-      parsed =
-          switch (type) {
-            case "loadbalancers" -> LoadBalancerInner.fromJson(r);
-            case "publicipaddresses" -> PublicIpAddressInner.fromJson(r);
-            case "networksecuritygroups" -> NetworkSecurityGroupInner.fromJson(r);
-            default -> SecurityRuleInner.fromJson(r);
-          };
-    }
-    String unknown = unknownField(input, tree(parsed), "");
+    String unknown = unknownField(input, tree(model(type, body)), "");
     if (unknown != null) {
       error(
           ex,
@@ -282,32 +485,55 @@ public final class ArmFake implements AutoCloseable {
           "Cannot parse the request. Could not find member '" + unknown + "'.");
       return;
     }
-    ObjectNode stored = input.deepCopy();
+    String invalid = ArmSchema.check(type, input);
+    if (invalid != null) {
+      error(ex, 400, "InvalidRequestFormat", "Cannot parse the request. " + invalid);
+      return;
+    }
+    ObjectNode stored = stripReadOnly(input.deepCopy());
     stored.put("id", path);
     stored.put("name", path.substring(path.lastIndexOf('/') + 1));
-    stored.put("etag", "W/\"" + etags.incrementAndGet() + "\"");
-    ObjectNode props = stored.withObject("properties");
-    props.put("provisioningState", "Succeeded");
-    String problem =
+    String etag = etag();
+    stored.put("etag", etag);
+    stored.put(
+        "location",
+        input
+            .path("location")
+            .asText(existing == null ? "westeurope" : existing.path("location").asText()));
+    ArmDefaults.apply(type, stored, etag, this::nextAddress);
+    ArmDefaults.keep(type, stored, existing);
+    ArmRules.Refusal refusal =
         switch (type) {
-          case "loadbalancers" -> loadBalancer(path, stored, existing);
-          case "publicipaddresses" -> publicIp(stored, existing);
-          case "securityrules" -> securityRule(id, stored);
+          case "loadbalancers" ->
+              references(stored) != null
+                  ? references(stored)
+                  : ArmRules.loadBalancer(stored, account(stored));
+          case "securityrules" -> {
+            ObjectNode nsg = resources.get(id.substring(0, id.indexOf("/securityrules/")));
+            yield nsg == null
+                ? new ArmRules.Refusal(
+                    "ResourceNotFound", "The network security group was not found.")
+                : ArmRules.securityRule(nsg, stored);
+          }
           default -> null;
         };
-    if (problem != null) {
-      error(
-          ex,
-          400,
-          problem.substring(0, problem.indexOf(':')),
-          problem.substring(problem.indexOf(':') + 2));
+    if (refusal != null) {
+      error(ex, 400, refusal.code(), refusal.message());
       return;
+    }
+    boolean unchanged = existing != null && sameContent(existing, stored);
+    if (unchanged) {
+      send(ex, 200, answer(existing)); // ARM: 200, no operation, the ETag kept
+      return;
+    }
+    String failure = failNextOperation;
+    failNextOperation = null;
+    if (failure != null) {
+      stored.withObject("properties").put("provisioningState", "Failed");
     }
     resources.put(id, stored);
     if (type.equals("securityrules")) {
-      // a rule is also listed in its group, as ARM shows it
-      String group = id.substring(0, id.indexOf("/securityrules/"));
-      ObjectNode nsg = resources.get(group);
+      ObjectNode nsg = resources.get(id.substring(0, id.indexOf("/securityrules/")));
       ArrayNode rules = nsg.withObject("properties").withArray("securityRules");
       for (Iterator<JsonNode> it = rules.iterator(); it.hasNext(); ) {
         if (it.next().path("name").asText().equalsIgnoreCase(stored.get("name").asText())) {
@@ -316,133 +542,82 @@ public final class ArmFake implements AutoCloseable {
       }
       rules.add(stored);
     }
-    String op = "/operations/" + etags.incrementAndGet();
-    operations.put(op, new AtomicInteger(1));
-    ex.getResponseHeaders().set("Azure-AsyncOperation", base + op + "?api-version=2024-05-01");
-    ex.getResponseHeaders().set("Retry-After", "0");
-    ObjectNode answer = stored.deepCopy();
-    answer.withObject("properties").put("provisioningState", "Updating");
+    String opId = java.util.UUID.randomUUID().toString();
+    operations.put(
+        opId, new Operation(new AtomicInteger(1), failure == null ? "Succeeded" : failure, id));
+    ex.getResponseHeaders().set("Azure-AsyncOperation", operationUrl("operations", opId));
+    ObjectNode answer = answer(stored);
+    if (!type.equals("loadbalancers")) { // recorded: a load balancer answers Succeeded at once
+      answer.withObject("properties").put("provisioningState", "Updating");
+    }
     send(ex, existing == null ? 201 : 200, answer);
   }
 
-  /** Ids for the sub-resources, references checked, private frontends given an address. */
-  private String loadBalancer(String id, ObjectNode lb, ObjectNode existing) {
-    ObjectNode props = lb.withObject("properties");
-    Set<String> ids = new HashSet<>();
-    Map<String, String> oldPrivate = new TreeMap<>();
-    if (existing != null) {
-      for (JsonNode f : existing.path("properties").path("frontendIPConfigurations")) {
-        oldPrivate.put(
-            f.get("name").asText(), f.path("properties").path("privateIPAddress").asText(""));
-      }
+  private String operationUrl(String kind, String opId) {
+    return base
+        + "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Network/locations/westeurope/"
+        + kind
+        + "/"
+        + opId
+        + "?api-version=2024-05-01";
+  }
+
+  private static boolean sameContent(ObjectNode a, ObjectNode b) {
+    ObjectNode x = a.deepCopy();
+    ObjectNode y = b.deepCopy();
+    for (ObjectNode n : List.of(x, y)) {
+      ArmDefaults.forget(n);
     }
+    return x.equals(y);
+  }
+
+  /** Every reference inside a load balancer resolves (InvalidResourceReference). */
+  private ArmRules.Refusal references(ObjectNode lb) {
+    Set<String> ids = new java.util.HashSet<>();
     for (String kind :
         List.of(
-            "frontendIPConfigurations", "backendAddressPools", "probes", "loadBalancingRules")) {
-      for (JsonNode sub : props.path(kind)) {
-        String subId = id + "/" + kind + "/" + sub.get("name").asText();
-        ((ObjectNode) sub).put("id", subId);
-        ((ObjectNode) sub).withObject("properties").put("provisioningState", "Succeeded");
-        if (!ids.add(subId.toLowerCase(Locale.ROOT))) {
-          return "InvalidRequestFormat: two " + kind + " are named " + sub.get("name").asText();
+            "frontendIPConfigurations",
+            "backendAddressPools",
+            "probes",
+            "loadBalancingRules",
+            "outboundRules",
+            "inboundNatRules")) {
+      for (JsonNode sub : lb.path("properties").path(kind)) {
+        if (!ids.add(ArmRules.lower(sub.path("id").asText()))) {
+          return new ArmRules.Refusal(
+              "InvalidRequestFormat", "two " + kind + " are named " + sub.path("name").asText());
         }
       }
     }
-    for (JsonNode p : props.path("probes")) {
-      ObjectNode pp = (ObjectNode) p.path("properties");
-      if (!pp.has("probeThreshold")) {
-        pp.put("probeThreshold", 1);
-      }
-    }
-    for (JsonNode f : props.path("frontendIPConfigurations")) {
-      JsonNode pip = f.path("properties").path("publicIPAddress").path("id");
-      if (!pip.isMissingNode() && get(pip.asText()) == null) {
-        return "InvalidResourceReference: Resource "
-            + pip.asText()
-            + " referenced by resource "
-            + f.get("id").asText()
-            + " was not found.";
-      }
-      JsonNode subnet = f.path("properties").path("subnet");
-      if (!subnet.isMissingNode()) {
-        ObjectNode p = (ObjectNode) f.path("properties");
-        String kept = oldPrivate.getOrDefault(f.get("name").asText(), "");
-        p.put(
-            "privateIPAddress",
-            !p.path("privateIPAddress").asText("").isEmpty()
-                ? p.get("privateIPAddress").asText()
-                : kept.isEmpty() ? "10.224.0." + (addresses.incrementAndGet() % 250 + 4) : kept);
-      }
-    }
-    for (JsonNode rule : props.path("loadBalancingRules")) {
-      // as ARM answers: defaults the client did not send, and the pool also as a list
-      ObjectNode rp = (ObjectNode) rule.path("properties");
-      if (!rp.has("enableTcpReset")) {
-        rp.put("enableTcpReset", false);
-      }
-      if (!rp.has("backendAddressPools") && rp.has("backendAddressPool")) {
-        rp.putArray("backendAddressPools").add(rp.get("backendAddressPool").deepCopy());
-      }
+    for (JsonNode rule : lb.path("properties").path("loadBalancingRules")) {
       for (String ref : List.of("frontendIPConfiguration", "backendAddressPool", "probe")) {
         JsonNode target = rule.path("properties").path(ref).path("id");
-        if (target.isMissingNode()) {
-          if (!ref.equals("probe")) {
-            return "InvalidRequestFormat: rule " + rule.get("name").asText() + " has no " + ref;
-          }
-          continue;
-        }
-        if (!ids.contains(target.asText().toLowerCase(Locale.ROOT))) {
-          return "InvalidResourceReference: Resource "
-              + target.asText()
-              + " referenced by resource "
-              + rule.get("id").asText()
-              + " was not found.";
+        if (!target.isMissingNode() && !ids.contains(ArmRules.lower(target.asText()))) {
+          return new ArmRules.Refusal(
+              "InvalidResourceReference",
+              "Resource "
+                  + target.asText()
+                  + " referenced by resource "
+                  + rule.path("id").asText()
+                  + " was not found.");
         }
       }
     }
     return null;
   }
 
-  private String publicIp(ObjectNode pip, ObjectNode existing) {
-    String kept = existing == null ? "" : existing.path("properties").path("ipAddress").asText("");
-    pip.withObject("properties")
-        .put(
-            "ipAddress",
-            kept.isEmpty()
-                ? "20.61." + (addresses.incrementAndGet() / 250) + "." + (addresses.get() % 250 + 2)
-                : kept);
-    return null;
-  }
-
-  private String securityRule(String id, ObjectNode rule) {
-    String group = id.substring(0, id.indexOf("/securityrules/"));
-    ObjectNode nsg = resources.get(group);
-    if (nsg == null) {
-      return "ResourceNotFound: The network security group " + group + " was not found.";
-    }
-    JsonNode props = rule.path("properties");
-    for (JsonNode other : nsg.path("properties").path("securityRules")) {
-      if (!other.get("name").asText().equalsIgnoreCase(rule.get("name").asText())
-          && other.path("properties").path("priority").asInt() == props.path("priority").asInt()
-          && other
-              .path("properties")
-              .path("direction")
-              .asText()
-              .equals(props.path("direction").asText())) {
-        return "SecurityRuleConflict: Security rule "
-            + other.get("name").asText()
-            + " conflicts with rule "
-            + rule.get("name").asText()
-            + ". Rules cannot have the same Priority and Direction.";
-      }
-    }
-    return null;
-  }
-
-  private void delete(HttpExchange ex, String id, ObjectNode existing) throws IOException {
+  private void delete(HttpExchange ex, String id, String type, ObjectNode existing)
+      throws IOException {
     if (existing == null) {
       ex.sendResponseHeaders(204, -1);
       return;
+    }
+    if (type.equals("publicipaddresses")) {
+      ArmRules.Refusal r = ArmRules.deletePublicIp(existing.path("id").asText(), account(null));
+      if (r != null) {
+        error(ex, 400, r.code(), r.message());
+        return;
+      }
     }
     resources.remove(id);
     if (id.contains("/securityrules/")) {
@@ -454,24 +629,52 @@ public final class ArmFake implements AutoCloseable {
         }
       }
     }
-    String op = "/operations/" + etags.incrementAndGet();
-    operations.put(op, new AtomicInteger(1));
-    ex.getResponseHeaders().set("Location", base + op + "?api-version=2024-05-01");
-    ex.getResponseHeaders().set("Retry-After", "0");
+    String opId = java.util.UUID.randomUUID().toString();
+    operations.put(opId, new Operation(new AtomicInteger(1), "Succeeded", id));
+    ex.getResponseHeaders().set("Azure-AsyncOperation", operationUrl("operations", opId));
+    ex.getResponseHeaders().set("Location", operationUrl("operationResults", opId));
+    ex.getResponseHeaders().set("Retry-After", "1");
     ex.sendResponseHeaders(202, -1);
   }
 
-  private void poll(HttpExchange ex, String path) throws IOException {
-    calls.computeIfAbsent("GET operations", k -> new AtomicLong()).incrementAndGet();
-    AtomicInteger left = operations.get(path);
-    if (left == null) {
-      error(ex, 404, "NotFound", "no operation " + path);
+  private void poll(HttpExchange ex, String opId, boolean location) throws IOException {
+    count("GET operations");
+    Operation op = operations.get(opId);
+    if (op == null) {
+      error(ex, 404, "NotFound", "no operation " + opId);
       return;
     }
-    boolean running = left.getAndDecrement() > 0;
-    ex.getResponseHeaders().set("Retry-After", "0");
-    ObjectNode status = JSON.createObjectNode().put("status", running ? "InProgress" : "Succeeded");
-    send(ex, running ? 202 : 200, status);
+    boolean running = op.left().getAndDecrement() > 0;
+    ex.getResponseHeaders().set("Retry-After", "1");
+    if (location) {
+      ex.sendResponseHeaders(running ? 202 : 204, -1);
+      return;
+    }
+    ObjectNode status = JSON.createObjectNode().put("status", running ? "InProgress" : op.status());
+    if (!running && !op.status().equals("Succeeded")) {
+      status
+          .putObject("error")
+          .put("code", op.status().equals("Canceled") ? "Canceled" : "InternalServerError")
+          .put("message", "The operation on " + op.resource() + " ended " + op.status() + ".");
+    }
+    send(ex, 200, status);
+  }
+
+  private static JsonSerializable<?> model(String type, byte[] body) throws IOException {
+    try (JsonReader r = JsonProviders.createReader(body)) {
+      return switch (type) {
+        case "loadbalancers" -> LoadBalancerInner.fromJson(r);
+        case "publicipaddresses" -> PublicIpAddressInner.fromJson(r);
+        case "networksecuritygroups" -> NetworkSecurityGroupInner.fromJson(r);
+        default -> SecurityRuleInner.fromJson(r);
+      };
+    }
+  }
+
+  /** The request without what ARM computes itself (it ignores what a client sends of it). */
+  private static ObjectNode stripReadOnly(ObjectNode node) {
+    ArmDefaults.forget(node);
+    return node;
   }
 
   /** A key of {@code input} the model dropped, as a path; null when the model kept all. */
@@ -510,17 +713,16 @@ public final class ArmFake implements AutoCloseable {
     return JSON.readTree(out.toByteArray());
   }
 
-  private static void error(HttpExchange ex, int status, String code, String message)
-      throws IOException {
+  static void error(HttpExchange ex, int status, String code, String message) throws IOException {
     ObjectNode body = JSON.createObjectNode();
-    body.withObject("error").put("code", code).put("message", message);
+    body.withObject("error").put("code", code).put("message", message).putArray("details");
     send(ex, status, body);
   }
 
   private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
     byte[] bytes = JSON.writeValueAsBytes(body);
     ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-    if (body.has("etag")) {
+    if (status == 200 && body.has("etag")) {
       ex.getResponseHeaders().set("ETag", body.get("etag").asText());
     }
     ex.sendResponseHeaders(status, bytes.length);

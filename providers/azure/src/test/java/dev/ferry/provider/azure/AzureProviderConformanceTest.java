@@ -40,6 +40,12 @@ class AzureProviderConformanceTest extends ProviderConformanceKit {
     return nodes.subList(0, count);
   }
 
+  /** Another cluster's nodes are other NICs: a NIC is behind one public Standard LB only. */
+  @Override
+  protected List<Backend> otherClusterBackends(int count) {
+    return List.of(AzureFixture.node(20), AzureFixture.node(21)).subList(0, count);
+  }
+
   @Override
   protected CloudView cloud() {
     return new AzureCloudView(fake);
@@ -167,7 +173,7 @@ class AzureProviderConformanceTest extends ProviderConformanceKit {
 
     List<JsonNode> publicIps(LoadBalancerRef ref) {
       return fake.all("publicIPAddresses").stream()
-          .filter(p -> ref.uid().equals(p.path("tags").path(AzureProvider.TAG_UID).asText()))
+          .filter(p -> ref.uid().equals(p.path("tags").path(AzurePublicIps.TAG_UID).asText()))
           .toList();
     }
 

@@ -1,0 +1,269 @@
+package dev.ferry.provider.azure;
+
+import com.azure.core.management.SubResource;
+import com.azure.resourcemanager.network.fluent.models.PublicIpAddressInner;
+import com.azure.resourcemanager.network.models.IpAllocationMethod;
+import com.azure.resourcemanager.network.models.PublicIpAddressDnsSettings;
+import com.azure.resourcemanager.network.models.PublicIpAddressSku;
+import com.azure.resourcemanager.network.models.PublicIpAddressSkuName;
+import dev.ferry.spi.LoadBalancerPlan;
+import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.ProviderException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A Service's public IP: the user's (named, or by address), checked before it is used, or Ferry's
+ * own, named after the Service and tagged with Ferry's keys only (cloud-provider-azure's {@code
+ * k8s-azure-*} tags would make AKS's controller count it as its own), made in the resource group
+ * the Service names and found again there, or by its tags anywhere in the subscription.
+ */
+final class AzurePublicIps {
+
+  static final String TAG_CLUSTER = AzureLbShape.TAG_CLUSTER;
+  static final String TAG_SERVICE = "ferry.dev-service";
+  static final String TAG_UID = "ferry.dev-service-uid";
+
+  /** The cluster tag Ferry wrote before it had keys of its own; read, never written. */
+  static final String LEGACY_CLUSTER = "k8s-azure-cluster-name";
+
+  private final Arm arm;
+  private final AzureSettings s;
+
+  AzurePublicIps(Arm arm, AzureSettings settings) {
+    this.arm = arm;
+    this.s = settings;
+  }
+
+  /**
+   * The public IP the Service's frontend uses, ready for it.
+   *
+   * @param frontendId the Service's frontend, which may already hold the IP
+   */
+  PublicIpAddressInner ensure(LoadBalancerPlan plan, AzureWish wish, String frontendId)
+      throws ProviderException {
+    String id = s.publicIpId(wish.pipGroup(), wish.pipName());
+    if (wish.usersPip()) {
+      PublicIpAddressInner pip =
+          get(id)
+              .orElseThrow(
+                  () ->
+                      new ProviderException.InvalidPlan(
+                          List.of(
+                              AzureWish.violation(
+                                  AzureWish.PIP_NAME,
+                                  "no public IP "
+                                      + wish.pipName()
+                                      + " in resource group "
+                                      + wish.pipGroup()
+                                      + (wish.pipGroup().equals(s.resourceGroup())
+                                          ? "; name its group with " + AzureWish.PIP_RESOURCE_GROUP
+                                          : "")))));
+      return usable(pip, AzureWish.PIP_NAME, frontendId);
+    }
+    Optional<PublicIpAddressInner> own = get(id);
+    if (wish.requestedIp().isPresent()
+        && !(own.isPresent() && wish.requestedIp().get().equals(own.get().ipAddress()))) {
+      String ip = wish.requestedIp().get();
+      PublicIpAddressInner users =
+          withAddress(wish.pipGroup(), ip)
+              .orElseThrow(
+                  () ->
+                      new ProviderException.InvalidPlan(
+                          "spec.loadBalancerIP",
+                          ip
+                              + " is not a public IP of resource group "
+                              + wish.pipGroup()
+                              + "; reserve it there (or name it with "
+                              + AzureWish.PIP_NAME
+                              + ")"));
+      return usable(users, "spec.loadBalancerIP", frontendId);
+    }
+    Map<String, String> tags = tags(plan.ref(), wish);
+    if (own.isPresent()) {
+      PublicIpAddressInner pip = own.get();
+      if (!ownedBy(pip.tags(), plan.ref())) {
+        throw new ProviderException.Transient(
+            "public IP "
+                + pip.name()
+                + " exists but is not tagged as this Service's; Ferry leaves it alone",
+            null);
+      }
+      // a public IP whose last change failed is repaired by writing it again (ARM's way out of
+      // "Failed"; a load balancer referring to it is refused with ReferencedResourceNotProvisioned)
+      boolean failed = "Failed".equalsIgnoreCase(state(pip));
+      if (!failed && same(pip, wish, tags)) {
+        return pip;
+      }
+    }
+    PublicIpAddressInner want =
+        new PublicIpAddressInner()
+            .withSku(new PublicIpAddressSku().withName(PublicIpAddressSkuName.STANDARD))
+            .withPublicIpAllocationMethod(IpAllocationMethod.STATIC)
+            .withDnsSettings(
+                wish.dnsLabel() == null
+                    ? null
+                    : new PublicIpAddressDnsSettings().withDomainNameLabel(wish.dnsLabel()))
+            .withPublicIpPrefix(
+                wish.pipPrefix().isEmpty() ? null : new SubResource().withId(wish.pipPrefix()));
+    want.withLocation(s.location()).withTags(tags);
+    return arm.put("publicIPAddresses.put", id, want, Map.of(), PublicIpAddressInner::fromJson);
+  }
+
+  /** A user's IP, checked: Standard SKU, provisioned, and not another frontend's. */
+  private PublicIpAddressInner usable(PublicIpAddressInner pip, String field, String frontendId)
+      throws ProviderException {
+    String at = field.startsWith("spec.") ? field : "metadata.annotations[" + field + "]";
+    if (pip.sku() == null || pip.sku().name() != PublicIpAddressSkuName.STANDARD) {
+      throw new ProviderException.InvalidPlan(
+          at,
+          "public IP "
+              + pip.name()
+              + " is of SKU "
+              + (pip.sku() == null ? "Basic" : pip.sku().name())
+              + "; a Standard Load Balancer takes only Standard public IPs (upgrade it, or use"
+              + " another)");
+    }
+    String attached = pip.ipConfiguration() == null ? null : pip.ipConfiguration().id();
+    if (attached != null && !attached.equalsIgnoreCase(frontendId)) {
+      throw new ProviderException.InvalidPlan(
+          at,
+          "public IP "
+              + pip.name()
+              + " ("
+              + pip.ipAddress()
+              + ") is already used by "
+              + describe(attached)
+              + "; Azure lets a public IP serve one frontend only. Use another IP, or remove it"
+              + " there first");
+    }
+    if (!"Succeeded".equalsIgnoreCase(state(pip))) {
+      throw new ProviderException.Transient(
+          "public IP " + pip.name() + " is " + state(pip) + "; waiting until it is Succeeded",
+          null);
+    }
+    return pip;
+  }
+
+  private static String describe(String ipConfigurationId) {
+    String[] p = ipConfigurationId.split("/");
+    if (ipConfigurationId.toLowerCase().contains("/loadbalancers/") && p.length >= 11) {
+      String frontend = p[p.length - 1];
+      String lb = p[p.length - 3];
+      return (AzureNames.ferrys(frontend) ? "another Service's frontend " : "frontend ")
+          + frontend
+          + " of load balancer "
+          + lb;
+    }
+    return ipConfigurationId;
+  }
+
+  private static String state(PublicIpAddressInner pip) {
+    return pip.provisioningState() == null ? "Succeeded" : pip.provisioningState().toString();
+  }
+
+  private static boolean same(PublicIpAddressInner pip, AzureWish wish, Map<String, String> tags) {
+    String label = pip.dnsSettings() == null ? null : pip.dnsSettings().domainNameLabel();
+    String prefix = pip.publicIpPrefix() == null ? "" : pip.publicIpPrefix().id();
+    return Objects.equals(label, wish.dnsLabel())
+        && prefix.equalsIgnoreCase(wish.pipPrefix())
+        && tags.equals(pip.tags() == null ? Map.of() : pip.tags());
+  }
+
+  Optional<PublicIpAddressInner> get(String id) throws ProviderException {
+    return arm.get("publicIPAddresses.get", id, PublicIpAddressInner::fromJson);
+  }
+
+  /** A public IP of the group with this address that is no Service's of Ferry's. */
+  private Optional<PublicIpAddressInner> withAddress(String group, String ip)
+      throws ProviderException {
+    return arm
+        .list(
+            "publicIPAddresses.list", s.publicIpsCollection(group), PublicIpAddressInner::fromJson)
+        .stream()
+        .filter(
+            p -> ip.equals(p.ipAddress()) && (p.tags() == null || !p.tags().containsKey(TAG_UID)))
+        .findFirst();
+  }
+
+  /**
+   * Deletes the Service's own public IP: at {@code known} (the id its frontend held), else by its
+   * name in the cluster's group, else found by its tags in the subscription (made in a Service's
+   * own group by a controller that stopped before its frontend was written).
+   */
+  void deleteOwn(LoadBalancerRef ref, String known) throws ProviderException {
+    Set<String> ids = new HashSet<>();
+    if (known != null) {
+      ids.add(known);
+    }
+    ids.add(s.publicIpId(s.resourceGroup(), AzureNames.service(ref)));
+    boolean gone = true;
+    for (String id : ids) {
+      Optional<PublicIpAddressInner> pip = get(id);
+      if (pip.isPresent() && ownedBy(pip.get().tags(), ref)) {
+        arm.delete("publicIPAddresses.delete", id);
+        gone = false;
+      }
+    }
+    if (gone) {
+      for (PublicIpAddressInner pip : subscription()) {
+        if (ownedBy(pip.tags(), ref) && pip.id() != null) {
+          arm.delete("publicIPAddresses.delete", pip.id());
+        }
+      }
+    }
+  }
+
+  /** Deletes the Service's own public IP where Ferry would have made it, if it is there. */
+  void deleteOwnIfPresent(LoadBalancerRef ref, String group) throws ProviderException {
+    for (String g : new java.util.TreeSet<>(List.of(s.resourceGroup(), group))) {
+      String id = s.publicIpId(g, AzureNames.service(ref));
+      Optional<PublicIpAddressInner> pip = get(id);
+      if (pip.isPresent() && ownedBy(pip.get().tags(), ref)) {
+        arm.delete("publicIPAddresses.delete", id);
+      }
+    }
+  }
+
+  /** The Services whose public IPs Ferry made in this subscription for {@code cluster}. */
+  Set<LoadBalancerRef> owned(String cluster) throws ProviderException {
+    Set<LoadBalancerRef> out = new HashSet<>();
+    for (PublicIpAddressInner pip : subscription()) {
+      Map<String, String> t = pip.tags() == null ? Map.of() : pip.tags();
+      String service = t.getOrDefault(TAG_SERVICE, t.getOrDefault("k8s-azure-service", ""));
+      if (cluster.equals(clusterOf(t)) && t.containsKey(TAG_UID) && service.contains("/")) {
+        String[] ns = service.split("/", 2);
+        out.add(new LoadBalancerRef(cluster, ns[0], ns[1], t.get(TAG_UID)));
+      }
+    }
+    return out;
+  }
+
+  private List<PublicIpAddressInner> subscription() throws ProviderException {
+    return arm.list(
+        "publicIPAddresses.listAll", s.subscriptionPublicIps(), PublicIpAddressInner::fromJson);
+  }
+
+  static Map<String, String> tags(LoadBalancerRef ref, AzureWish wish) {
+    Map<String, String> out = new LinkedHashMap<>(wish.pipTags());
+    out.put(TAG_SERVICE, ref.serviceKey());
+    out.put(TAG_CLUSTER, ref.cluster());
+    out.put(TAG_UID, ref.uid());
+    return out;
+  }
+
+  private static String clusterOf(Map<String, String> tags) {
+    return tags.getOrDefault(TAG_CLUSTER, tags.get(LEGACY_CLUSTER));
+  }
+
+  static boolean ownedBy(Map<String, String> tags, LoadBalancerRef ref) {
+    return tags != null
+        && ref.uid().equals(tags.get(TAG_UID))
+        && ref.cluster().equals(clusterOf(tags));
+  }
+}
