@@ -65,6 +65,9 @@ final class Arm {
 
   static final String API_VERSION = "2024-05-01";
 
+  /** The longest Retry-After waited for in place; a longer one is the caller's to wait. */
+  static final Duration INLINE_WAIT = Duration.ofSeconds(5);
+
   private final HttpPipeline pipeline;
   private final String endpoint;
   private final ProviderMetrics metrics;
@@ -149,7 +152,12 @@ final class Arm {
     for (int pages = 0; next != null && pages < 1000; pages++) {
       HttpResponseData r = send(operation, reads, HttpMethod.GET, next, null, Map.of());
       if (r.status == 404) {
-        return out;
+        // a collection always exists in a resource group that does: this is the group missing
+        // (ResourceGroupNotFound), never "nothing there"
+        throw translate(
+            operation,
+            new Failure(
+                404, errorCode(r.body), field(errorObject(r.body), "message"), r.retryAfter));
       }
       next = null;
       try (JsonReader reader = JsonProviders.createReader(r.body)) {
@@ -278,8 +286,8 @@ final class Arm {
           r.status == 429
               ? "throttled"
               : r.status == 412 ? "conflict" : r.status == 403 ? "denied" : "error");
-      if (!retry || attempt == attempts) {
-        break;
+      if (!retry || attempt == attempts || r.retryAfter.compareTo(INLINE_WAIT) > 0) {
+        break; // a long Retry-After goes back to the caller whole: its Service waits, not a worker
       }
       sleep(r.status == 429 && r.retryAfter.isZero() ? Duration.ofSeconds(1) : r.retryAfter);
     }

@@ -521,7 +521,11 @@ public final class ArmFake implements AutoCloseable {
       error(ex, 400, refusal.code(), refusal.message());
       return;
     }
-    boolean unchanged = existing != null && sameContent(existing, stored);
+    boolean unchanged =
+        existing != null
+            && "Succeeded"
+                .equals(existing.path("properties").path("provisioningState").asText("Succeeded"))
+            && sameContent(existing, stored); // a PUT on a Failed resource runs again
     if (unchanged) {
       send(ex, 200, answer(existing)); // ARM: 200, no operation, the ETag kept
       return;

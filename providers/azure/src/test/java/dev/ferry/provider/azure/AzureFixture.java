@@ -199,10 +199,10 @@ final class AzureFixture {
                 }
               }
             });
-    out.put("loadBalancer kubernetes", lb.toString());
+    out.put("loadBalancer kubernetes", canonical(lb));
     for (JsonNode pip : fake.all("publicIPAddresses")) {
       if (!pip.path("name").asText().startsWith("ferry-")) {
-        out.put("publicIP " + pip.path("name").asText(), pip.toString());
+        out.put("publicIP " + pip.path("name").asText(), canonical(pip));
       }
     }
     for (JsonNode rule :
@@ -210,10 +210,23 @@ final class AzureFixture {
             .path("properties")
             .path("securityRules")) {
       if (!rule.path("name").asText().startsWith("ferry-")) {
-        out.put("securityRule " + rule.path("name").asText(), rule.toString());
+        out.put("securityRule " + rule.path("name").asText(), canonical(rule));
       }
     }
     return out;
+  }
+
+  /** JSON with its keys sorted: the same content reads the same, whatever order ARM wrote it in. */
+  static String canonical(JsonNode node) {
+    try {
+      Object plain = ArmFake.JSON.treeToValue(node, Object.class);
+      return ArmFake.JSON
+          .copy()
+          .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          .writeValueAsString(plain);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   static List<Backend> nodes(int count) {
