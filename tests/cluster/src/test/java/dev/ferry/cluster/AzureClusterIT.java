@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.controller.ControllerProcess;
 import dev.ferry.provider.azure.ArmFake;
+import dev.ferry.provider.azure.AzureFixture;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -26,23 +27,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AzureClusterIT {
 
-  private static final String CLUSTER = "aks-e2e";
+  // the chart's default cluster name, which is also AKS's
+  private static final String CLUSTER = "kubernetes";
   private static final String NS = "default";
-  private static final String SUB = "00000000-0000-0000-0000-0000000e2e00";
-  private static final String GROUP = "rg-e2e";
-  private static final String LB =
-      "/subscriptions/"
-          + SUB
-          + "/resourceGroups/"
-          + GROUP
-          + "/providers/Microsoft.Network/loadBalancers/"
-          + CLUSTER;
+  private static final String SUB = AzureFixture.SUBSCRIPTION;
+  private static final String GROUP = AzureFixture.AKS_GROUP;
+  private static final String LB = AzureFixture.network(GROUP, "loadBalancers", "kubernetes");
   private static final String NSG =
-      "/subscriptions/"
-          + SUB
-          + "/resourceGroups/"
-          + GROUP
-          + "/providers/Microsoft.Network/networkSecurityGroups/aks-nsg";
+      AzureFixture.network(GROUP, "networkSecurityGroups", AzureFixture.AKS_NSG);
 
   private static RealApiServer api;
   private static KubernetesClient admin;
@@ -105,12 +97,13 @@ class AzureClusterIT {
 
   @Test
   @DisplayName(
-      "a 2-port Service gets a public IP (ipMode VIP) on the cluster's Standard LB: a frontend, two"
-          + " floating-IP rules, the shared kube-proxy probe and node pool, an NSG rule to its"
-          + " address; a Node added joins the pool; deletion leaves nothing of it")
+      "on an AKS-shaped node resource group with the chart's default cluster name, a 2-port Service"
+          + " gets a public IP (ipMode VIP) on AKS's kubernetes load balancer: its frontend, two"
+          + " floating-IP rules to AKS's pool, the shared kube-proxy probe (2 failures), an NSG rule to"
+          + " its address; AKS's parts are unchanged throughout; deletion leaves nothing of it")
   void endToEnd() throws Exception {
-    fake = new ArmFake();
-    fake.seed(NSG, "{\"location\":\"westeurope\",\"properties\":{\"securityRules\":[]}}");
+    fake = AzureFixture.aks();
+    java.util.Map<String, String> aks = AzureFixture.aksParts(fake);
     node("aks-node-1", "127.0.110.1");
     node("aks-node-2", "127.0.110.2");
     List<String> args =
@@ -127,9 +120,9 @@ class AzureClusterIT {
                 "--provider-setting",
                 "azure.location=westeurope",
                 "--provider-setting",
-                "azure.vnet-name=aks-vnet",
+                "azure.vnet-name=aks-vnet-31415926",
                 "--provider-setting",
-                "azure.security-group=aks-nsg",
+                "azure.security-group=" + AzureFixture.AKS_NSG,
                 "--provider-setting",
                 "azure.endpoint=" + fake.endpoint()));
     running.add(ClusterControllers.start(api, dir, args));
@@ -162,27 +155,27 @@ class AzureClusterIT {
     assertThat(ingress.getIpMode()).isEqualTo("VIP");
     assertThat(ingress.getIp()).startsWith("20.61.");
     JsonNode lb = fake.get(LB).path("properties");
-    assertThat(lb.path("frontendIPConfigurations")).hasSize(1);
-    assertThat(lb.path("loadBalancingRules"))
+    assertThat(ferrys(lb.path("frontendIPConfigurations"))).hasSize(1);
+    assertThat(ferrys(lb.path("loadBalancingRules")))
         .hasSize(2)
         .allSatisfy(
-            r -> assertThat(r.path("properties").path("enableFloatingIP").asBoolean()).isTrue());
-    assertThat(lb.path("probes"))
+            r -> {
+              assertThat(r.path("properties").path("enableFloatingIP").asBoolean()).isTrue();
+              assertThat(r.path("properties").path("backendAddressPool").path("id").asText())
+                  .endsWith("/backendAddressPools/kubernetes");
+            });
+    assertThat(ferrys(lb.path("probes")))
         .singleElement()
         .satisfies(
             p -> {
               assertThat(p.path("properties").path("port").asInt()).isEqualTo(10256);
-              assertThat(p.path("properties").path("intervalInSeconds").asInt())
-                  .as("Azure's default")
-                  .isEqualTo(5);
+              assertThat(p.path("properties").path("intervalInSeconds").asInt()).isEqualTo(5);
+              assertThat(p.path("properties").path("probeThreshold").asInt()).isEqualTo(2);
             });
-    // every eligible node of the cluster (other tests' nodes share this API server)
-    assertThat(pool()).contains("127.0.110.1", "127.0.110.2").doesNotHaveDuplicates();
     assertThat(fake.get(NSG).path("properties").path("securityRules").toString())
         .contains(ingress.getIp(), "\"80\"", "\"53\"");
-
+    assertThat(AzureFixture.aksParts(fake)).as("AKS's parts").isEqualTo(aks);
     node("aks-node-3", "127.0.110.3");
-    ClusterIT.eventually().until(() -> pool().contains("127.0.110.3"));
 
     String metrics = CloudE2e.metrics(running.get(0));
     assertThat(metrics)
@@ -191,8 +184,23 @@ class AzureClusterIT {
 
     admin.services().inNamespace(NS).withName("azure-shop").delete();
     ClusterIT.eventually().until(() -> get() == null);
-    assertThat(fake.get(LB)).as("Ferry's load balancer goes with its last frontend").isNull();
-    assertThat(fake.all("publicIPAddresses")).isEmpty();
-    assertThat(fake.get(NSG).path("properties").path("securityRules")).isEmpty();
+    assertThat(fake.get(LB).toString())
+        .as("nothing of Ferry's left on AKS's")
+        .doesNotContain("ferry-");
+    assertThat(fake.all("publicIPAddresses").toString()).doesNotContain("ferry-");
+    assertThat(fake.get(NSG).path("properties").path("securityRules").toString())
+        .doesNotContain("ferry-");
+    assertThat(AzureFixture.aksParts(fake)).as("AKS's parts").isEqualTo(aks);
+  }
+
+  private static List<JsonNode> ferrys(JsonNode parts) {
+    List<JsonNode> out = new ArrayList<>();
+    parts.forEach(
+        p -> {
+          if (p.path("name").asText().startsWith("ferry-")) {
+            out.add(p);
+          }
+        });
+    return out;
   }
 }

@@ -27,20 +27,20 @@ import java.util.TreeMap;
  *       rule for that Service. {@link #aksParts} snapshots all of it to show it untouched.
  * </ul>
  */
-final class AzureFixture {
+public final class AzureFixture {
 
-  static final String SUBSCRIPTION = "00000000-0000-0000-0000-00000000f3e7";
+  public static final String SUBSCRIPTION = "00000000-0000-0000-0000-00000000f3e7";
   static final String GROUP = "rg-ferry";
   static final String NSG = "nsg-cluster";
-  static final String AKS_GROUP = "MC_rg-prod_aks-prod_westeurope";
-  static final String AKS_NSG = "aks-agentpool-31415926-nsg";
+  public static final String AKS_GROUP = "MC_rg-prod_aks-prod_westeurope";
+  public static final String AKS_NSG = "aks-agentpool-31415926-nsg";
   static final String AKS_VMSS = "aks-nodepool1-31415926-vmss";
   static final String AKS_SERVICE = "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5";
   static final String OUTBOUND_FRONTEND = "7c1e2c4a-0b9f-4b6e-9d3a-2f5e8c1d0a42";
 
   private AzureFixture() {}
 
-  static String network(String group, String type, String name) {
+  public static String network(String group, String type, String name) {
     return "/subscriptions/"
         + SUBSCRIPTION
         + "/resourceGroups/"
@@ -79,7 +79,7 @@ final class AzureFixture {
   }
 
   /** The AKS-shaped node resource group (see the class comment). */
-  static ArmFake aks() {
+  public static ArmFake aks() {
     try {
       ArmFake fake = new ArmFake();
       String lb = network(AKS_GROUP, "loadBalancers", "kubernetes");
@@ -180,7 +180,7 @@ final class AzureFixture {
    * public IPs (without the back-reference Azure computes), the NSG's rules not named {@code
    * ferry-…}.
    */
-  static Map<String, String> aksParts(ArmFake fake) {
+  public static Map<String, String> aksParts(ArmFake fake) {
     Map<String, String> out = new TreeMap<>();
     ObjectNode lb = fake.get(network(AKS_GROUP, "loadBalancers", "kubernetes")).deepCopy();
     lb.remove("etag");
