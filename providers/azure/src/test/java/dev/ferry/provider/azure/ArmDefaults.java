@@ -31,6 +31,7 @@ final class ArmDefaults {
 
   static void apply(String type, ObjectNode r, String etag, Supplier<String> address) {
     String id = r.path("id").asText();
+    references(r.path("properties"));
     ObjectNode p = r.withObject("properties");
     p.put("provisioningState", "Succeeded");
     p.put("resourceGuid", UUID.nameUUIDFromBytes(id.toLowerCase().getBytes()).toString());
@@ -114,48 +115,52 @@ final class ArmDefaults {
           securityRule((ObjectNode) rule, etag);
         }
         ArrayNode defaults = p.putArray("defaultSecurityRules");
-        defaultRule(
-            defaults,
-            id,
+        // Azure's default rules, which every group has
+        // (https://learn.microsoft.com/azure/virtual-network/network-security-groups-overview#default-security-rules)
+        String[][] rules = {
+          {
             "AllowVnetInBound",
-            65000,
+            "65000",
             "Inbound",
             "Allow",
             "VirtualNetwork",
             "VirtualNetwork",
-            etag);
-        defaultRule(
-            defaults,
-            id,
+            "Allow inbound traffic from all VMs in VNET"
+          },
+          {
             "AllowAzureLoadBalancerInBound",
-            65001,
+            "65001",
             "Inbound",
             "Allow",
             "AzureLoadBalancer",
             "*",
-            etag);
-        defaultRule(defaults, id, "DenyAllInBound", 65500, "Inbound", "Deny", "*", "*", etag);
-        defaultRule(
-            defaults,
-            id,
+            "Allow inbound traffic from azure load balancer"
+          },
+          {"DenyAllInBound", "65500", "Inbound", "Deny", "*", "*", "Deny all inbound traffic"},
+          {
             "AllowVnetOutBound",
-            65000,
+            "65000",
             "Outbound",
             "Allow",
             "VirtualNetwork",
             "VirtualNetwork",
-            etag);
-        defaultRule(
-            defaults,
-            id,
+            "Allow outbound traffic from all VMs to all VMs in VNET"
+          },
+          {
             "AllowInternetOutBound",
-            65001,
+            "65001",
             "Outbound",
             "Allow",
             "*",
             "Internet",
-            etag);
-        defaultRule(defaults, id, "DenyAllOutBound", 65500, "Outbound", "Deny", "*", "*", etag);
+            "Allow outbound traffic from all VMs to Internet"
+          },
+          {"DenyAllOutBound", "65500", "Outbound", "Deny", "*", "*", "Deny all outbound traffic"}
+        };
+        for (String[] d : rules) {
+          defaultRule(
+              defaults, id, d[0], Integer.parseInt(d[1]), d[2], d[3], d[4], d[5], etag, d[6]);
+        }
       }
       case "securityrules" -> securityRule(r, etag);
       default -> r.put("type", "Microsoft.Network/" + type);
@@ -188,7 +193,8 @@ final class ArmDefaults {
       String access,
       String source,
       String destination,
-      String etag) {
+      String etag,
+      String description) {
     ObjectNode r = out.addObject();
     r.put("name", name)
         .put("id", nsg + "/defaultSecurityRules/" + name)
@@ -202,8 +208,52 @@ final class ArmDefaults {
         .put("destinationAddressPrefix", destination)
         .put("priority", priority)
         .put("protocol", "*")
+        .put("description", description)
         .put("access", access)
         .put("direction", direction);
+    ObjectNode p = (ObjectNode) r.get("properties");
+    for (String list :
+        List.of(
+            "sourcePortRanges",
+            "destinationPortRanges",
+            "sourceAddressPrefixes",
+            "destinationAddressPrefixes")) {
+      p.putArray(list);
+    }
+  }
+
+  /** Every provisioning state in an answer, as ARM shows them while its operation runs. */
+  static void running(JsonNode node) {
+    if (node instanceof ObjectNode o) {
+      if (o.has("provisioningState")) {
+        o.put("provisioningState", "Updating");
+      }
+      o.elements().forEachRemaining(ArmDefaults::running);
+    } else if (node instanceof ArrayNode a) {
+      a.forEach(ArmDefaults::running);
+    }
+  }
+
+  /** A reference to another resource is its id only, whatever a client sent with it. */
+  static void references(JsonNode node) {
+    if (node instanceof ObjectNode o) {
+      for (String ref :
+          List.of(
+              "publicIPAddress",
+              "subnet",
+              "frontendIPConfiguration",
+              "backendAddressPool",
+              "probe",
+              "virtualNetwork",
+              "publicIPPrefix")) {
+        if (o.get(ref) instanceof ObjectNode ro && ro.has("id")) {
+          ro.retain(java.util.List.of("id"));
+        }
+      }
+      o.elements().forEachRemaining(ArmDefaults::references);
+    } else if (node instanceof ArrayNode a) {
+      a.forEach(ArmDefaults::references);
+    }
   }
 
   private static void putIfAbsent(ObjectNode p, String key, Object value) {

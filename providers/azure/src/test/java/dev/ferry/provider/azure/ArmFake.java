@@ -466,7 +466,7 @@ public final class ArmFake implements AutoCloseable {
           .put(
               "message",
               "Etag provided in if-match header "
-                  + ifMatch
+                  + (ifMatch.startsWith("W/") ? ifMatch : "W/\"" + ifMatch + "\"")
                   + " does not match etag "
                   + (existing == null ? "" : existing.get("etag").asText())
                   + " of resource "
@@ -521,11 +521,14 @@ public final class ArmFake implements AutoCloseable {
       error(ex, 400, refusal.code(), refusal.message());
       return;
     }
-    boolean unchanged =
+    // recorded: a network security group's PUT always runs an operation, answered Succeeded when
+    // nothing changed; the others answer an unchanged PUT 200 with no operation
+    boolean same =
         existing != null
             && "Succeeded"
                 .equals(existing.path("properties").path("provisioningState").asText("Succeeded"))
             && sameContent(existing, stored); // a PUT on a Failed resource runs again
+    boolean unchanged = same && !type.equals("networksecuritygroups");
     if (unchanged) {
       send(ex, 200, answer(existing)); // ARM: 200, no operation, the ETag kept
       return;
@@ -551,8 +554,13 @@ public final class ArmFake implements AutoCloseable {
         opId, new Operation(new AtomicInteger(1), failure == null ? "Succeeded" : failure, id));
     ex.getResponseHeaders().set("Azure-AsyncOperation", operationUrl("operations", opId));
     ObjectNode answer = answer(stored);
-    if (!type.equals("loadbalancers")) { // recorded: a load balancer answers Succeeded at once
-      answer.withObject("properties").put("provisioningState", "Updating");
+    if (!type.equals("loadbalancers") && !same) {
+      // recorded: a load balancer answers Succeeded at once, the others Updating (an unchanged
+      // group Succeeded); a new public IP has no address until its operation ends
+      ArmDefaults.running(answer);
+    }
+    if (existing == null) {
+      answer.withObject("properties").remove("ipAddress");
     }
     send(ex, existing == null ? 201 : 200, answer);
   }
@@ -719,14 +727,17 @@ public final class ArmFake implements AutoCloseable {
 
   static void error(HttpExchange ex, int status, String code, String message) throws IOException {
     ObjectNode body = JSON.createObjectNode();
-    body.withObject("error").put("code", code).put("message", message).putArray("details");
+    ObjectNode e = body.withObject("error").put("code", code).put("message", message);
+    if (status != 404) { // recorded: ARM's gateway answers a 404 without details
+      e.putArray("details");
+    }
     send(ex, status, body);
   }
 
   private static void send(HttpExchange ex, int status, JsonNode body) throws IOException {
     byte[] bytes = JSON.writeValueAsBytes(body);
     ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-    if (status == 200 && body.has("etag")) {
+    if (status == 200 && body.has("etag") && ex.getRequestMethod().equals("GET")) {
       ex.getResponseHeaders().set("ETag", body.get("etag").asText());
     }
     ex.sendResponseHeaders(status, bytes.length);
