@@ -1,20 +1,11 @@
 package dev.ferry.provider.azure;
 
-import com.azure.json.JsonProviders;
-import com.azure.json.JsonReader;
-import com.azure.json.JsonSerializable;
-import com.azure.json.JsonWriter;
-import com.azure.resourcemanager.network.fluent.models.LoadBalancerInner;
-import com.azure.resourcemanager.network.fluent.models.NetworkSecurityGroupInner;
-import com.azure.resourcemanager.network.fluent.models.PublicIpAddressInner;
-import com.azure.resourcemanager.network.fluent.models.SecurityRuleInner;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -64,23 +55,6 @@ public final class ArmFake implements AutoCloseable {
   private static final Pattern OPERATION =
       Pattern.compile(
           "/subscriptions/[^/]+/providers/microsoft\\.network/locations/[^/]+/(operations|operationresults)/([^/]+)");
-  // properties ARM sets itself: a client may send them back, and ARM ignores them
-  private static final Set<String> READ_ONLY =
-      Set.of(
-          "id",
-          "name",
-          "etag",
-          "type",
-          "provisioningState",
-          "resourceGuid",
-          "ipAddress",
-          "ipConfiguration",
-          "backendIPConfigurations",
-          "outboundRule",
-          "defaultSecurityRules",
-          "networkInterfaces",
-          "networkInterfaceIPConfiguration",
-          "inboundNatRulesPortMapping");
 
   private final HttpServer server;
   private final String base;
@@ -88,6 +62,7 @@ public final class ArmFake implements AutoCloseable {
   final Map<String, ObjectNode> resources = new ConcurrentHashMap<>();
   private final Set<String> groups = ConcurrentHashMap.newKeySet();
   final Map<String, ArmRules.Nic> nics = new ConcurrentHashMap<>();
+  private final ArmStore store = new ArmStore(resources, nics);
   private final Map<String, Operation> operations = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
   private final AtomicLong etags = new AtomicLong();
@@ -193,7 +168,7 @@ public final class ArmFake implements AutoCloseable {
   /** The resource with this id, as ARM would answer a GET, or null. */
   public JsonNode get(String id) {
     ObjectNode r = resources.get(id.toLowerCase(Locale.ROOT));
-    return r == null ? null : answer(r);
+    return r == null ? null : store.answer(r);
   }
 
   /** Every resource of {@code type} (e.g. {@code loadBalancers}). */
@@ -204,7 +179,7 @@ public final class ArmFake implements AutoCloseable {
         .forEach(
             (id, r) -> {
               if (id.contains(t) && !id.substring(id.indexOf(t) + t.length()).contains("/")) {
-                out.add(answer(r));
+                out.add(store.answer(r));
               }
             });
     return out;
@@ -354,7 +329,7 @@ public final class ArmFake implements AutoCloseable {
                     + "' was not found. For more details please go to"
                     + " https://aka.ms/ARMResourceNotFoundFix");
           } else {
-            send(ex, 200, answer(existing));
+            send(ex, 200, store.answer(existing));
           }
         }
         case "PUT" -> put(ex, path, id, type, existing, body);
@@ -377,75 +352,10 @@ public final class ArmFake implements AutoCloseable {
         .forEach(
             (id, r) -> {
               if (which.test(id) && !id.contains("/securityrules/")) {
-                value.add(answer(r));
+                value.add(store.answer(r));
               }
             });
     send(ex, 200, answer);
-  }
-
-  /** A stored resource as ARM answers it: back-references computed. */
-  private ObjectNode answer(ObjectNode stored) {
-    ObjectNode out = stored.deepCopy();
-    String id = ArmRules.lower(out.path("id").asText());
-    if (id.contains("/publicipaddresses/")) {
-      for (ObjectNode lb : loadBalancers(null)) {
-        for (JsonNode f : lb.path("properties").path("frontendIPConfigurations")) {
-          if (ArmRules.lower(f.path("properties").path("publicIPAddress").path("id").asText())
-              .equals(id)) {
-            out.withObject("properties")
-                .putObject("ipConfiguration")
-                .put("id", f.path("id").asText());
-          }
-        }
-      }
-    }
-    if (id.contains("/loadbalancers/")) {
-      for (JsonNode pool : out.path("properties").path("backendAddressPools")) {
-        String poolId = ArmRules.lower(pool.path("id").asText());
-        ArrayNode configs = JSON.createArrayNode();
-        nics.values().stream()
-            .filter(n -> n.pools().contains(poolId))
-            .forEach(n -> configs.addObject().put("id", n.id()));
-        if (!configs.isEmpty()) {
-          ((ObjectNode) pool).withObject("properties").set("backendIPConfigurations", configs);
-        }
-      }
-    }
-    return out;
-  }
-
-  private List<ObjectNode> loadBalancers(ObjectNode replacing) {
-    List<ObjectNode> out = new ArrayList<>();
-    String replaced = replacing == null ? "" : ArmRules.lower(replacing.path("id").asText());
-    resources.forEach(
-        (id, r) -> {
-          if (id.contains("/loadbalancers/") && !id.equals(replaced)) {
-            out.add(r);
-          }
-        });
-    if (replacing != null) {
-      out.add(replacing);
-    }
-    return out;
-  }
-
-  private ArmRules.Account account(ObjectNode replacing) {
-    return new ArmRules.Account() {
-      @Override
-      public JsonNode resource(String id) {
-        return resources.get(ArmRules.lower(id));
-      }
-
-      @Override
-      public List<JsonNode> loadBalancers() {
-        return new ArrayList<>(ArmFake.this.loadBalancers(replacing));
-      }
-
-      @Override
-      public Map<String, ArmRules.Nic> nics() {
-        return nics;
-      }
-    };
   }
 
   private void put(
@@ -476,21 +386,13 @@ public final class ArmFake implements AutoCloseable {
       return;
     }
     ObjectNode input = (ObjectNode) JSON.readTree(body);
-    String unknown = unknownField(input, tree(model(type, body)), "");
-    if (unknown != null) {
-      error(
-          ex,
-          400,
-          "InvalidRequestFormat",
-          "Cannot parse the request. Could not find member '" + unknown + "'.");
+    String refused = ArmValidation.check(type, body, input);
+    if (refused != null) {
+      error(ex, 400, "InvalidRequestFormat", refused);
       return;
     }
-    String invalid = ArmSchema.check(type, input);
-    if (invalid != null) {
-      error(ex, 400, "InvalidRequestFormat", "Cannot parse the request. " + invalid);
-      return;
-    }
-    ObjectNode stored = stripReadOnly(input.deepCopy());
+    ObjectNode stored = input.deepCopy();
+    ArmDefaults.forget(stored); // what ARM computes itself it ignores in a request
     stored.put("id", path);
     stored.put("name", path.substring(path.lastIndexOf('/') + 1));
     String etag = etag();
@@ -505,9 +407,9 @@ public final class ArmFake implements AutoCloseable {
     ArmRules.Refusal refusal =
         switch (type) {
           case "loadbalancers" ->
-              references(stored) != null
-                  ? references(stored)
-                  : ArmRules.loadBalancer(stored, account(stored));
+              store.references(stored) != null
+                  ? store.references(stored)
+                  : ArmRules.loadBalancer(stored, store.account(stored));
           case "securityrules" -> {
             ObjectNode nsg = resources.get(id.substring(0, id.indexOf("/securityrules/")));
             yield nsg == null
@@ -527,10 +429,10 @@ public final class ArmFake implements AutoCloseable {
         existing != null
             && "Succeeded"
                 .equals(existing.path("properties").path("provisioningState").asText("Succeeded"))
-            && sameContent(existing, stored); // a PUT on a Failed resource runs again
+            && store.sameContent(existing, stored); // a PUT on a Failed resource runs again
     boolean unchanged = same && !type.equals("networksecuritygroups");
     if (unchanged) {
-      send(ex, 200, answer(existing)); // ARM: 200, no operation, the ETag kept
+      send(ex, 200, store.answer(existing)); // ARM: 200, no operation, the ETag kept
       return;
     }
     String failure = failNextOperation;
@@ -553,7 +455,7 @@ public final class ArmFake implements AutoCloseable {
     operations.put(
         opId, new Operation(new AtomicInteger(1), failure == null ? "Succeeded" : failure, id));
     ex.getResponseHeaders().set("Azure-AsyncOperation", operationUrl("operations", opId));
-    ObjectNode answer = answer(stored);
+    ObjectNode answer = store.answer(stored);
     if (!type.equals("loadbalancers") && !same) {
       // recorded: a load balancer answers Succeeded at once, the others Updating (an unchanged
       // group Succeeded); a new public IP has no address until its operation ends
@@ -574,50 +476,6 @@ public final class ArmFake implements AutoCloseable {
         + "?api-version=2024-05-01";
   }
 
-  private static boolean sameContent(ObjectNode a, ObjectNode b) {
-    ObjectNode x = a.deepCopy();
-    ObjectNode y = b.deepCopy();
-    for (ObjectNode n : List.of(x, y)) {
-      ArmDefaults.forget(n);
-    }
-    return x.equals(y);
-  }
-
-  /** Every reference inside a load balancer resolves (InvalidResourceReference). */
-  private ArmRules.Refusal references(ObjectNode lb) {
-    Set<String> ids = new java.util.HashSet<>();
-    for (String kind :
-        List.of(
-            "frontendIPConfigurations",
-            "backendAddressPools",
-            "probes",
-            "loadBalancingRules",
-            "outboundRules",
-            "inboundNatRules")) {
-      for (JsonNode sub : lb.path("properties").path(kind)) {
-        if (!ids.add(ArmRules.lower(sub.path("id").asText()))) {
-          return new ArmRules.Refusal(
-              "InvalidRequestFormat", "two " + kind + " are named " + sub.path("name").asText());
-        }
-      }
-    }
-    for (JsonNode rule : lb.path("properties").path("loadBalancingRules")) {
-      for (String ref : List.of("frontendIPConfiguration", "backendAddressPool", "probe")) {
-        JsonNode target = rule.path("properties").path(ref).path("id");
-        if (!target.isMissingNode() && !ids.contains(ArmRules.lower(target.asText()))) {
-          return new ArmRules.Refusal(
-              "InvalidResourceReference",
-              "Resource "
-                  + target.asText()
-                  + " referenced by resource "
-                  + rule.path("id").asText()
-                  + " was not found.");
-        }
-      }
-    }
-    return null;
-  }
-
   private void delete(HttpExchange ex, String id, String type, ObjectNode existing)
       throws IOException {
     if (existing == null) {
@@ -625,7 +483,8 @@ public final class ArmFake implements AutoCloseable {
       return;
     }
     if (type.equals("publicipaddresses")) {
-      ArmRules.Refusal r = ArmRules.deletePublicIp(existing.path("id").asText(), account(null));
+      ArmRules.Refusal r =
+          ArmRules.deletePublicIp(existing.path("id").asText(), store.account(null));
       if (r != null) {
         error(ex, 400, r.code(), r.message());
         return;
@@ -670,59 +529,6 @@ public final class ArmFake implements AutoCloseable {
           .put("message", "The operation on " + op.resource() + " ended " + op.status() + ".");
     }
     send(ex, 200, status);
-  }
-
-  private static JsonSerializable<?> model(String type, byte[] body) throws IOException {
-    try (JsonReader r = JsonProviders.createReader(body)) {
-      return switch (type) {
-        case "loadbalancers" -> LoadBalancerInner.fromJson(r);
-        case "publicipaddresses" -> PublicIpAddressInner.fromJson(r);
-        case "networksecuritygroups" -> NetworkSecurityGroupInner.fromJson(r);
-        default -> SecurityRuleInner.fromJson(r);
-      };
-    }
-  }
-
-  /** The request without what ARM computes itself (it ignores what a client sends of it). */
-  private static ObjectNode stripReadOnly(ObjectNode node) {
-    ArmDefaults.forget(node);
-    return node;
-  }
-
-  /** A key of {@code input} the model dropped, as a path; null when the model kept all. */
-  private static String unknownField(JsonNode input, JsonNode kept, String at) {
-    if (input.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = input.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        if (READ_ONLY.contains(e.getKey())) {
-          continue;
-        }
-        JsonNode other = kept == null ? null : kept.get(e.getKey());
-        if (other == null) {
-          return at + e.getKey();
-        }
-        String deeper = unknownField(e.getValue(), other, at + e.getKey() + ".");
-        if (deeper != null) {
-          return deeper;
-        }
-      }
-    } else if (input.isArray()) {
-      for (int i = 0; i < input.size(); i++) {
-        String deeper = unknownField(input.get(i), kept.get(i), at + i + ".");
-        if (deeper != null) {
-          return deeper;
-        }
-      }
-    }
-    return null;
-  }
-
-  private static JsonNode tree(JsonSerializable<?> model) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (JsonWriter w = JsonProviders.createWriter(out)) {
-      model.toJson(w);
-    }
-    return JSON.readTree(out.toByteArray());
   }
 
   static void error(HttpExchange ex, int status, String code, String message) throws IOException {

@@ -48,6 +48,7 @@ final class ArmSchema {
               Rule.oneOf(RULES + "protocol", true, "Udp", "Tcp", "All"),
               Rule.range(RULES + "frontendPort", true, 0, 65534),
               Rule.range(RULES + "backendPort", false, 0, 65535),
+              // not "required" in the description, but ARM refuses a rule without a frontend
               Rule.required(RULES + "frontendIPConfiguration"),
               Rule.oneOf(
                   RULES + "loadDistribution", false, "Default", "SourceIP", "SourceIPProtocol"),
@@ -61,7 +62,14 @@ final class ArmSchema {
               Rule.range(PROBES + "probeThreshold", false, 1, Integer.MAX_VALUE),
               Rule.required("properties.probes[].name"),
               Rule.required("properties.loadBalancingRules[].name"),
-              Rule.required("properties.backendAddressPools[].name")),
+              Rule.required("properties.backendAddressPools[].name"),
+              // OutboundRulePropertiesFormat: required backendAddressPool,
+              // frontendIPConfigurations,
+              // protocol (AKS's aksOutboundRule goes back in every write of its load balancer)
+              Rule.oneOf(
+                  "properties.outboundRules[].properties.protocol", true, "Tcp", "Udp", "All"),
+              Rule.required("properties.outboundRules[].properties.backendAddressPool"),
+              Rule.required("properties.outboundRules[].properties.frontendIPConfigurations")),
           "publicipaddresses",
           List.of(
               Rule.oneOf("sku.name", false, "Basic", "Standard"),
