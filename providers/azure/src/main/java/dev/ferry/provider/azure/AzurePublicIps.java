@@ -75,14 +75,14 @@ final class AzurePublicIps {
               .orElseThrow(
                   () ->
                       new ProviderException.InvalidPlan(
-                          "spec.loadBalancerIP",
+                          wish.requestedIpField(),
                           ip
                               + " is not a public IP of resource group "
                               + wish.pipGroup()
                               + "; reserve it there (or name it with "
                               + AzureWish.PIP_NAME
                               + ")"));
-      return usable(users, "spec.loadBalancerIP", frontendId);
+      return usable(users, wish.requestedIpField(), frontendId);
     }
     Map<String, String> tags = tags(plan.ref(), wish);
     if (own.isPresent()) {
@@ -118,7 +118,10 @@ final class AzurePublicIps {
   /** A user's IP, checked: Standard SKU, provisioned, and not another frontend's. */
   private PublicIpAddressInner usable(PublicIpAddressInner pip, String field, String frontendId)
       throws ProviderException {
-    String at = field.startsWith("spec.") ? field : "metadata.annotations[" + field + "]";
+    String at =
+        field.startsWith("spec.") || field.startsWith("metadata.")
+            ? field
+            : "metadata.annotations[" + field + "]";
     if (pip.sku() == null || pip.sku().name() != PublicIpAddressSkuName.STANDARD) {
       throw new ProviderException.InvalidPlan(
           at,

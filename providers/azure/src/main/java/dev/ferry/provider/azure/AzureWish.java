@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
  * @param floatingIp packets keep the frontend address (true) or go to the node's NodePort (false)
  * @param serviceTags Azure service tags admitted besides the source ranges
  * @param ignored upstream annotations set on the Service that Ferry does not implement
+ * @param requestedFromAnnotation the address was asked for by {@code azure-load-balancer-ipv4}
  */
 record AzureWish(
     boolean internal,
@@ -48,7 +49,8 @@ record AzureWish(
     boolean tcpReset,
     boolean floatingIp,
     List<String> serviceTags,
-    List<String> ignored) {
+    List<String> ignored,
+    boolean requestedFromAnnotation) {
 
   static final String PREFIX = "service.beta.kubernetes.io/azure-";
   static final String INTERNAL = PREFIX + "load-balancer-internal";
@@ -223,7 +225,8 @@ record AzureWish(
         tcpReset,
         floating,
         serviceTags,
-        List.copyOf(ignored));
+        List.copyOf(ignored),
+        !a.getOrDefault(IPV4, "").isBlank());
   }
 
   private static Optional<String> requestedIp(
@@ -326,6 +329,11 @@ record AzureWish(
     }
     out.add(violation(key, "'" + text + "' is not a whole number from " + min + " to " + max));
     return fallback;
+  }
+
+  /** Where the Service asked for its address: the annotation, or the deprecated field. */
+  String requestedIpField() {
+    return requestedFromAnnotation ? "metadata.annotations[" + IPV4 + "]" : "spec.loadBalancerIP";
   }
 
   static PlanViolation violation(String annotation, String problem) {

@@ -201,6 +201,10 @@ class AzureDefectsTest {
             () -> p.ensure(plan(ref("c", 2), nodes, Map.of(AzureWish.PIP_NAME, "shop-ip"))))
         .isInstanceOf(ProviderException.InvalidPlan.class)
         .hasMessageContaining("already used by another Service's frontend");
+    String pip = fake.get(id).path("properties").path("ipAddress").asText();
+    assertThatThrownBy(() -> p.ensure(plan(ref("c", 4), nodes, Map.of(AzureWish.IPV4, pip))))
+        .isInstanceOf(ProviderException.InvalidPlan.class)
+        .hasMessageContaining("metadata.annotations[" + AzureWish.IPV4 + "]");
     assertThatThrownBy(
             () -> p.ensure(plan(ref("c", 3), nodes, Map.of(AzureWish.PIP_NAME, "old-ip"))))
         .isInstanceOf(ProviderException.InvalidPlan.class)
