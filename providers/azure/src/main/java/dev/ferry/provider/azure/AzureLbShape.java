@@ -253,7 +253,7 @@ final class AzureLbShape {
     List<BackendAddressPoolInner> pools = new ArrayList<>(list(lb.backendAddressPools()));
     upsert(
         pools,
-        pool(s.loadBalancerId(name), AzureNames.ownPool(cluster), backends, s),
+        pool(s.loadBalancerId(name), s.pool(cluster), backends, s),
         BackendAddressPoolInner::name,
         AzureLbShape::samePool);
     return lb.withBackendAddressPools(pools);

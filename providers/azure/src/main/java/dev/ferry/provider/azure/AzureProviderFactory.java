@@ -137,7 +137,8 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
             context.setting(SECURITY_GROUP, ""),
             "",
             snat.equals("true"),
-            limits);
+            limits,
+            false);
     String join = join(arm, settings, context.setting(LOAD_BALANCER, "auto").trim());
     return new AzureProvider(
         arm,
@@ -151,9 +152,29 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
             settings.securityGroup(),
             join,
             settings.disableOutboundSnat(),
-            limits),
+            limits,
+            join.isEmpty() && legacy(arm, settings, context.clusterName())),
         context.events(),
         batching);
+  }
+
+  /** Whether Ferry's own load balancer of this cluster still has the name Ferry gave it before. */
+  private static boolean legacy(Arm arm, AzureSettings s, String cluster) {
+    try {
+      return arm.get("loadBalancers.get", s.loadBalancerId(cluster), LoadBalancerInner::fromJson)
+          .filter(AzureLbShape::ours)
+          .map(lb -> cluster.equals(lb.tags().get(AzureLbShape.TAG_CLUSTER)))
+          .orElse(false);
+    } catch (ProviderException e) {
+      throw new IllegalStateException(
+          "cannot read load balancer "
+              + cluster
+              + " in resource group "
+              + s.resourceGroup()
+              + ": "
+              + e.getMessage(),
+          e);
+    }
   }
 
   /**

@@ -13,6 +13,10 @@ import java.util.List;
  *     alone (see the README: an outbound rule or NAT gateway, not a Service's address, should
  *     decide which address the nodes leave from)
  * @param limits Azure's limits Ferry plans within
+ * @param legacyNames Ferry's own load balancers carry the names Ferry gave them before it had names
+ *     of its own ({@code <cluster>}, {@code <cluster>-internal}, pool {@code <cluster>}): found so
+ *     at start-up, and kept, since Azure renames nothing and the nodes cannot be behind a second
+ *     public load balancer while the first holds them
  */
 record AzureSettings(
     String subscription,
@@ -24,7 +28,8 @@ record AzureSettings(
     String securityGroup,
     String join,
     boolean disableOutboundSnat,
-    Limits limits) {
+    Limits limits,
+    boolean legacyNames) {
 
   /**
    * Azure's limits for a Standard Load Balancer and a network security group
@@ -50,7 +55,9 @@ record AzureSettings(
     if (joined()) {
       return internal ? AzureNames.joinedInternal(join) : join;
     }
-    return AzureNames.ownLoadBalancer(cluster, internal);
+    return legacyNames
+        ? cluster + (internal ? "-internal" : "")
+        : AzureNames.ownLoadBalancer(cluster, internal);
   }
 
   /** Every load balancer a Service of this cluster may be on (also after a change of mode). */
@@ -58,15 +65,15 @@ record AzureSettings(
     List<String> own =
         List.of(
             AzureNames.ownLoadBalancer(cluster, false), AzureNames.ownLoadBalancer(cluster, true));
-    if (!joined()) {
-      return own;
+    if (joined()) {
+      return List.of(join, AzureNames.joinedInternal(join), own.get(0), own.get(1));
     }
-    return List.of(join, AzureNames.joinedInternal(join), own.get(0), own.get(1));
+    return List.of(loadBalancer(cluster, false), loadBalancer(cluster, true));
   }
 
   /** The pool the rules send to: the joined load balancer's own, or Ferry's. */
   String pool(String cluster) {
-    return joined() ? join : AzureNames.ownPool(cluster);
+    return joined() ? join : legacyNames ? cluster : AzureNames.ownPool(cluster);
   }
 
   String network(String type, String resourceGroup, String name) {

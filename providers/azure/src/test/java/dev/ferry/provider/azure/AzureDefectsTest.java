@@ -122,6 +122,49 @@ class AzureDefectsTest {
 
   @Test
   @DisplayName(
+      "1c. upgrade: Ferry's own load balancer under its old name (<cluster>, tagged Ferry's) is kept"
+          + " (Azure renames nothing, and the nodes cannot be behind a second public one); the Service's public"
+          + " IP loses cloud-provider-azure's tags for Ferry's")
+  void upgradeKeepsOldNames() throws Exception {
+    ArmFake fake = selfManaged();
+    LoadBalancerRef ref = ref("c", 1);
+    String pipId =
+        AzureFixture.network(AzureFixture.GROUP, "publicIPAddresses", AzureNames.service(ref));
+    fake.seed(
+        pipId,
+        "{\"location\":\"westeurope\",\"sku\":{\"name\":\"Standard\"},\"tags\":{"
+            + "\"k8s-azure-service\":\"shop/web-1\",\"k8s-azure-cluster-name\":\"c\",\"ferry.dev-service-uid\":\""
+            + ref.uid()
+            + "\"},\"properties\":{\"publicIPAllocationMethod\":\"Static\"}}");
+    String lb = AzureFixture.network(AzureFixture.GROUP, "loadBalancers", "c");
+    fake.seed(
+        lb,
+        "{\"location\":\"westeurope\",\"sku\":{\"name\":\"Standard\"},\"tags\":{"
+            + "\"ferry.dev-cluster\":\"c\",\"k8s-azure-cluster-name\":\"c\"},\"properties\":{"
+            + "\"frontendIPConfigurations\":[{\"name\":\""
+            + AzureNames.service(ref)
+            + "\",\"properties\":"
+            + "{\"publicIPAddress\":{\"id\":\""
+            + pipId
+            + "\"}}}],"
+            + "\"backendAddressPools\":[{\"name\":\"c\",\"properties\":{\"loadBalancerBackendAddresses\":["
+            + "{\"name\":\"aks-node-0\",\"properties\":{\"ipAddress\":\"10.224.0.4\",\"virtualNetwork\":{\"id\":\"/v\"}}}]}}]}}");
+    AzureProvider p = AzureFixture.provider(fake, context("c"));
+    p.ensure(plan(ref, nodes, Map.of()));
+    assertThat(lb(fake, AzureFixture.GROUP, "c").path("properties").path("loadBalancingRules"))
+        .hasSize(2);
+    assertThat(fake.get(AzureFixture.network(AzureFixture.GROUP, "loadBalancers", "ferry-c")))
+        .isNull();
+    assertThat(fake.get(pipId).path("tags").toString())
+        .contains("ferry.dev-cluster")
+        .doesNotContain("k8s-azure");
+    p.ensureDeleted(ref);
+    assertThat(fake.all("loadBalancers")).isEmpty();
+    p.close();
+  }
+
+  @Test
+  @DisplayName(
       "1b. AKS: an internal Service with no kubernetes-internal is refused naming the one-internal-LB"
           + " limit, and nothing is made")
   void aksInternalNeedsAksLoadBalancer() throws Exception {

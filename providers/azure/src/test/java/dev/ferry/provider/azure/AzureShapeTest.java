@@ -30,7 +30,8 @@ class AzureShapeTest {
         "nsg",
         join,
         true,
-        AzureSettings.Limits.AZURE);
+        AzureSettings.Limits.AZURE,
+        false);
   }
 
   private static LoadBalancerPlan plan(Map<String, String> annotations) {
@@ -96,7 +97,8 @@ class AzureShapeTest {
               "nsg",
               "kubernetes",
               true,
-              AzureSettings.Limits.AZURE);
+              AzureSettings.Limits.AZURE,
+              false);
       LoadBalancerPlan p = plan(Map.of());
       LoadBalancerInner after =
           AzureLbShape.with(AzureLbWriter.copy(before), p, AzureWish.of(p, s), "/pip", s, 0);
