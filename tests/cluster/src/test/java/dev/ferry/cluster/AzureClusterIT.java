@@ -20,10 +20,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Azure end to end: the controller process with {@code --provider azure} against the ARM fake (the
- * vendor's own model classes, ETags, both long-running-operation shapes) and the real
- * kube-apiserver, with exactly the chart's RBAC. The real API server validates the status (an IP
- * with {@code ipMode: VIP}).
+ * Azure end to end on AKS: the controller process with {@code --provider azure} and the chart's
+ * default cluster name against the ARM fake seeded as an AKS node resource group (AKS's {@code
+ * kubernetes} load balancer with its NIC pools, outbound rule and a Service of its own, AKS's NSG),
+ * and the real kube-apiserver, with exactly the chart's RBAC. Ferry must join AKS's load balancer
+ * without changing any of AKS's parts, before, during and after its Service. The real API server
+ * validates the status (an IP with {@code ipMode: VIP}).
  */
 class AzureClusterIT {
 
@@ -80,19 +82,6 @@ class AzureClusterIT {
 
   private static LoadBalancerIngress ingress() {
     return CloudE2e.ingress(admin, NS, "azure-shop");
-  }
-
-  private List<String> pool() {
-    List<String> out = new ArrayList<>();
-    JsonNode lb = fake.get(LB);
-    if (lb != null) {
-      for (JsonNode p : lb.path("properties").path("backendAddressPools")) {
-        p.path("properties")
-            .path("loadBalancerBackendAddresses")
-            .forEach(a -> out.add(a.path("properties").path("ipAddress").asText()));
-      }
-    }
-    return out;
   }
 
   @Test
