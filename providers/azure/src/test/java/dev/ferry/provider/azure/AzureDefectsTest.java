@@ -469,6 +469,20 @@ class AzureDefectsTest {
                     .isEqualTo(Duration.ofSeconds(90)));
     fake.throttleNext(0);
 
+    // another operation on the resource (409) and an operation that ends Canceled: a Transient
+    // error
+    // naming ARM's word, the Service retried later; the next ensure goes through
+    LoadBalancerRef busy = ref("c", 2);
+    fake.busyNextWrites(1);
+    assertThatThrownBy(() -> p.ensure(plan(busy, nodes, Map.of())))
+        .isInstanceOf(ProviderException.Transient.class)
+        .hasMessageContaining("AnotherOperationInProgress");
+    fake.failNextOperation("Canceled");
+    assertThatThrownBy(() -> p.ensure(plan(busy, nodes, Map.of())))
+        .isInstanceOf(ProviderException.Transient.class)
+        .hasMessageContaining("Canceled");
+    assertThat(p.ensure(plan(busy, nodes, Map.of())).ingress()).isNotEmpty();
+
     java.util.Set<Integer> all = new java.util.HashSet<>();
     for (int i = 500; i <= 4096; i++) all.add(i);
     assertThatThrownBy(() -> AzureSecurityRules.free(all, "x"))
