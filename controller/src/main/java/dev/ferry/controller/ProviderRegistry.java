@@ -9,10 +9,16 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,15 +59,21 @@ public final class ProviderRegistry {
   /** The providers on {@code loader}'s class path and in the plugin directories. */
   public static ProviderRegistry load(ClassLoader loader, List<Path> pluginDirs) {
     Map<String, Found> found = new TreeMap<>();
-    add(found, ServiceLoader.load(LoadBalancerProviderFactory.class, loader), "the class path");
+    add(
+        found,
+        ServiceLoader.load(LoadBalancerProviderFactory.class, loader),
+        "the class path",
+        new URL[0]);
     for (Path dir : pluginDirs) {
       for (Path plugin : plugins(dir)) {
+        URL[] jars = jars(plugin);
         ClassLoader pluginLoader =
-            new PluginClassLoader(plugin.getFileName().toString(), jars(plugin), loader);
+            new PluginClassLoader(plugin.getFileName().toString(), jars, loader);
         add(
             found,
             ServiceLoader.load(LoadBalancerProviderFactory.class, pluginLoader),
-            "plugin " + plugin);
+            "plugin " + plugin,
+            jars);
       }
     }
     found.values().stream()
@@ -77,8 +89,21 @@ public final class ProviderRegistry {
   }
 
   private static void add(
-      Map<String, Found> found, ServiceLoader<LoadBalancerProviderFactory> loader, String origin) {
-    for (LoadBalancerProviderFactory f : loader) {
+      Map<String, Found> found,
+      ServiceLoader<LoadBalancerProviderFactory> loader,
+      String origin,
+      URL[] jars) {
+    Iterator<LoadBalancerProviderFactory> it = loader.iterator();
+    while (true) {
+      LoadBalancerProviderFactory f;
+      try {
+        if (!it.hasNext()) {
+          break;
+        }
+        f = it.next();
+      } catch (ServiceConfigurationError | LinkageError e) {
+        throw new IllegalStateException(broken(origin, jars, e));
+      }
       String version;
       try {
         version = f.spiVersion();
@@ -101,6 +126,44 @@ public final class ProviderRegistry {
                 + ")");
       }
     }
+  }
+
+  private static final String SERVICES =
+      "META-INF/services/" + LoadBalancerProviderFactory.class.getName();
+  private static final Pattern NAMED = Pattern.compile("Provider (\\S+) (?:not found|could not)");
+
+  /**
+   * One line for a plugin whose service file names a class that is not there (or cannot be made):
+   * the plugin, the jar whose service file names it, the class, and what the JVM said.
+   */
+  static String broken(String origin, URL[] jars, Throwable e) {
+    Matcher m = NAMED.matcher(String.valueOf(e.getMessage()));
+    String cls = m.find() ? m.group(1) : null;
+    String jar = null;
+    for (URL url : jars) {
+      try (JarFile file = new JarFile(Path.of(url.toURI()).toFile())) {
+        JarEntry entry = file.getJarEntry(SERVICES);
+        if (entry != null) {
+          String listed = new String(file.getInputStream(entry).readAllBytes());
+          if (cls == null || listed.contains(cls)) {
+            jar = Path.of(url.toURI()).getFileName().toString();
+            break;
+          }
+        }
+      } catch (IOException | java.net.URISyntaxException ignored) {
+        // named by what the JVM said, below
+      }
+    }
+    String cause = e.getCause() == null ? e.getMessage() : e.getCause().toString();
+    return origin
+        + (jar == null ? "" : ": " + jar)
+        + " lists "
+        + (cls == null ? "a provider class" : "provider class " + cls)
+        + " in "
+        + SERVICES
+        + ", which cannot be loaded ("
+        + cause.replace('\n', ' ')
+        + "); fix or remove the plugin";
   }
 
   /** The plugins below {@code dir}: each subdirectory, and each jar directly in it. */

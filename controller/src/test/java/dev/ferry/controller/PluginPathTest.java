@@ -28,6 +28,9 @@ class PluginPathTest {
 
   @TempDir Path tmp;
 
+  /** What the plugin's service file names. */
+  private String serviceLine = "com.example.echo.EchoFactory";
+
   private static final String FACTORY =
       """
       package com.example.echo;
@@ -86,7 +89,7 @@ class PluginPathTest {
         }
       }
       out.putNextEntry(new JarEntry("META-INF/services/dev.ferry.spi.LoadBalancerProviderFactory"));
-      out.write("com.example.echo.EchoFactory\n".getBytes());
+      out.write((serviceLine + "\n").getBytes());
       out.closeEntry();
     }
     return tmp.resolve("plugins");
@@ -189,5 +192,47 @@ class PluginPathTest {
         .contains("provider 'old'")
         .contains("before " + dev.ferry.spi.SpiVersion.CURRENT)
         .contains("rebuild it against dev.ferry:ferry-provider-spi");
+  }
+
+  @Test
+  @DisplayName(
+      "a plugin whose service file names a class that is not there ends ferry run with one line"
+          + " naming the plugin, its jar and the class, exit 2")
+  void missingClassIsOneLine() throws Exception {
+    serviceLine = "com.example.echo.NotThere";
+    Path plugins =
+        plugin(
+            "typo",
+            Map.of(
+                "com/example/echo/EchoFactory.java",
+                FACTORY.formatted("typo", versioned(dev.ferry.spi.SpiVersion.CURRENT))),
+            List.of("com/example"));
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(bytes, true));
+    int code;
+    try {
+      code =
+          new picocli.CommandLine(new Main())
+              .execute(
+                  "run",
+                  "--plugin-path",
+                  plugins.toString(),
+                  "--provider",
+                  "typo",
+                  "--metrics-port",
+                  "0");
+    } finally {
+      System.setErr(original);
+    }
+    String err = bytes.toString().strip();
+    assertThat(code).isEqualTo(2);
+    assertThat(err.lines())
+        .singleElement()
+        .satisfies(
+            line ->
+                assertThat(line)
+                    .startsWith("ferry: plugin " + plugins.resolve("typo"))
+                    .contains("typo.jar", "com.example.echo.NotThere"));
   }
 }
