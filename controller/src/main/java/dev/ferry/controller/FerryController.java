@@ -1,10 +1,6 @@
 package dev.ferry.controller;
 
-import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
-import dev.ferry.spi.LoadBalancerRef;
-import dev.ferry.spi.LoadBalancerStatus;
-import dev.ferry.spi.ProviderException;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,27 +8,16 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.github.resilience4j.core.IntervalFunction;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,24 +41,13 @@ public final class FerryController implements AutoCloseable {
   private final WorkQueue queue;
   private final GuardedProvider provider;
   private final ServiceEvents events;
-  // the eligible nodes, recomputed only after a Node event (not in every reconcile)
-  private final java.util.concurrent.atomic.AtomicLong nodeEvents =
-      new java.util.concurrent.atomic.AtomicLong();
-  private final AtomicReference<EligibleSnapshot> eligible = new AtomicReference<>();
-
-  private record EligibleSnapshot(long version, NodeEligibility.Eligible nodes) {}
-
-  private final AtomicReference<NodeEligibility.Eligible> lastBackends = new AtomicReference<>();
-  private final AtomicBoolean nodeSyncPending = new AtomicBoolean();
   private final ScheduledThreadPoolExecutor timer = newTimer();
   private final CompletableFuture<String> failed = new CompletableFuture<>();
-
-  private final Map<String, ScheduledFuture<?>> resyncs = new ConcurrentHashMap<>();
-  private final Map<String, Instant> orphanedSince = new ConcurrentHashMap<>();
-  private volatile ScheduledFuture<?> sweeps;
-  private volatile ScheduledFuture<?> checks;
-  // Services whose periodic check is due, checked together by the next round
-  private final Set<String> due = ConcurrentHashMap.newKeySet();
+  private final NodeChanges nodes;
+  private final PeriodicChecks checks;
+  private final LeakSweep leaks;
+  private volatile ScheduledFuture<?> sweepTask;
+  private volatile ScheduledFuture<?> checkTask;
   private volatile SharedIndexInformer<Service> serviceInformer;
   private volatile SharedIndexInformer<Node> nodeInformer;
   private volatile boolean ready;
@@ -144,42 +118,43 @@ public final class FerryController implements AutoCloseable {
         new WorkQueue(
             key -> {
               Outcome outcome = reconcileTimer.record(() -> reconciler.reconcile(key));
-              scheduleResync(key);
+              afterReconcile(key);
               return outcome;
             },
             // twice the provider slots: a Service's Kubernetes writes (finalizer, status) do not
             // hold a slot, so the cloud calls keep going while they are in flight
             2 * settings.workers(),
             backoff);
-    for (String reason :
-        List.of(
-            StatusWriter.Ready.PROVISIONED,
-            StatusWriter.Ready.PENDING,
-            StatusWriter.Ready.PORT_ERROR,
-            StatusWriter.Ready.INVALID_SERVICE,
-            StatusWriter.Ready.PROVIDER_ERROR,
-            StatusWriter.Ready.THROTTLED,
-            StatusWriter.Ready.DELETING)) {
-      Gauge.builder("ferry.services", this, c -> c.countByReason(reason))
-          .description("Ferry's Services by the reason of their LoadBalancerReady condition")
-          .tag("reason", reason)
-          .register(registry);
-    }
-    Gauge.builder("ferry.services.without.address", this, FerryController::countWithoutAddress)
-        .description("Services Ferry should serve that have no address in their status")
-        .register(registry);
-    Gauge.builder("ferry.leader", this, c -> c.leading ? 1 : 0)
-        .description("1 while this replica reconciles (leads), 0 on standby")
-        .register(registry);
-    Gauge.builder("ferry.queue.depth", queue, WorkQueue::depth)
-        .description("Services waiting to be reconciled")
-        .register(registry);
-    Gauge.builder("ferry.nodeports.allocated", ports.allocator(), NodePortAllocator::allocatedCount)
-        .description("NodePorts in use in Ferry's range")
-        .register(registry);
-    Gauge.builder("ferry.nodeports.capacity", ports.allocator(), a -> a.range().size())
-        .description("Size of Ferry's NodePort range")
-        .register(registry);
+    this.nodes =
+        new NodeChanges(
+            () -> nodeInformer.getStore().list(),
+            timer,
+            settings.nodeSyncDelay(),
+            labelsOnly ->
+                serviceInformer.getStore().list().stream()
+                    .filter(classifier::isRelevant)
+                    .filter(s -> !labelsOnly || Planner.picksNodesByLabel(s))
+                    .map(Cache::metaNamespaceKeyFunc)
+                    .forEach(queue::add));
+    this.checks =
+        new PeriodicChecks(
+            timer,
+            settings.resyncPeriod(),
+            this::cachedService,
+            classifier,
+            reconciler,
+            this.provider,
+            queue,
+            this::isLeading);
+    this.leaks =
+        new LeakSweep(
+            this.provider,
+            settings.clusterName(),
+            settings.resyncPeriod(),
+            this::cachedServices,
+            this::isLeading);
+    ControllerGauges.register(
+        registry, this::cachedServices, classifier, this::isLeading, queue, ports.allocator());
   }
 
   /**
@@ -217,12 +192,12 @@ public final class FerryController implements AutoCloseable {
     serviceInformer.stopped().whenComplete((v, t) -> informerStopped("Service", t));
     nodeInformer.stopped().whenComplete((v, t) -> informerStopped("Node", t));
     serviceInformer.getStore().list().forEach(ports::observe);
-    lastBackends.set(eligibleBackends());
+    NodeEligibility.Eligible eligible = nodes.prime();
     log.info(
         "caches synced: {} services, {} nodes ({} eligible), {} NodePorts in use",
         serviceInformer.getStore().list().size(),
         nodeInformer.getStore().list().size(),
-        lastBackends.get().backends().size(),
+        eligible.backends().size(),
         ports.allocator().allocatedCount());
     ready = true;
   }
@@ -243,59 +218,18 @@ public final class FerryController implements AutoCloseable {
     leading = true;
     long period = settings.resyncPeriod().toMillis();
     long checkEvery = Math.max(50, period / 20);
-    checks =
+    checkTask =
         timer.scheduleWithFixedDelay(
-            () -> Thread.ofVirtual().name("ferry-check").start(this::checkDue),
+            () -> Thread.ofVirtual().name("ferry-check").start(checks::checkDue),
             checkEvery,
             checkEvery,
             TimeUnit.MILLISECONDS);
-    sweeps =
+    sweepTask =
         timer.scheduleWithFixedDelay(
-            () -> Thread.ofVirtual().name("ferry-sweep").start(this::sweep),
+            () -> Thread.ofVirtual().name("ferry-sweep").start(leaks::run),
             period / 2,
             period * 3,
             TimeUnit.MILLISECONDS);
-  }
-
-  /**
-   * The leak sweep: load balancers the provider owns for this cluster that no Service wants are
-   * deleted once they have been orphaned for a resync period (seen orphaned by two sweeps that far
-   * apart), each logged. What a Service with Ferry's finalizer holds is left to its cleanup.
-   */
-  private void sweep() {
-    if (!leading) {
-      return;
-    }
-    try {
-      Map<String, Service> byUid = new HashMap<>();
-      serviceInformer.getStore().list().forEach(s -> byUid.put(s.getMetadata().getUid(), s));
-      Instant now = Instant.now();
-      Set<String> still = new HashSet<>();
-      for (OrphanSweep.Found f : OrphanSweep.find(provider, settings.clusterName(), byUid::get)) {
-        if (!f.orphan()) {
-          continue;
-        }
-        String uid = f.ref().uid();
-        still.add(uid);
-        Instant since = orphanedSince.putIfAbsent(uid, now);
-        if (since != null && !since.plus(settings.resyncPeriod()).isAfter(now) && leading) {
-          log.warn(
-              "deleting orphaned load balancer of {} (uid {}): no Service wants it since {}",
-              f.ref().serviceKey(),
-              uid,
-              since);
-          provider.ensureDeleted(f.ref());
-          orphanedSince.remove(uid);
-          still.remove(uid);
-        }
-      }
-      orphanedSince.keySet().retainAll(still);
-    } catch (ProviderException | RuntimeException e) {
-      log.warn(
-          "leak sweep failed, next one in {}: {}",
-          settings.resyncPeriod().multipliedBy(3),
-          e.getMessage());
-    }
   }
 
   /**
@@ -307,41 +241,14 @@ public final class FerryController implements AutoCloseable {
       return;
     }
     leading = false;
-    if (sweeps != null) {
-      sweeps.cancel(false);
+    if (sweepTask != null) {
+      sweepTask.cancel(false);
     }
-    if (checks != null) {
-      checks.cancel(false);
+    if (checkTask != null) {
+      checkTask.cancel(false);
     }
     queue.stop();
-    resyncs.values().forEach(f -> f.cancel(false));
-    resyncs.clear();
-  }
-
-  private double countByReason(String reason) {
-    SharedIndexInformer<Service> informer = serviceInformer;
-    if (informer == null) {
-      return 0;
-    }
-    return informer.getStore().list().stream()
-        .filter(s -> s.getStatus() != null && s.getStatus().getConditions() != null)
-        .filter(
-            s ->
-                s.getStatus().getConditions().stream()
-                    .anyMatch(
-                        c -> StatusWriter.TYPE.equals(c.getType()) && reason.equals(c.getReason())))
-        .count();
-  }
-
-  private double countWithoutAddress() {
-    SharedIndexInformer<Service> informer = serviceInformer;
-    if (informer == null) {
-      return 0;
-    }
-    return informer.getStore().list().stream()
-        .filter(classifier::wantsLoadBalancer)
-        .filter(s -> StatusWriter.ingressOf(s).isEmpty())
-        .count();
+    checks.cancelAll();
   }
 
   /** True once the caches have synced, until an informer stops. */
@@ -378,22 +285,21 @@ public final class FerryController implements AutoCloseable {
     return List.of(serviceInformer, nodeInformer);
   }
 
+  private void afterReconcile(String key) {
+    checks.reconciled(key);
+  }
+
+  private List<Service> cachedServices() {
+    SharedIndexInformer<Service> informer = serviceInformer;
+    return informer == null ? List.of() : informer.getStore().list();
+  }
+
   private Service cachedService(String key) {
     return serviceInformer.getIndexer().getByKey(key);
   }
 
   private NodeEligibility.Eligible eligibleBackends() {
-    long version = nodeEvents.get();
-    EligibleSnapshot cached = eligible.get();
-    if (cached != null && cached.version() == version) {
-      return cached.nodes();
-    }
-    NodeEligibility.Eligible now = NodeEligibility.Eligible.of(nodeInformer.getStore().list());
-    // kept only if no Node event came meanwhile (else the next caller computes it again)
-    eligible.accumulateAndGet(
-        new EligibleSnapshot(version, now),
-        (old, mine) -> old == null || old.version() < mine.version() ? mine : old);
-    return now;
+    return nodes.eligible();
   }
 
   /**
@@ -407,119 +313,6 @@ public final class FerryController implements AutoCloseable {
             1, Thread.ofPlatform().name("ferry-timer").daemon().factory());
     t.setRemoveOnCancelPolicy(true);
     return t;
-  }
-
-  /**
-   * Checks {@code key}'s load balancer again one resync period (±10 %, so Services spread over the
-   * period) after its last reconcile, while the Service is Ferry's.
-   */
-  private void scheduleResync(String key) {
-    Service service = cachedService(key);
-    ScheduledFuture<?> previous;
-    if (service == null || !classifier.isRelevant(service)) {
-      previous = resyncs.remove(key);
-    } else {
-      long period = settings.resyncPeriod().toMillis();
-      long delay = (long) (period * (0.9 + 0.2 * ThreadLocalRandom.current().nextDouble()));
-      previous = resyncs.put(key, timer.schedule(() -> due.add(key), delay, TimeUnit.MILLISECONDS));
-    }
-    if (previous != null) {
-      previous.cancel(false);
-    }
-  }
-
-  /**
-   * Checks the Services whose resync is due, all in one batched, read-only {@code inStep} call: a
-   * load balancer in step only has its status compared (through the queue, so each Service is still
-   * reconciled by one worker at a time); any other gets a full, read-first ensure.
-   */
-  private void checkDue() {
-    if (!leading || due.isEmpty()) {
-      return;
-    }
-    List<String> keys = new ArrayList<>(due);
-    due.removeAll(keys);
-    List<LoadBalancerPlan> plans = new ArrayList<>();
-    Map<LoadBalancerRef, String> keyOf = new HashMap<>();
-    for (String key : keys) {
-      LoadBalancerPlan plan = reconciler.appliedPlan(key);
-      if (plan == null) {
-        reconciler.resync(key);
-        queue.add(key);
-      } else {
-        plans.add(plan);
-        keyOf.put(plan.ref(), key);
-      }
-    }
-    Map<LoadBalancerRef, LoadBalancerStatus> inStep = Map.of();
-    if (!plans.isEmpty()) {
-      try {
-        inStep = provider.inStep(plans);
-      } catch (ProviderException | RuntimeException e) {
-        log.info("periodic check failed, ensuring each instead: {}", e.getMessage());
-      }
-    }
-    for (LoadBalancerPlan plan : plans) {
-      String key = keyOf.get(plan.ref());
-      LoadBalancerStatus status = inStep.get(plan.ref());
-      if (status != null) {
-        reconciler.checked(key, status);
-      } else {
-        reconciler.resync(key);
-      }
-      queue.add(key);
-    }
-  }
-
-  /** Gathers node changes for a moment, then re-queues every handled Service once. */
-  private void nodesChanged() {
-    if (!ready || !nodeSyncPending.compareAndSet(false, true)) {
-      return;
-    }
-    timer.schedule(
-        () -> {
-          nodeSyncPending.set(false);
-          NodeEligibility.Eligible now = eligibleBackends();
-          NodeEligibility.Eligible before = lastBackends.getAndSet(now);
-          if (now.equals(before)) {
-            return; // neither the nodes nor their labels changed
-          }
-          // only labels changed: only Services that pick their nodes by label can be affected
-          boolean labelsOnly = before != null && now.backends().equals(before.backends());
-          if (!labelsOnly) {
-            logChange(before, now);
-          }
-          serviceInformer.getStore().list().stream()
-              .filter(classifier::isRelevant)
-              .filter(s -> !labelsOnly || Planner.picksNodesByLabel(s))
-              .map(Cache::metaNamespaceKeyFunc)
-              .forEach(queue::add);
-        },
-        settings.nodeSyncDelay().toMillis(),
-        TimeUnit.MILLISECONDS);
-  }
-
-  /** One line per change: the count and the names that came and went (ten of each at most). */
-  private static void logChange(NodeEligibility.Eligible before, NodeEligibility.Eligible now) {
-    Set<String> was = new HashSet<>();
-    if (before != null) {
-      before.backends().forEach(b -> was.add(b.nodeName()));
-    }
-    Set<String> is = new HashSet<>();
-    now.backends().forEach(b -> is.add(b.nodeName()));
-    List<String> added = is.stream().filter(n -> !was.contains(n)).sorted().toList();
-    List<String> removed = was.stream().filter(n -> !is.contains(n)).sorted().toList();
-    log.info(
-        "eligible nodes changed: {} now; added {}; removed {}",
-        is.size(),
-        firstTen(added),
-        firstTen(removed));
-  }
-
-  private static String firstTen(List<String> names) {
-    return names.size() <= 10
-        ? names.toString()
-        : names.subList(0, 10) + " and " + (names.size() - 10) + " more";
   }
 
   private final class ServiceHandler implements ResourceEventHandler<Service> {
@@ -570,8 +363,7 @@ public final class FerryController implements AutoCloseable {
   private final class NodeHandler implements ResourceEventHandler<Node> {
     @Override
     public void onAdd(Node node) {
-      nodeEvents.incrementAndGet();
-      nodesChanged();
+      nodes.changed(ready);
     }
 
     @Override
@@ -579,15 +371,15 @@ public final class FerryController implements AutoCloseable {
       if (NodeEligibility.isEligible(old) != NodeEligibility.isEligible(node)
           || !NodeEligibility.toBackend(old).equals(NodeEligibility.toBackend(node))
           || !Objects.equals(old.getMetadata().getLabels(), node.getMetadata().getLabels())) {
-        nodeEvents.incrementAndGet(); // a heartbeat or condition change leaves the set as it is
-        nodesChanged(); // labels too: a Service may pick its nodes by label
+        // a heartbeat or condition change leaves the set as it is; labels count: a Service may
+        // pick its nodes by label
+        nodes.changed(ready);
       }
     }
 
     @Override
     public void onDelete(Node node, boolean finalStateUnknown) {
-      nodeEvents.incrementAndGet();
-      nodesChanged();
+      nodes.changed(ready);
     }
   }
 
