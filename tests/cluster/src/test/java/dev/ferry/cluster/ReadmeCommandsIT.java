@@ -24,10 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Docs that cannot rot: every {@code sh} block of the README runs in a real bash, in order, in a
- * copy of the project, with the real tools on the PATH (the cluster tier's kubectl, moto_server,
- * and Helm through {@link HelmShim}) and {@code KUBECONFIG} pointing at the demo the quick start
- * starts (a real kube-apiserver). A quoting or flag error in the README fails this test.
+ * Docs that cannot rot: every {@code sh} block of the README, then of every page under {@code
+ * docs/} (in the order of {@link DocLinksTest#pages}), runs in a real bash, in order, in a copy of
+ * the project, with the real tools on the PATH (the cluster tier's kubectl, moto_server, and Helm
+ * through {@link HelmShim}) and {@code KUBECONFIG} pointing at the demo the quick start starts (a
+ * real kube-apiserver). A quoting or flag error in the README fails this test.
  *
  * <p>A comment right before a block says how to treat it, e.g. {@code <!-- readme-test:
  * until="caches synced" -->}: {@code until="TEXT"} (a command that keeps running: it must print
@@ -44,7 +45,7 @@ class ReadmeCommandsIT {
 
   @TempDir Path tmp;
 
-  record Block(int line, String script, Map<String, List<String>> options) {
+  record Block(String page, int line, String script, Map<String, List<String>> options) {
     boolean has(String key) {
       return options.containsKey(key);
     }
@@ -54,7 +55,7 @@ class ReadmeCommandsIT {
     }
   }
 
-  static List<Block> blocks(List<String> readme) {
+  static List<Block> blocks(String page, List<String> readme) {
     List<Block> blocks = new ArrayList<>();
     Map<String, List<String>> pending = Map.of();
     for (int i = 0; i < readme.size(); i++) {
@@ -75,7 +76,7 @@ class ReadmeCommandsIT {
         while (!readme.get(++i).strip().equals("```")) {
           script.append(readme.get(i)).append('\n');
         }
-        blocks.add(new Block(start, script.toString(), pending));
+        blocks.add(new Block(page, start, script.toString(), pending));
         pending = Map.of();
       } else if (!line.isBlank()) {
         pending = Map.of(); // a marker applies to the block right after it only
@@ -85,12 +86,15 @@ class ReadmeCommandsIT {
   }
 
   @Test
-  @DisplayName("every shell block of the README runs as documented")
+  @DisplayName("every shell block of the README and of docs/ runs as documented")
   void readmeCommands() throws Exception {
     RealApiServer api = RealApiServer.get();
-    List<String> readme = Files.readAllLines(RealApiServer.HOME.resolve("README.md"));
-    List<Block> blocks = blocks(readme);
-    assertThat(blocks).hasSizeGreaterThan(5);
+    List<Block> blocks = new ArrayList<>();
+    for (Path page : DocLinksTest.pages(RealApiServer.HOME)) {
+      blocks.addAll(
+          blocks(RealApiServer.HOME.relativize(page).toString(), Files.readAllLines(page)));
+    }
+    assertThat(blocks).hasSizeGreaterThan(15);
 
     Path project = copyProject(RealApiServer.HOME, tmp.resolve("ferry"));
     Path bin = Files.createDirectories(tmp.resolve("bin"));
@@ -114,14 +118,14 @@ class ReadmeCommandsIT {
     int skipped = 0;
     try {
       for (Block b : blocks) {
-        String where = "README.md:" + b.line();
+        String where = b.page() + ":" + b.line();
         if (b.has("skip")) {
           skipped++;
           report.add("SKIP " + where + ": " + b.first("skip"));
           continue;
         }
         ran++;
-        Path out = tmp.resolve("block-" + b.line() + ".log");
+        Path out = tmp.resolve("block-" + b.page().replace('/', '_') + "-" + b.line() + ".log");
         ProcessBuilder pb =
             // its own session: stopping it stops whatever it started in the background too
             new ProcessBuilder("setsid", "bash", "-euo", "pipefail", "-c", b.script())
@@ -172,9 +176,9 @@ class ReadmeCommandsIT {
     } finally {
       keep.forEach(ReadmeCommandsIT::stop);
     }
-    System.out.println("README commands: " + String.join("\n  ", report));
+    System.out.println("README and docs commands: " + String.join("\n  ", report));
     System.out.printf(
-        "README commands: %d blocks ran, %d failed, %d skipped (reasons above)%n",
+        "README and docs commands: %d blocks ran, %d failed, %d skipped (reasons above)%n",
         ran, failures.size(), skipped);
     assertThat(failures).as(String.join("\n\n", failures)).isEmpty();
   }

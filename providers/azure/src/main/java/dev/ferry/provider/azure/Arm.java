@@ -310,7 +310,7 @@ final class Arm {
               + operation
               + " ("
               + f.code
-              + "); grant it the Network Contributor role on the resource group (see the README)",
+              + "); grant it the Network Contributor role on the resource group (see docs/providers/azure.md)",
           f);
     }
     if (f.code != null && (f.code.contains("Limit") || f.code.contains("Quota"))) {

@@ -10,8 +10,8 @@ import java.util.List;
  * @param join the load balancer of another controller that Ferry adds its Services to (AKS's {@code
  *     kubernetes}), empty when Ferry has load balancers of its own
  * @param disableOutboundSnat whether Ferry's load-balancing rules leave the nodes' outbound traffic
- *     alone (see the README: an outbound rule or NAT gateway, not a Service's address, should
- *     decide which address the nodes leave from)
+ *     alone (see docs/providers/azure.md: an outbound rule or NAT gateway, not a Service's address,
+ *     should decide which address the nodes leave from)
  * @param limits Azure's limits Ferry plans within
  * @param legacyNames Ferry's own load balancers carry the names Ferry gave them before it had names
  *     of its own ({@code <cluster>}, {@code <cluster>-internal}, pool {@code <cluster>}): found so

@@ -68,7 +68,7 @@ final class GcpErrors {
           "Ferry's Google identity may not call compute "
               + operation
               + "; grant it roles/compute.loadBalancerAdmin and roles/compute.securityAdmin"
-              + " (see the README) - "
+              + " (see docs/providers/gcp.md) - "
               + reason(e),
           e);
     }
