@@ -6,9 +6,11 @@ import dev.ferry.spi.ProviderContext;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.AutoComplete;
@@ -221,6 +223,24 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    List<CommandExtension> extensions = new ArrayList<>();
+    ServiceLoader.load(CommandExtension.class).forEach(extensions::add);
+    extensions.forEach(e -> e.prepare(args));
+    System.exit(commandLine(extensions).execute(args));
+  }
+
+  /** {@code ferry}'s command line: Main's commands, and those the extensions add or replace. */
+  static CommandLine commandLine(List<CommandExtension> extensions) {
+    CommandLine cl = new CommandLine(new Main());
+    for (CommandExtension e : extensions) {
+      for (Object command : e.commands()) {
+        String name = new CommandLine(command).getCommandName();
+        if (cl.getSubcommands().containsKey(name)) {
+          cl.getCommandSpec().removeSubcommand(name);
+        }
+        cl.addSubcommand(name, command);
+      }
+    }
+    return cl;
   }
 }

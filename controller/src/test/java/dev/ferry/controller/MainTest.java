@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -133,5 +134,27 @@ class MainTest {
           .hasMessageContaining("two providers are named 'local'")
           .hasMessageContaining("DuplicateLocal");
     }
+  }
+
+  @picocli.CommandLine.Command(name = "run", description = "an extension's run")
+  static final class OtherRun implements java.util.concurrent.Callable<Integer> {
+    @Override
+    public Integer call() {
+      return 7;
+    }
+  }
+
+  @Test
+  @DisplayName(
+      "the image's main class alone has run, gc and completion; an extension on the class path adds"
+          + " its commands and replaces one of the same name")
+  void extensions() {
+    assertThat(Main.commandLine(List.of()).getSubcommands().keySet())
+        .containsExactlyInAnyOrder("run", "gc", "generate-completion");
+    CommandExtension demo = () -> List.of(new OtherRun());
+    CommandLine cl = Main.commandLine(List.of(demo));
+    assertThat(cl.getSubcommands().keySet())
+        .containsExactlyInAnyOrder("run", "gc", "generate-completion");
+    assertThat(cl.execute("run")).isEqualTo(7);
   }
 }

@@ -4,38 +4,15 @@ import dev.ferry.controller.Main;
 import dev.ferry.controller.RunOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.logging.Level;
-import java.util.logging.LogManager;
-import picocli.AutoComplete;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ferry demo} and {@code ferry run --embedded-api}: the controller's command line plus the
- * embedded API server. This module is scaffolding for trying Ferry; it never ships in the image.
+ * {@code ferry demo} and {@code ferry run --embedded-api}: commands this module adds to the
+ * controller's command line ({@link DemoCommands}). This module is scaffolding for trying Ferry; it
+ * never ships in the image.
  */
-@Command(
-    name = "ferry",
-    mixinStandardHelpOptions = true,
-    version = "ferry 0.1.0",
-    description = "Makes type: LoadBalancer Services real.",
-    subcommands = {
-      DemoMain.Demo.class,
-      DemoMain.Run.class,
-      Main.Gc.class,
-      ProxyBenchmark.class,
-      AutoComplete.GenerateCompletion.class
-    },
-    footer = {
-      "",
-      "Start with:",
-      "  ferry demo                    a tour with simulated nodes and real traffic",
-      "  ferry run --embedded-api      the controller on a fresh embedded API server",
-      "  ferry run --kubeconfig FILE   the controller against a cluster",
-      "  source <(ferry generate-completion)      completion for bash and zsh"
-    })
 public final class DemoMain {
 
   static Path home() {
@@ -130,17 +107,5 @@ public final class DemoMain {
       options.kubeconfig = path;
       return Main.runUntilStopped(options, api::close); // also on SIGTERM: no etcd left behind
     }
-  }
-
-  public static void main(String[] args) {
-    if (System.getenv("FERRY_LOG_LEVEL") == null && System.getProperty("FERRY_LOG_LEVEL") == null) {
-      System.setProperty(
-          "FERRY_LOG_LEVEL", args.length > 0 && args[0].equals("demo") ? "WARN" : "INFO");
-    }
-    LogManager.getLogManager().getLogger("").setLevel(Level.WARNING);
-    for (var h : LogManager.getLogManager().getLogger("").getHandlers()) {
-      h.setLevel(Level.WARNING);
-    }
-    System.exit(new CommandLine(new DemoMain()).execute(args));
   }
 }

@@ -36,7 +36,7 @@ class LauncherClassPathIT {
     String java = ProcessHandle.current().info().command().orElse("java");
     Process p =
         new ProcessBuilder(
-                java, "-cp", classPath, "dev.ferry.demo.DemoMain", "run", "--provider", "nosuch")
+                java, "-cp", classPath, "dev.ferry.controller.Main", "run", "--provider", "nosuch")
             .redirectErrorStream(true)
             .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -45,7 +45,7 @@ class LauncherClassPathIT {
     assertThat(out).contains("unknown provider 'nosuch'; providers found: aws, azure, gcp, local");
 
     Process help =
-        new ProcessBuilder(java, "-cp", classPath, "dev.ferry.demo.DemoMain", "--help")
+        new ProcessBuilder(java, "-cp", classPath, "dev.ferry.controller.Main", "--help")
             .redirectErrorStream(true)
             .start();
     String usage = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -40,7 +40,7 @@ class ScaleBenchIT {
                 "-Dferry.home=" + root,
                 "-cp",
                 LauncherClassPathIT.classPath(),
-                "dev.ferry.demo.DemoMain",
+                "dev.ferry.controller.Main",
                 "bench",
                 "scale",
                 "--services=20",
