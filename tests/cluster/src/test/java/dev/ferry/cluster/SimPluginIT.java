@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The scale benchmark's simulated cloud, {@code examples/sim-provider}, loaded by the controller
+ * The scale benchmark's simulated cloud, {@code tools/sim-provider}, loaded by the controller
  * process from {@code --plugin-path} against the real API server with the chart's RBAC (the bench
  * itself runs the controller as an administrator): the status the real server validates, one cloud
  * call per change read from the simulated cloud's {@code /stats}, a node change as one {@code
@@ -37,7 +37,7 @@ class SimPluginIT {
   private static final String NS = "default";
   private static final String CLASS = "ferry.dev/sim";
   private static final Path PLUGINS =
-      Path.of("../../examples/sim-provider/target/plugin").toAbsolutePath().normalize();
+      Path.of("../../tools/sim-provider/target/plugin").toAbsolutePath().normalize();
 
   private static RealApiServer api;
   private static KubernetesClient admin;

@@ -352,7 +352,7 @@ final class ScaleBench implements Callable<Integer> {
                 "run",
                 "--kubeconfig=" + kubeconfig,
                 "--provider=sim",
-                "--plugin-path=" + DemoMain.home().resolve("examples/sim-provider/target/plugin"),
+                "--plugin-path=" + DemoMain.home().resolve("tools/sim-provider/target/plugin"),
                 "--workers=" + workers,
                 "--node-port-range=" + NODE_PORTS,
                 "--no-leader-elect",
