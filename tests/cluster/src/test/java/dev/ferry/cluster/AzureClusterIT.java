@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.controller.ControllerProcess;
 import dev.ferry.provider.azure.ArmFake;
 import dev.ferry.provider.azure.AzureFixture;
+import dev.ferry.provider.azure.NsgExposure;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -163,6 +164,21 @@ class AzureClusterIT {
             });
     assertThat(fake.get(NSG).path("properties").path("securityRules").toString())
         .contains(ingress.getIp(), "\"80\"", "\"53\"");
+    // what AKS's NSG now admits: this Service's ports from anyone, at its address only
+    JsonNode nsg = fake.get(NSG);
+    for (String[] port : new String[][] {{"Tcp", "80"}, {"Udp", "53"}}) {
+      assertThat(
+              NsgExposure.problems(
+                  nsg,
+                  port[0],
+                  ingress.getIp(),
+                  Integer.parseInt(port[1]),
+                  List.of("198.51.100.7"),
+                  List.of(),
+                  "20.61.250.250"))
+          .isEmpty();
+    }
+    assertThat(NsgExposure.admits(nsg, "Tcp", "198.51.100.7", ingress.getIp(), 22)).isFalse();
     assertThat(AzureFixture.aksParts(fake)).as("AKS's parts").isEqualTo(aks);
     node("aks-node-3", "127.0.110.3");
 

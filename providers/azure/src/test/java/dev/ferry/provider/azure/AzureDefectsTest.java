@@ -292,10 +292,31 @@ class AzureDefectsTest {
     ArmFake fake = selfManaged();
     AzureProvider p = AzureFixture.provider(fake, context("c"));
     LoadBalancerRef ref = ref("c", 1);
-    p.ensure(
+    LoadBalancerPlan both =
         plan(ref, nodes, Map.of()).toBuilder()
             .sourceRanges(List.of("203.0.113.0/24", "2001:db8::/32"))
-            .build());
+            .build();
+    String ip = p.ensure(both).ingress().get(0).ip().orElseThrow();
+    JsonNode nsg =
+        fake.get(
+            AzureFixture.network(AzureFixture.GROUP, "networkSecurityGroups", AzureFixture.NSG));
+    // what the group really admits: the Service's ports from its IPv4 range, at its address only
+    for (var l : both.listeners()) {
+      assertThat(
+              NsgExposure.problems(
+                  nsg,
+                  l.protocol().name(),
+                  ip,
+                  l.port(),
+                  List.of("203.0.113.9"),
+                  List.of("198.51.100.7", "20.1.2.3"),
+                  "20.61.250.250"))
+          .as("%s %d", l.protocol(), l.port())
+          .isEmpty();
+    }
+    assertThat(NsgExposure.admits(nsg, "Tcp", "203.0.113.9", ip, 8443))
+        .as("another port")
+        .isFalse();
     List<JsonNode> rules = new ArrayList<>();
     fake.get(AzureFixture.network(AzureFixture.GROUP, "networkSecurityGroups", AzureFixture.NSG))
         .path("properties")
@@ -313,6 +334,22 @@ class AzureDefectsTest {
     assertThat(warnings)
         .anyMatch(w -> w.startsWith("SourceRangesIgnored") && w.contains("2001:db8::/32"));
     p.ensure(plan(ref, nodes, Map.of()).toBuilder().sourceRanges(List.of("2001:db8::/32")).build());
+    JsonNode closed =
+        fake.get(
+            AzureFixture.network(AzureFixture.GROUP, "networkSecurityGroups", AzureFixture.NSG));
+    for (var l : both.listeners()) {
+      assertThat(
+              NsgExposure.problems(
+                  closed,
+                  l.protocol().name(),
+                  ip,
+                  l.port(),
+                  List.of(),
+                  List.of("203.0.113.9", "198.51.100.7"),
+                  "20.61.250.250"))
+          .as("only IPv6 ranges: the IPv4 family stays closed")
+          .isEmpty();
+    }
     assertThat(
             fake.get(
                     AzureFixture.network(
@@ -370,12 +407,21 @@ class AzureDefectsTest {
             AzureFixture.network(AzureFixture.GROUP, "publicIPAddresses", AzureNames.service(ref)));
     assertThat(pip.path("properties").path("publicIPPrefix").path("id").asText()).isEqualTo(prefix);
     assertThat(pip.path("tags").path("team").asText()).isEqualTo("shop");
+    JsonNode nsg =
+        fake.get(
+            AzureFixture.network(AzureFixture.GROUP, "networkSecurityGroups", AzureFixture.NSG));
+    String ip = pip.path("properties").path("ipAddress").asText();
+    int port = plan(ref, nodes, a).listeners().get(0).port();
     assertThat(
-            fake.get(
-                    AzureFixture.network(
-                        AzureFixture.GROUP, "networkSecurityGroups", AzureFixture.NSG))
-                .toString())
-        .contains("AzureFrontDoor.Backend");
+            NsgExposure.problems(
+                nsg,
+                "Tcp",
+                ip,
+                port,
+                List.of("203.0.113.9", "tag:AzureFrontDoor.Backend"),
+                List.of("198.51.100.7"),
+                "20.61.250.250"))
+        .isEmpty();
     assertThat(warnings)
         .anyMatch(
             w ->

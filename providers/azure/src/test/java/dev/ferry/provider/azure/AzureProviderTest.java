@@ -127,6 +127,19 @@ class AzureProviderTest {
                 assertThat(r.path("properties").path("destinationAddressPrefix").asText())
                     .isEqualTo(status.ingress().get(0).ip().orElseThrow()));
     assertThat(writes(created, again)).as("unchanged re-ensure").isEmpty();
+    // open to all: its ports from anyone, at its address only, and no other port
+    JsonNode nsg =
+        fake.get(
+            AzureFixture.network(AzureFixture.GROUP, "networkSecurityGroups", AzureFixture.NSG));
+    String ip = status.ingress().get(0).ip().orElseThrow();
+    for (int port : List.of(80, 443)) {
+      assertThat(
+              NsgExposure.problems(
+                  nsg, "Tcp", ip, port, List.of("198.51.100.7"), List.of(), "20.61.250.250"))
+          .isEmpty();
+    }
+    assertThat(NsgExposure.admits(nsg, "Tcp", "198.51.100.7", ip, 22)).isFalse();
+    assertThat(NsgExposure.admits(nsg, "Udp", "198.51.100.7", ip, 80)).isFalse();
 
     StringBuilder table =
         new StringBuilder(
