@@ -169,26 +169,11 @@ class PluginPathTest {
                 "picocli/CommandLine.java",
                 OWN_PICOCLI),
             List.of("com/example"));
-    java.io.PrintStream original = System.err;
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(bytes, true));
-    int code;
-    try {
-      code =
-          new picocli.CommandLine(new Main())
-              .execute(
-                  "run",
-                  "--plugin-path",
-                  plugins.toString(),
-                  "--provider",
-                  "old",
-                  "--metrics-port",
-                  "0");
-    } finally {
-      System.setErr(original);
-    }
+    Run run = run(plugins, "old");
+    int code = run.code();
+    String bytes = run.err();
     assertThat(code).isEqualTo(2);
-    assertThat(bytes.toString())
+    assertThat(bytes)
         .contains("provider 'old'")
         .contains("before " + dev.ferry.spi.SpiVersion.CURRENT)
         .contains("rebuild it against dev.ferry:ferry-provider-spi");
@@ -207,25 +192,10 @@ class PluginPathTest {
                 "com/example/echo/EchoFactory.java",
                 FACTORY.formatted("typo", versioned(dev.ferry.spi.SpiVersion.CURRENT))),
             List.of("com/example"));
-    java.io.PrintStream original = System.err;
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(bytes, true));
-    int code;
-    try {
-      code =
-          new picocli.CommandLine(new Main())
-              .execute(
-                  "run",
-                  "--plugin-path",
-                  plugins.toString(),
-                  "--provider",
-                  "typo",
-                  "--metrics-port",
-                  "0");
-    } finally {
-      System.setErr(original);
-    }
-    String err = bytes.toString().strip();
+    Run run = run(plugins, "typo");
+    int code = run.code();
+    String bytes = run.err();
+    String err = bytes.strip();
     assertThat(code).isEqualTo(2);
     assertThat(err.lines())
         .singleElement()
@@ -234,5 +204,29 @@ class PluginPathTest {
                 assertThat(line)
                     .startsWith("ferry: plugin " + plugins.resolve("typo"))
                     .contains("typo.jar", "com.example.echo.NotThere"));
+  }
+
+  private record Run(int code, String err) {}
+
+  /** {@code ferry run} with the plugins and provider, its exit code and what it wrote to stderr. */
+  private static Run run(Path plugins, String provider) {
+    java.io.PrintStream original = System.err;
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(bytes, true));
+    try {
+      int code =
+          new picocli.CommandLine(new Main())
+              .execute(
+                  "run",
+                  "--plugin-path",
+                  plugins.toString(),
+                  "--provider",
+                  provider,
+                  "--metrics-port",
+                  "0");
+      return new Run(code, bytes.toString());
+    } finally {
+      System.setErr(original);
+    }
   }
 }

@@ -15,9 +15,12 @@ import dev.ferry.spi.ProviderException;
 import dev.ferry.spi.SpiVersion;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * {@code --provider azure}. Settings as cloud-provider-azure's configuration names them: {@code
@@ -139,7 +142,9 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
             snat.equals("true"),
             limits,
             false);
-    String join = join(arm, settings, context.setting(LOAD_BALANCER, "auto").trim());
+    String mode = context.setting(LOAD_BALANCER, "auto").trim();
+    Function<String, Optional<LoadBalancerInner>> read = reader(arm, settings);
+    String join = join(read, settings, mode);
     return new AzureProvider(
         arm,
         new AzureSettings(
@@ -153,28 +158,43 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
             join,
             settings.disableOutboundSnat(),
             limits,
-            join.isEmpty() && legacy(arm, settings, context.clusterName())),
+            join.isEmpty() && legacy(read, context.clusterName())),
         context.events(),
         batching);
   }
 
   /** Whether Ferry's own load balancer of this cluster still has the name Ferry gave it before. */
-  private static boolean legacy(Arm arm, AzureSettings s, String cluster) {
-    try {
-      return arm.get("loadBalancers.get", s.loadBalancerId(cluster), LoadBalancerInner::fromJson)
-          .filter(AzureLbShape::ours)
-          .map(lb -> cluster.equals(lb.tags().get(AzureLbShape.TAG_CLUSTER)))
-          .orElse(false);
-    } catch (ProviderException e) {
-      throw new IllegalStateException(
-          "cannot read load balancer "
-              + cluster
-              + " in resource group "
-              + s.resourceGroup()
-              + ": "
-              + e.getMessage(),
-          e);
-    }
+  private static boolean legacy(
+      Function<String, Optional<LoadBalancerInner>> read, String cluster) {
+    return read.apply(cluster)
+        .filter(AzureLbShape::ours)
+        .map(lb -> cluster.equals(lb.tags().get(AzureLbShape.TAG_CLUSTER)))
+        .orElse(false);
+  }
+
+  /** Reads each load balancer once at start-up (auto and the old-name check may ask for one). */
+  private static Function<String, Optional<LoadBalancerInner>> reader(Arm arm, AzureSettings s) {
+    Map<String, Optional<LoadBalancerInner>> seen = new HashMap<>();
+    return name ->
+        seen.computeIfAbsent(
+            name,
+            n -> {
+              try {
+                return arm.get(
+                    "loadBalancers.get", s.loadBalancerId(n), LoadBalancerInner::fromJson);
+              } catch (ProviderException e) {
+                throw new IllegalStateException(
+                    "cannot read load balancer "
+                        + n
+                        + " in resource group "
+                        + s.resourceGroup()
+                        + " to choose where Ferry builds ("
+                        + LOAD_BALANCER
+                        + "): "
+                        + e.getMessage(),
+                    e);
+              }
+            });
   }
 
   /**
@@ -183,28 +203,13 @@ public final class AzureProviderFactory implements LoadBalancerProviderFactory {
    * Ferry's (AKS's, or cloud-provider-azure's under its default cluster name): the nodes are behind
    * it, and a node can be behind only one public Standard Load Balancer.
    */
-  static String join(Arm arm, AzureSettings s, String mode) {
+  static String join(
+      Function<String, Optional<LoadBalancerInner>> read, AzureSettings s, String mode) {
     if (mode.equals("own")) {
       return "";
     }
     String name = mode.equals("auto") ? AzureNames.AKS : mode;
-    Optional<LoadBalancerInner> lb;
-    try {
-      lb = arm.get("loadBalancers.get", s.loadBalancerId(name), LoadBalancerInner::fromJson);
-    } catch (ProviderException e) {
-      throw new IllegalStateException(
-          "cannot read load balancer "
-              + name
-              + " in resource group "
-              + s.resourceGroup()
-              + " to choose where Ferry builds ("
-              + LOAD_BALANCER
-              + "="
-              + mode
-              + "): "
-              + e.getMessage(),
-          e);
-    }
+    Optional<LoadBalancerInner> lb = read.apply(name);
     if (lb.isPresent() && !AzureLbShape.ours(lb.get())) {
       return name;
     }
