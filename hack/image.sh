@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the controller's image with Jib (no Docker daemon), tagged with the Helm chart's
 # appVersion so that the chart's default image.tag names it:
-#   hack/image.sh                     docker-archive tarball controller/target/ferry-image.tar
+#   hack/image.sh                     docker-archive tarball cli/target/ferry-image.tar
 #   hack/image.sh --local-base        the same, on a JRE base assembled here (no registry reachable)
 #   hack/image.sh --push REPOSITORY   build and push straight to REPOSITORY:<appVersion>; registry
 #                                     credentials from `docker login` / credential helpers, or
@@ -28,10 +28,10 @@ done
 if [ -n "${FERRY_REGISTRY_USER:-}" ]; then
   auth=(-Djib.to.auth.username="$FERRY_REGISTRY_USER" -Djib.to.auth.password="${FERRY_REGISTRY_PASSWORD:-}")
 fi
-./mvnw -q -B -DskipTests -Dspotless.skip=true -pl controller -am install
-./mvnw -q -B -pl controller "$goal" -Dimage.name="$repo:$tag" "${base[@]}" "${auth[@]}"
+./mvnw -q -B -DskipTests -Dspotless.skip=true -pl cli -am install
+./mvnw -q -B -pl cli "$goal" -Dimage.name="$repo:$tag" "${base[@]}" "${auth[@]}"
 if [ "$goal" = jib:build ]; then
   echo "pushed $repo:$tag"
 else
-  ls -l controller/target/ferry-image.tar | awk -v ref="$repo:$tag" '{printf "controller/target/ferry-image.tar: %s, %.1f MiB (docker-archive)\n", ref, $5 / 1048576}'
+  ls -l cli/target/ferry-image.tar | awk -v ref="$repo:$tag" '{printf "cli/target/ferry-image.tar: %s, %.1f MiB (docker-archive)\n", ref, $5 / 1048576}'
 fi

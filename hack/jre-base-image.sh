@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a minimal JRE base image as a local tarball (docker-archive format) for Jib, with no
 # registry and no Docker daemon: a jlink'ed runtime of the build JDK (>= 25, as the image's flags
-# and its virtual threads want; see controller/pom.xml), the glibc libraries
+# and its virtual threads want; see cli/pom.xml), the glibc libraries
 # it links against, a non-root user 65532 and /tmp. Used where the usual base image
 # (eclipse-temurin:25-jre) cannot be pulled. Prints the tarball's path; cached per JDK version and
 # per version of this script.

@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControllerProcess implements AutoCloseable {
 
+  /** Ferry's version, as {@code --version} prints it and the API server sees it (User-Agent). */
+  public static final String VERSION = "0.1.0";
+
   private static final Logger log = LoggerFactory.getLogger(ControllerProcess.class);
   private static final Path POD_NAMESPACE_FILE =
       Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");

@@ -15,7 +15,7 @@ import java.util.concurrent.Executors;
 final class KubeClients {
 
   /** The User-Agent of Ferry's requests. */
-  static final String USER_AGENT = "ferry/" + Main.VERSION;
+  static final String USER_AGENT = "ferry/" + ControllerProcess.VERSION;
 
   /**
    * What the clients run their informers' and watches' callbacks on (fabric8 hands each watch event

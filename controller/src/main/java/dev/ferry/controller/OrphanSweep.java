@@ -4,6 +4,8 @@ import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderException;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,12 +17,25 @@ import java.util.function.Function;
  * LoadBalancer} nor carries Ferry's finalizer (then its own cleanup is under way). Only what the
  * provider reports as owned for this cluster is ever considered.
  */
-final class OrphanSweep {
+public final class OrphanSweep {
 
   /** One load balancer and whether a Service still wants it. */
-  record Found(LoadBalancerRef ref, boolean orphan) {}
+  public record Found(LoadBalancerRef ref, boolean orphan) {}
 
   private OrphanSweep() {}
+
+  /**
+   * What {@code ferry gc} reports: the provider's load balancers for {@code cluster}, each against
+   * the Services of the API server that {@code kubeconfig} names (or the usual places, as for
+   * {@code ferry run}).
+   */
+  public static List<Found> scan(Path kubeconfig, LoadBalancerProvider provider, String cluster)
+      throws ProviderException {
+    try (KubernetesClient client =
+        KubeClients.build(ApiServerConnection.find(kubeconfig).requireReachable().config())) {
+      return find(provider, cluster, byUid(client.services().inAnyNamespace().list().getItems()));
+    }
+  }
 
   /**
    * @param servicesByUid the Service with a UID, or null

@@ -206,6 +206,17 @@ class PluginPathTest {
                     .contains("typo.jar", "com.example.echo.NotThere"));
   }
 
+  /** {@code ferry run} as the command line has it (the cli module, which this one precedes). */
+  @picocli.CommandLine.Command(name = "run")
+  static final class RunCommand implements java.util.concurrent.Callable<Integer> {
+    @picocli.CommandLine.Mixin RunOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+      return ControllerRunner.runUntilStopped(options);
+    }
+  }
+
   private record Run(int code, String err) {}
 
   /** {@code ferry run} with the plugins and provider, its exit code and what it wrote to stderr. */
@@ -215,9 +226,8 @@ class PluginPathTest {
     System.setErr(new java.io.PrintStream(bytes, true));
     try {
       int code =
-          new picocli.CommandLine(new Main())
+          new picocli.CommandLine(new RunCommand())
               .execute(
-                  "run",
                   "--plugin-path",
                   plugins.toString(),
                   "--provider",

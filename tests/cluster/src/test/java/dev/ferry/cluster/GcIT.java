@@ -2,7 +2,7 @@ package dev.ferry.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.ferry.controller.Main;
+import dev.ferry.cli.Main;
 import dev.ferry.controller.ProviderRegistry;
 import dev.ferry.provider.aws.AwsAccount;
 import dev.ferry.provider.aws.MotoServer;

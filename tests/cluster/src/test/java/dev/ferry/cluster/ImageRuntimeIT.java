@@ -18,10 +18,10 @@ class ImageRuntimeIT {
 
   @Test
   void runsOnTheImagesJava() throws Exception {
-    String pom = Files.readString(RealApiServer.HOME.resolve("controller/pom.xml"));
+    String pom = Files.readString(RealApiServer.HOME.resolve("cli/pom.xml"));
     Matcher base =
         Pattern.compile("<image.base>eclipse-temurin:(\\d+)-jre</image.base>").matcher(pom);
-    assertThat(base.find()).as("controller/pom.xml names a Temurin base").isTrue();
+    assertThat(base.find()).as("cli/pom.xml names a Temurin base").isTrue();
     int image = Integer.parseInt(base.group(1));
     assumeTrue(
         Runtime.version().feature() == image,

@@ -299,7 +299,7 @@ class ReadmeCommandsIT {
             return FileVisitResult.CONTINUE;
           }
         });
-    Path stamp = to.resolve("tools/demo/target/.ferry-built");
+    Path stamp = to.resolve("tools/bench/target/.ferry-built");
     Files.createDirectories(stamp.getParent());
     Files.writeString(stamp, "");
     stamp.toFile().setLastModified(System.currentTimeMillis() + 60_000);

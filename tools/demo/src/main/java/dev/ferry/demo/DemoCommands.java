@@ -1,20 +1,19 @@
 package dev.ferry.demo;
 
-import dev.ferry.controller.CommandExtension;
+import dev.ferry.cli.CommandExtension;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 
 /**
  * What the demo module adds to {@code ferry} when it is on the class path (the launcher's, never
- * the image's): {@code demo}, {@code bench}, and a {@code run} that can also start an embedded API
- * server.
+ * the image's): {@code demo}, and a {@code run} that can also start an embedded API server.
  */
 public final class DemoCommands implements CommandExtension {
 
   @Override
   public List<Object> commands() {
-    return List.of(new DemoMain.Demo(), new DemoMain.Run(), new ProxyBenchmark());
+    return List.of(new DemoMain.Demo(), new DemoMain.Run());
   }
 
   @Override

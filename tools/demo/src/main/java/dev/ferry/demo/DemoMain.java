@@ -1,6 +1,6 @@
 package dev.ferry.demo;
 
-import dev.ferry.controller.Main;
+import dev.ferry.controller.ControllerRunner;
 import dev.ferry.controller.RunOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
  */
 public final class DemoMain {
 
-  static Path home() {
+  /** The checkout ./ferry runs from (its {@code ferry.home}), for the scripts under hack/. */
+  public static Path home() {
     return Path.of(System.getProperty("ferry.home", ".")).toAbsolutePath().normalize();
   }
 
@@ -96,7 +97,7 @@ public final class DemoMain {
     @Override
     public Integer call() throws Exception {
       if (!embeddedApi) {
-        return Main.runUntilStopped(options);
+        return ControllerRunner.runUntilStopped(options);
       }
       EmbeddedApi api = EmbeddedApi.start(embeddedApiPort);
       Path path =
@@ -105,7 +106,8 @@ public final class DemoMain {
       System.out.printf(
           "Embedded API server: %s (%s)%nkubeconfig: %s%n", api.url(), api.kind(), path);
       options.kubeconfig = path;
-      return Main.runUntilStopped(options, api::close); // also on SIGTERM: no etcd left behind
+      return ControllerRunner.runUntilStopped(
+          options, api::close); // also on SIGTERM: no etcd left behind
     }
   }
 }

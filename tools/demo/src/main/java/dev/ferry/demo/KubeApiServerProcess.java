@@ -17,7 +17,7 @@ import java.util.Optional;
  * binaries {@code hack/kube-binaries.sh} caches ({@code $FERRY_KUBE_CACHE}, else {@code
  * ~/.cache/ferry/kube}). Stopped, and its data removed, on close.
  */
-final class KubeApiServerProcess implements EmbeddedApi {
+public final class KubeApiServerProcess implements EmbeddedApi {
 
   private static final int START_ATTEMPTS = 3;
 
@@ -37,7 +37,7 @@ final class KubeApiServerProcess implements EmbeddedApi {
   }
 
   /** The cache directory when it holds kube-apiserver and etcd of the expected version. */
-  static Optional<Path> cached() {
+  public static Optional<Path> cached() {
     String env = System.getenv("FERRY_KUBE_CACHE");
     Path dir;
     if (env != null && !env.isBlank()) {
@@ -62,7 +62,7 @@ final class KubeApiServerProcess implements EmbeddedApi {
   }
 
   /** With more kube-apiserver flags ({@code --name=value}), e.g. an audit log. */
-  static KubeApiServerProcess start(Path cache, java.util.List<String> flags) {
+  public static KubeApiServerProcess start(Path cache, java.util.List<String> flags) {
     KubeAPIServerConfig config =
         KubeAPIServerConfigBuilder.anAPIServerConfig()
             .withOfflineMode(true)
@@ -76,7 +76,8 @@ final class KubeApiServerProcess implements EmbeddedApi {
     // processes' output at debug level, off here. ProcessTail keeps their last lines for the
     // message. The likely cause: kube-api-test draws each port from 49152-65535, most of which
     // Linux also hands out for outgoing connections (32768-60999 by default), and binds it and lets
-    // go before the process binds it, so a connection can take it in between (ScaleBench.freePorts
+    // go before the process binds it, so a connection can take it in between (the benchmarks'
+    // Ports.freePorts
     // met the same with Ferry's metrics port). It takes no ports from outside; a new start draws
     // new ones.
     ProcessTail tail = ProcessTail.attach();

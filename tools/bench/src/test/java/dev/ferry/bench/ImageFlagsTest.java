@@ -1,4 +1,4 @@
-package dev.ferry.demo;
+package dev.ferry.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The scale benchmark measures the controller as the image runs it: its default JVM flags and
- * environment are the image's (controller/pom.xml, Jib), with the chart's memory limit as MaxRAM.
+ * environment are the image's (cli/pom.xml, Jib), with the chart's memory limit as MaxRAM.
  */
 class ImageFlagsTest {
 
@@ -32,7 +32,7 @@ class ImageFlagsTest {
   @Test
   @DisplayName("the bench's default JVM flags and environment are the image's, sized to the chart")
   void benchRunsTheImagesFlags() throws Exception {
-    String pom = Files.readString(ROOT.resolve("controller/pom.xml"));
+    String pom = Files.readString(ROOT.resolve("cli/pom.xml"));
     List<String> imageFlags =
         all(Pattern.compile("<jvmFlag>([^<]+)</jvmFlag>"), pom).stream()
             .filter(f -> !f.startsWith("-Djava.io.tmpdir"))
@@ -41,13 +41,13 @@ class ImageFlagsTest {
             .sorted()
             .toList();
     List<String> benchFlags =
-        Arrays.stream(ScaleBench.IMAGE_JVM_FLAGS.trim().split("\\s+"))
+        Arrays.stream(Contender.IMAGE_JVM_FLAGS.trim().split("\\s+"))
             .filter(f -> !f.startsWith("-XX:MaxRAM="))
             .sorted()
             .toList();
     assertThat(benchFlags).isEqualTo(imageFlags);
 
-    ScaleBench.IMAGE_ENVIRONMENT.forEach(
+    Contender.IMAGE_ENVIRONMENT.forEach(
         (name, value) -> assertThat(pom).contains("<" + name + ">" + value + "</" + name + ">"));
 
     String values = Files.readString(ROOT.resolve("charts/ferry/values.yaml"));
@@ -56,7 +56,7 @@ class ImageFlagsTest {
             .findFirst()
             .orElseThrow();
     String maxRam =
-        Arrays.stream(ScaleBench.IMAGE_JVM_FLAGS.split("\\s+"))
+        Arrays.stream(Contender.IMAGE_JVM_FLAGS.split("\\s+"))
             .filter(f -> f.startsWith("-XX:MaxRAM="))
             .findFirst()
             .orElseThrow();

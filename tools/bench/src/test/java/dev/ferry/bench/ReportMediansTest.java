@@ -1,4 +1,4 @@
-package dev.ferry.demo;
+package dev.ferry.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,7 +8,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /** How `ferry bench scale --rounds N` folds its rounds into one table. */
-class ScaleBenchMediansTest {
+class ReportMediansTest {
 
   private static Map<String, Object> round(double seconds, int calls, boolean completed) {
     return Map.of(
@@ -22,7 +22,7 @@ class ScaleBenchMediansTest {
   @DisplayName("each figure is its own median; a phase completed only if it did every round")
   void figureByFigure() {
     Map<String, Object> m =
-        ScaleBench.medians(
+        Report.medians(
             List.of(round(12.0, 1000, true), round(8.0, 1002, false), round(10.0, 998, true)));
 
     Map<?, ?> create = (Map<?, ?>) ((Map<?, ?>) m.get("phases")).get("create");
@@ -35,8 +35,7 @@ class ScaleBenchMediansTest {
   @Test
   @DisplayName("an even number of rounds takes the mean of the middle two")
   void evenRounds() {
-    Map<String, Object> m =
-        ScaleBench.medians(List.of(round(9.0, 1000, true), round(8.0, 1000, true)));
+    Map<String, Object> m = Report.medians(List.of(round(9.0, 1000, true), round(8.0, 1000, true)));
 
     Map<?, ?> create = (Map<?, ?>) ((Map<?, ?>) m.get("phases")).get("create");
     assertThat(create.get("seconds")).isEqualTo(8.5);

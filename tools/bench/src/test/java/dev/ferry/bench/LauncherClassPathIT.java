@@ -1,4 +1,4 @@
-package dev.ferry.demo;
+package dev.ferry.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,7 +21,7 @@ class LauncherClassPathIT {
     Path target = Path.of("target").toAbsolutePath();
     try (var jars = Files.list(target)) {
       Path jar =
-          jars.filter(p -> p.getFileName().toString().matches("ferry-demo-.*\\.jar"))
+          jars.filter(p -> p.getFileName().toString().matches("ferry-bench-.*\\.jar"))
               .filter(p -> !p.getFileName().toString().contains("tests"))
               .findFirst()
               .orElseThrow();
@@ -36,7 +36,7 @@ class LauncherClassPathIT {
     String java = ProcessHandle.current().info().command().orElse("java");
     Process p =
         new ProcessBuilder(
-                java, "-cp", classPath, "dev.ferry.controller.Main", "run", "--provider", "nosuch")
+                java, "-cp", classPath, "dev.ferry.cli.Main", "run", "--provider", "nosuch")
             .redirectErrorStream(true)
             .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -45,7 +45,7 @@ class LauncherClassPathIT {
     assertThat(out).contains("unknown provider 'nosuch'; providers found: aws, azure, gcp, local");
 
     Process help =
-        new ProcessBuilder(java, "-cp", classPath, "dev.ferry.controller.Main", "--help")
+        new ProcessBuilder(java, "-cp", classPath, "dev.ferry.cli.Main", "--help")
             .redirectErrorStream(true)
             .start();
     String usage = new String(help.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

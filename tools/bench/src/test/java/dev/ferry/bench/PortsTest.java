@@ -1,4 +1,4 @@
-package dev.ferry.demo;
+package dev.ferry.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-class ScaleBenchPortsTest {
+class PortsTest {
 
   @Test
   void distinctPortsOutsideTheOutgoingRangeThatCanBeBound() throws Exception {
@@ -17,7 +17,7 @@ class ScaleBenchPortsTest {
             ? Integer.parseInt(Files.readAllLines(range).get(0).trim().split("\\s+")[0])
             : 32_768;
     for (int i = 0; i < 200; i++) {
-      int[] ports = ScaleBench.freePorts(2);
+      int[] ports = Ports.freePorts(2);
       assertThat(ports[0]).isNotEqualTo(ports[1]);
       for (int port : ports) {
         // an outgoing connection never takes one of these as its own

@@ -1,9 +1,13 @@
-package dev.ferry.controller;
+package dev.ferry.cli;
 
+import dev.ferry.controller.ControllerProcess;
+import dev.ferry.controller.ControllerRunner;
+import dev.ferry.controller.OrphanSweep;
+import dev.ferry.controller.ProviderRegistry;
+import dev.ferry.controller.RunOptions;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerProviderFactory;
 import dev.ferry.spi.ProviderContext;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,15 +28,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "ferry",
     mixinStandardHelpOptions = true,
-    version = "ferry " + Main.VERSION,
+    version = "ferry " + ControllerProcess.VERSION,
     description = "Makes type: LoadBalancer Services real.",
     subcommands = {Main.Run.class, Main.Gc.class, AutoComplete.GenerateCompletion.class})
 public final class Main {
-
-  /** Ferry's version, as {@code --version} prints it and the API server sees it (User-Agent). */
-  static final String VERSION = "0.1.0";
-
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Main.class);
 
   /** {@code ferry run}: runs the controller until stopped. */
   @Command(
@@ -51,7 +49,7 @@ public final class Main {
 
     @Override
     public Integer call() throws Exception {
-      return runUntilStopped(options);
+      return ControllerRunner.runUntilStopped(options);
     }
   }
 
@@ -115,16 +113,9 @@ public final class Main {
       PrintWriter out = spec.commandLine().getOut();
       LoadBalancerProviderFactory factory =
           ProviderRegistry.load(Main.class.getClassLoader(), pluginPath).get(provider);
-      try (KubernetesClient client =
-              KubeClients.build(ApiServerConnection.find(kubeconfig).requireReachable().config());
-          LoadBalancerProvider p =
-              factory.create(
-                  ProviderContext.builder(clusterName).settings(providerSettings).build())) {
-        List<OrphanSweep.Found> found =
-            OrphanSweep.find(
-                p,
-                clusterName,
-                OrphanSweep.byUid(client.services().inAnyNamespace().list().getItems()));
+      try (LoadBalancerProvider p =
+          factory.create(ProviderContext.builder(clusterName).settings(providerSettings).build())) {
+        List<OrphanSweep.Found> found = OrphanSweep.scan(kubeconfig, p, clusterName);
         out.printf("%-20s %-30s %-38s %-8s %s%n", "NAMESPACE", "NAME", "UID", "STATE", "ACTION");
         int orphans = 0;
         int deleted = 0;
@@ -154,71 +145,6 @@ public final class Main {
         out.flush();
         return 0;
       }
-    }
-  }
-
-  /** Starts a controller and blocks until it stops or the JVM is asked to exit. */
-  public static int runUntilStopped(RunOptions options) throws Exception {
-    return runUntilStopped(options, () -> {});
-  }
-
-  /**
-   * As {@link #runUntilStopped(RunOptions)}, then runs {@code afterStop} once, on every way out:
-   * the controller exiting on its own, failing to start, or being stopped by SIGTERM or ^C. In the
-   * last case it runs in the shutdown hook, after the controller has stopped, since the JVM halts
-   * once its hooks are done whatever its other threads are doing.
-   */
-  public static int runUntilStopped(RunOptions options, Runnable afterStop) throws Exception {
-    Runnable once =
-        new Runnable() {
-          private boolean ran;
-
-          @Override
-          public synchronized void run() { // a second caller waits until the first is done
-            if (!ran) {
-              ran = true;
-              afterStop.run();
-            }
-          }
-        };
-    // the hook goes in before the process starts: a SIGTERM during start-up (informers syncing,
-    // the lease campaign begun) is then a graceful stop too, not a JVM exit with no word
-    AtomicReference<ControllerProcess> started = new AtomicReference<>();
-    Thread hook =
-        new Thread(
-            () -> {
-              ControllerProcess p = started.get();
-              if (p == null || !p.hasStopped()) {
-                log.info("asked to stop (SIGTERM or ^C); shutting down");
-                if (p != null) {
-                  p.close();
-                }
-                log.info("stopped");
-              }
-              once.run();
-            },
-            "ferry-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      ControllerProcess process;
-      try {
-        process = ControllerProcess.start(options);
-        started.set(process);
-      } catch (IllegalArgumentException | IllegalStateException e) {
-        System.err.println("ferry: " + e.getMessage());
-        return 2;
-      } finally {
-        if (started.get() == null) {
-          try {
-            Runtime.getRuntime().removeShutdownHook(hook); // it never started: nothing to stop
-          } catch (IllegalStateException shuttingDown) {
-            // the hook is already running
-          }
-        }
-      }
-      return process.awaitExit();
-    } finally {
-      once.run();
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.ferry.demo;
+package dev.ferry.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.withinPercentage;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.demo.KubeApiServerProcess;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class ScaleBenchIT {
                 "-Dferry.home=" + root,
                 "-cp",
                 LauncherClassPathIT.classPath(),
-                "dev.ferry.controller.Main",
+                "dev.ferry.cli.Main",
                 "bench",
                 "scale",
                 "--services=20",

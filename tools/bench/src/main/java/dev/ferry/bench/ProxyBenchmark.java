@@ -1,4 +1,4 @@
-package dev.ferry.demo;
+package dev.ferry.bench;
 
 import dev.ferry.provider.local.LocalProviderFactory;
 import dev.ferry.spi.Backend;
