@@ -183,7 +183,7 @@ public final class FerryController implements AutoCloseable {
             .itemStore(SlimStores.services());
     nodeInformer =
         client.nodes().withLimit(LIST_PAGE).runnableInformer(0).itemStore(SlimStores.nodes());
-    serviceInformer.addEventHandler(new ServiceHandler());
+    serviceInformer.addEventHandler(new ServiceHandler(ports, classifier, reconciler, queue));
     nodeInformer.addEventHandler(new NodeHandler());
     CompletableFuture.allOf(
             serviceInformer.start().toCompletableFuture(),
@@ -313,51 +313,6 @@ public final class FerryController implements AutoCloseable {
             1, Thread.ofPlatform().name("ferry-timer").daemon().factory());
     t.setRemoveOnCancelPolicy(true);
     return t;
-  }
-
-  private final class ServiceHandler implements ResourceEventHandler<Service> {
-    // The allocator follows every Service here, in the informer's order, not in a reconcile: a
-    // port one Service lets go is free before the next event, in which another may take it.
-    @Override
-    public void onAdd(Service service) {
-      ports.observe(service).forEach(queue::add);
-      if (classifier.isRelevant(service)) {
-        queue.add(Cache.metaNamespaceKeyFunc(service));
-      }
-    }
-
-    @Override
-    public void onUpdate(Service old, Service service) {
-      ports.observe(service).forEach(queue::add);
-      if (!classifier.isRelevant(service) && !classifier.isRelevant(old)) {
-        return;
-      }
-      // only finalizers and annotations may differ once these two are the same
-      boolean onlyMetadata =
-          Objects.equals(old.getSpec(), service.getSpec())
-              && Objects.equals(
-                  old.getMetadata().getDeletionTimestamp(),
-                  service.getMetadata().getDeletionTimestamp());
-      if (onlyMetadata
-          && Objects.equals(
-              old.getMetadata().getAnnotations(), service.getMetadata().getAnnotations())
-          && Objects.equals(
-              old.getMetadata().getFinalizers(), service.getMetadata().getFinalizers())) {
-        return; // status or resync only
-      }
-      String key = Cache.metaNamespaceKeyFunc(service);
-      // asked first: the first update after an ownership write always ends its record
-      if (reconciler.ownWrite(key, service) && onlyMetadata) {
-        return; // the ownership Ferry's reconcile is taking: it goes on from its write
-      }
-      queue.add(key);
-    }
-
-    @Override
-    public void onDelete(Service service, boolean finalStateUnknown) {
-      ports.forget(service).forEach(queue::add);
-      queue.add(Cache.metaNamespaceKeyFunc(service));
-    }
   }
 
   private final class NodeHandler implements ResourceEventHandler<Node> {

@@ -11,9 +11,6 @@ import dev.ferry.spi.PlanViolation;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.Scheme;
 import dev.ferry.spi.SessionAffinity;
-import inet.ipaddr.IPAddress;
-import inet.ipaddr.IPAddressString;
-import inet.ipaddr.IPAddressStringParameters;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServiceSpec;
@@ -107,7 +104,7 @@ final class Planner {
     List<Backend> backends = byLabels(allBackends, nodeLabels, annotations, violations);
     boolean local = "Local".equals(spec.getExternalTrafficPolicy());
     HealthCheck healthCheck =
-        healthCheck(
+        HealthCheckPlanner.plan(
             spec,
             local,
             annotations,
@@ -266,80 +263,6 @@ final class Planner {
         .orElse(null);
   }
 
-  private static HealthCheck healthCheck(
-      ServiceSpec spec,
-      boolean local,
-      Map<String, String> annotations,
-      Optional<HealthCheckDefaults> cloudDefaults,
-      List<PlanViolation> violations) {
-    HealthCheckDefaults d =
-        cloudDefaults.orElse(
-            new HealthCheckDefaults(
-                Duration.ofSeconds(10), Duration.ofSeconds(5), 2, local ? 2 : 3));
-    int interval =
-        positiveInt(annotations, HC_INTERVAL, (int) d.interval().toSeconds(), 300, violations);
-    int timeout =
-        positiveInt(annotations, HC_TIMEOUT, (int) d.timeout().toSeconds(), 120, violations);
-    int healthy = positiveInt(annotations, HC_HEALTHY, d.healthyThreshold(), 10, violations);
-    int unhealthy = positiveInt(annotations, HC_UNHEALTHY, d.unhealthyThreshold(), 10, violations);
-    if (timeout > interval) {
-      violations.add(
-          new PlanViolation(
-              "metadata.annotations[" + HC_TIMEOUT + "]",
-              "timeout " + timeout + "s exceeds the interval " + interval + "s; make it shorter"));
-    }
-    // Cluster policy: kube-proxy's health endpoint, as KEP-3836 recommends for every protocol (it
-    // fails when the node is going away or kube-proxy is down; UDP cannot be checked on its port)
-    int port = KUBE_PROXY_HEALTH_PORT;
-    if (local) {
-      Integer hcnp = spec.getHealthCheckNodePort();
-      if (hcnp == null || hcnp < 1 || hcnp > 65535) {
-        violations.add(
-            new PlanViolation(
-                "spec.healthCheckNodePort",
-                "externalTrafficPolicy Local needs a healthCheckNodePort"));
-        return null;
-      }
-      port = hcnp;
-    }
-    if (!violations.isEmpty()) {
-      return null;
-    }
-    return new HealthCheck(
-        HealthCheck.Type.HTTP,
-        port,
-        "/healthz",
-        Duration.ofSeconds(interval),
-        Duration.ofSeconds(timeout),
-        healthy,
-        unhealthy);
-  }
-
-  private static int positiveInt(
-      Map<String, String> annotations,
-      String key,
-      int fallback,
-      int max,
-      List<PlanViolation> violations) {
-    String text = annotations.get(key);
-    if (text == null) {
-      return fallback;
-    }
-    try {
-      int value = Integer.parseInt(text.trim());
-      if (value >= 1 && value <= max) {
-        return value;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    violations.add(
-        new PlanViolation(
-            "metadata.annotations[" + key + "]",
-            "'" + text + "' is not a whole number from 1 to " + max));
-    return fallback;
-  }
-
   private static List<String> sourceRanges(
       ServiceSpec spec, Map<String, String> annotations, List<PlanViolation> violations) {
     List<String> ranges;
@@ -360,7 +283,7 @@ final class Planner {
     }
     List<String> normalised = new ArrayList<>();
     for (String range : ranges) {
-      String cidr = cidr(range);
+      String cidr = IpLiterals.cidr(range);
       if (cidr == null) {
         violations.add(
             new PlanViolation(field, "'" + range + "' is not a CIDR such as 203.0.113.0/24"));
@@ -376,7 +299,7 @@ final class Planner {
     if (ip == null || ip.isBlank()) {
       return Optional.empty();
     }
-    if (!isIpLiteral(ip.trim())) {
+    if (!IpLiterals.isIpLiteral(ip.trim())) {
       violations.add(new PlanViolation("spec.loadBalancerIP", "'" + ip + "' is not an IP address"));
     }
     return Optional.of(ip.trim());
@@ -408,37 +331,5 @@ final class Planner {
             "metadata.annotations[" + SCHEME + "]",
             "'" + value + "' is neither external nor internal"));
     return Scheme.EXTERNAL;
-  }
-
-  /** Addresses as Kubernetes writes them: no wildcards, masks, ranges or inet_aton shorthand. */
-  private static final IPAddressStringParameters STRICT =
-      new IPAddressStringParameters.Builder()
-          .allowEmpty(false)
-          .allowAll(false)
-          .allowMask(false)
-          .allowSingleSegment(false)
-          .allowPrefixOnly(false)
-          .allowWildcardedSeparator(false)
-          .allow_inet_aton(false)
-          .toParams();
-
-  /**
-   * The CIDR {@code text} names, normalised (host bits cleared, canonical form: {@code 10.0.0.5/8}
-   * is {@code 10.0.0.0/8}, which is what clouds accept), or null when it is not one.
-   */
-  static String cidr(String text) {
-    IPAddressString parsed = new IPAddressString(text, STRICT);
-    IPAddress address = parsed.getAddress();
-    IPAddress host = parsed.getHostAddress();
-    if (address == null || !address.isPrefixed() || host == null || host.isMultiple()) {
-      return null; // not an address with a prefix, or a wildcard or range
-    }
-    return address.toPrefixBlock().toCanonicalString();
-  }
-
-  /** True when {@code text} is an IPv4 or IPv6 address (never a host name: nothing is resolved). */
-  static boolean isIpLiteral(String text) {
-    IPAddress address = new IPAddressString(text, STRICT).getAddress();
-    return address != null && !address.isPrefixed() && !address.isMultiple();
   }
 }

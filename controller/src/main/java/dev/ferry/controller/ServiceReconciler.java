@@ -7,27 +7,18 @@ import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.PlanViolation;
 import dev.ferry.spi.ProviderException;
-import io.fabric8.kubernetes.api.model.LoadBalancerIngress;
-import io.fabric8.kubernetes.api.model.LoadBalancerIngressBuilder;
-import io.fabric8.kubernetes.api.model.PortStatusBuilder;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServiceSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -59,13 +50,10 @@ final class ServiceReconciler {
   private final Map<String, LoadBalancerStatus> checked = new ConcurrentHashMap<>();
   // Services whose load balancer exists but whose cloud had no address for it yet
   private final Set<String> awaitingAddress = ConcurrentHashMap.newKeySet();
-  // what a Service was last warned about, so that a warning is recorded once per content of it
-  private final Map<String, String> rejections = new ConcurrentHashMap<>();
-  private final Map<String, String> notices = new ConcurrentHashMap<>();
-  // the finalizers and annotations a reconcile is writing to take a Service (see ownWrite)
-  private final Map<String, Ownership> taking = new ConcurrentHashMap<>();
   private final ServicePatches patches;
   private final StatusWriter status;
+  private final ServiceOwnership ownership;
+  private final ServiceProblems problems;
 
   ServiceReconciler(
       KubernetesClient client,
@@ -86,14 +74,16 @@ final class ServiceReconciler {
     this.plannerSettings = plannerSettings;
     this.patches = new ServicePatches(client);
     this.status = new StatusWriter(patches, events, registry);
+    this.problems = new ServiceProblems(events, status);
+    this.ownership =
+        new ServiceOwnership(patches, classifier.owner(), plannerSettings.clusterName());
   }
 
   Outcome reconcile(String key) {
     Service service = services.apply(key);
     if (service == null) {
       forget(key);
-      rejections.remove(key);
-      notices.remove(key);
+      problems.forget(key);
       return Outcome.DONE;
     }
     MDC.put("service.namespace", service.getMetadata().getNamespace());
@@ -131,11 +121,10 @@ final class ServiceReconciler {
     if (!ServiceClassifier.hasFinalizer(service)
         || ServiceClassifier.ownerOf(service) == null
         || ServiceClassifier.ownerCluster(service) == null) {
-      service = withOwnership(key, service, true); // before any cloud call
+      service = ownership.set(key, service, true); // before any cloud call
     }
     if (!classifier.selectedByClass(service)) {
-      warnOnce(
-          notices,
+      problems.notice(
           key,
           service,
           "Ferry keeps serving this Service because it provisioned it ("
@@ -151,12 +140,15 @@ final class ServiceReconciler {
     switch (ports.assign(service)) {
       case NodePortAssigner.Assigned a -> withPorts = a.service();
       case NodePortAssigner.Conflict c -> {
-        return rejected(service, c.violations());
+        return problems.rejected(service, c.violations());
       }
       case NodePortAssigner.Retry r -> {
         if (r.outcome() instanceof Outcome.Failed f) {
           events.warning(service, ServiceEvents.SYNC_FAILED, f.reason());
-          status.write(service, Optional.empty(), ready(Ready.no(Ready.PENDING, f.reason())));
+          status.write(
+              service,
+              Optional.empty(),
+              StatusWriter.condition(Ready.no(Ready.PENDING, f.reason())));
         }
         return r.outcome();
       }
@@ -165,7 +157,7 @@ final class ServiceReconciler {
     NodeEligibility.Eligible nodes = eligibleBackends.get();
     switch (Planner.plan(withPorts, nodes.backends(), nodes.labels(), plannerSettings)) {
       case Planner.Rejected r -> {
-        return rejected(withPorts, r.violations());
+        return problems.rejected(withPorts, r.violations());
       }
       case Planner.Planned p -> plan = p.plan();
     }
@@ -173,10 +165,10 @@ final class ServiceReconciler {
     try {
       unsupported = provider.checkedCapabilities().violations(plan);
     } catch (ProviderException e) {
-      return providerFailed(withPorts, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
+      return problems.syncFailed(withPorts, e);
     }
     if (!unsupported.isEmpty()) {
-      return rejected(withPorts, unsupported);
+      return problems.rejected(withPorts, unsupported);
     }
 
     boolean resync = resyncDue.remove(key);
@@ -219,33 +211,12 @@ final class ServiceReconciler {
     return plan.equals(last.plan()) ? Outcome.DONE : updateBackends(key, service, plan);
   }
 
-  /**
-   * A plan that succeeded, and the Service content (UID, spec, annotations) it was made from (see
-   * {@link #nodesOnly}).
-   */
-  private record Applied(
-      LoadBalancerPlan plan, String uid, ServiceSpec spec, Map<String, String> annotations) {
-    static Applied of(LoadBalancerPlan plan, Service service) {
-      return new Applied(
-          plan,
-          service.getMetadata().getUid(),
-          service.getSpec(),
-          service.getMetadata().getAnnotations());
-    }
-
-    boolean madeFrom(Service service) {
-      return Objects.equals(uid, service.getMetadata().getUid())
-          && Objects.equals(annotations, service.getMetadata().getAnnotations())
-          && Objects.equals(spec, service.getSpec());
-    }
-  }
-
   /** Reconciles that took {@link #nodesOnly}'s way, for the tests. */
   static final LongAdder nodesOnlyReconciles = new LongAdder();
 
   /** Forgets every memo of what was applied: a new leadership term checks everything afresh. */
   void forgetAll() {
-    taking.clear();
+    ownership.forgetAll();
     checked.clear();
     applied.clear();
     announced.clear();
@@ -253,20 +224,10 @@ final class ServiceReconciler {
     resyncDue.clear();
   }
 
-  /**
-   * Whether {@code service}'s finalizers and annotations are the ownership a reconcile of it is
-   * taking (or took). For an update that changed nothing else (the caller knows), the reconcile
-   * goes on from its write's answer, or, when the write failed, is queued again by its outcome, so
-   * the update is no news. Looked at once per ownership write, by the first update that follows it.
-   */
+  /** Whether an update of {@code service} is the echo of Ferry's own ownership write. */
   boolean ownWrite(String key, Service service) {
-    Ownership written = taking.remove(key);
-    return written != null
-        && written.finalizers().equals(service.getMetadata().getFinalizers())
-        && written.annotations().equals(service.getMetadata().getAnnotations());
+    return ownership.ownWrite(key, service);
   }
-
-  private record Ownership(List<String> finalizers, Map<String, String> annotations) {}
 
   /** The plan last applied for {@code key}, or null. */
   LoadBalancerPlan appliedPlan(String key) {
@@ -295,9 +256,9 @@ final class ServiceReconciler {
     LoadBalancerStatus found;
     try {
       // the address the Service shows wins over any derived choice (restarts keep addresses)
-      found = provider.ensure(plan.withCurrentAddresses(addressesOf(service)));
+      found = provider.ensure(plan.withCurrentAddresses(IngressStatus.addressesOf(service)));
     } catch (ProviderException e) {
-      return providerFailed(service, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
+      return problems.syncFailed(service, e);
     }
     Applied before = applied.put(key, Applied.of(plan, service));
     if (before == null || !plan.equals(before.plan())) {
@@ -317,61 +278,32 @@ final class ServiceReconciler {
           status.write(
               service,
               Optional.of(List.of()),
-              ready(Ready.no(Ready.PENDING, "The cloud has not assigned an address yet")));
+              StatusWriter.condition(
+                  Ready.no(Ready.PENDING, "The cloud has not assigned an address yet")));
       log.info("load balancer made; the cloud has not assigned its address yet");
       return written != Outcome.DONE
           ? written
           : new Outcome.Failed("waiting for the cloud to assign an address");
     }
-    Ready provisioned = provisioned(found);
-    Outcome written = status.write(service, Optional.of(toIngress(found)), ready(provisioned));
+    Ready provisioned = IngressStatus.provisioned(found);
+    Outcome written =
+        status.write(
+            service,
+            Optional.of(IngressStatus.toIngress(found)),
+            StatusWriter.condition(provisioned));
     if (written != Outcome.DONE) {
       return written;
     }
     awaitingAddress.remove(key);
-    rejections.remove(key); // a later rejection of the same content is news again
+    problems.served(key);
     if (!provisioned.ready()) {
       // a port the provider could not make (a taken port, say) is tried again by a full ensure,
       // with the key's backoff, rather than at the next periodic check
       resyncDue.add(key);
       return new Outcome.Failed(provisioned.message());
     }
-    log.debug("ensured load balancer: {}", describe(found));
+    log.debug("ensured load balancer: {}", IngressStatus.describe(found));
     return Outcome.DONE;
-  }
-
-  private static List<String> addressesOf(Service service) {
-    return StatusWriter.ingressOf(service).stream()
-        .map(i -> i.getIp() != null ? i.getIp() : i.getHostname())
-        .filter(Objects::nonNull)
-        .toList();
-  }
-
-  /** Ready, unless a port could not be made (its error is in the status; the others serve). */
-  private static Ready provisioned(LoadBalancerStatus found) {
-    String failed =
-        found.ingress().stream()
-            .flatMap(i -> i.ports().stream())
-            .filter(p -> !p.error().isEmpty())
-            .map(p -> p.port() + "/" + p.protocol() + " (" + p.error() + ")")
-            .distinct()
-            .collect(Collectors.joining(", "));
-    if (!failed.isEmpty()) {
-      return Ready.no(
-          Ready.PORT_ERROR,
-          "Load balancer at "
-              + describe(found)
-              + " does not serve port "
-              + failed
-              + "; the other ports are served (status.loadBalancer.ingress[].ports[].error; the"
-              + " provider's Warning event says why)");
-    }
-    String health =
-        found
-            .backendHealth()
-            .map(h -> "; " + h.healthy() + "/" + h.total() + " backends healthy")
-            .orElse("");
-    return new Ready(true, Ready.PROVISIONED, "Load balancer ready at " + describe(found) + health);
   }
 
   private Outcome recheckAddress(String key, Service service, LoadBalancerPlan plan) {
@@ -379,7 +311,7 @@ final class ServiceReconciler {
     try {
       found = provider.find(plan.ref());
     } catch (ProviderException e) {
-      return providerFailed(service, ServiceEvents.SYNC_FAILED, "Error syncing load balancer", e);
+      return problems.syncFailed(service, e);
     }
     if (found.isEmpty()) {
       applied.remove(key); // gone meanwhile: make it again
@@ -423,7 +355,8 @@ final class ServiceReconciler {
       status.write(
           service,
           Optional.empty(),
-          ready(Ready.no(Ready.DELETING, "Deleting the load balancer failed: " + e.getMessage())));
+          StatusWriter.condition(
+              Ready.no(Ready.DELETING, "Deleting the load balancer failed: " + e.getMessage())));
       return new Outcome.Failed(e.getMessage());
     }
     forget(key);
@@ -432,128 +365,17 @@ final class ServiceReconciler {
       // still there (type or class changed): no address, no condition of Ferry's
       service = status.clear(service);
     }
-    withOwnership(key, service, false);
+    ownership.set(key, service, false);
     events.normal(service, ServiceEvents.DELETED, "Deleted load balancer");
     return Outcome.DONE;
   }
 
   private void forget(String key) {
-    taking.remove(key);
+    ownership.forget(key);
     checked.remove(key);
     applied.remove(key);
     announced.remove(key);
     awaitingAddress.remove(key);
     resyncDue.remove(key);
-  }
-
-  private Outcome rejected(Service service, List<PlanViolation> violations) {
-    String message =
-        "Invalid Service: "
-            + violations.stream().map(PlanViolation::toString).collect(Collectors.joining("; "));
-    // Ferry's own writes (finalizer, NodePorts) bring the Service back once more: warn once per
-    // content of the Service, not once per reconcile
-    warnOnce(rejections, Cache.metaNamespaceKeyFunc(service), service, message);
-    Outcome written =
-        status.write(service, Optional.empty(), ready(Ready.no(Ready.INVALID_SERVICE, message)));
-    // the user must change the Service; its update event brings it back
-    return written;
-  }
-
-  private Outcome providerFailed(Service service, String reason, String what, ProviderException e) {
-    return switch (e) {
-      case ProviderException.InvalidPlan invalid -> rejected(service, invalid.violations());
-      case ProviderException.Throttled t -> {
-        log.info("{}: throttled, retrying in {}", what, t.retryAfter());
-        status.write(
-            service,
-            Optional.empty(),
-            ready(Ready.no(Ready.THROTTLED, "The cloud throttles Ferry; retrying")));
-        yield new Outcome.RequeueAfter(t.retryAfter());
-      }
-      case ProviderException.Transient t -> {
-        events.warning(service, reason, what + ": " + t.getMessage());
-        status.write(
-            service, Optional.empty(), ready(Ready.no(Ready.PROVIDER_ERROR, t.getMessage())));
-        yield new Outcome.Failed(t.getMessage());
-      }
-      case ProviderException.QuotaExceeded q -> {
-        events.warning(service, reason, what + ": quota exceeded: " + q.getMessage());
-        status.write(
-            service,
-            Optional.empty(),
-            ready(Ready.no(Ready.PROVIDER_ERROR, "Quota exceeded: " + q.getMessage())));
-        yield new Outcome.Failed(q.getMessage());
-      }
-    };
-  }
-
-  private static Optional<Optional<Ready>> ready(Ready r) {
-    return Optional.of(Optional.of(r));
-  }
-
-  /**
-   * Takes the Service for this deployment (finalizer plus the ownership record: which deployment,
-   * which cluster name), or lets it go (all three removed).
-   */
-  private Service withOwnership(String key, Service service, boolean take) {
-    List<String> finalizers = new ArrayList<>();
-    if (service.getMetadata().getFinalizers() != null) {
-      finalizers.addAll(service.getMetadata().getFinalizers());
-    }
-    finalizers.remove(ServiceClassifier.FINALIZER);
-    Map<String, String> annotations = new TreeMap<>();
-    if (service.getMetadata().getAnnotations() != null) {
-      annotations.putAll(service.getMetadata().getAnnotations());
-    }
-    if (take) {
-      finalizers.add(ServiceClassifier.FINALIZER);
-      annotations.put(ServiceClassifier.OWNER, classifier.owner());
-      annotations.putIfAbsent(ServiceClassifier.OWNER_CLUSTER, plannerSettings.clusterName());
-    } else {
-      annotations.remove(ServiceClassifier.OWNER);
-      annotations.remove(ServiceClassifier.OWNER_CLUSTER);
-    }
-    if (take) { // recorded before the write: its watch event may come before its answer
-      taking.put(key, new Ownership(finalizers, annotations));
-    }
-    return patches.ownership(service, finalizers, annotations);
-  }
-
-  /** A Warning recorded once per content of the Service, however often it is reconciled. */
-  private void warnOnce(Map<String, String> memo, String key, Service service, String message) {
-    String seen =
-        service.getSpec().hashCode() + "|" + service.getMetadata().getAnnotations() + "|" + message;
-    if (!seen.equals(memo.put(key, seen))) {
-      events.warning(service, ServiceEvents.SYNC_FAILED, message);
-    }
-  }
-
-  private static String describe(LoadBalancerStatus status) {
-    return status.ingress().stream()
-        .map(i -> i.ip().or(i::hostname).orElse("?"))
-        .collect(Collectors.joining(", "));
-  }
-
-  static List<LoadBalancerIngress> toIngress(LoadBalancerStatus status) {
-    List<LoadBalancerIngress> out = new ArrayList<>();
-    for (LoadBalancerStatus.Ingress in : status.ingress()) {
-      LoadBalancerIngressBuilder b = new LoadBalancerIngressBuilder();
-      in.ip().ifPresent(b::withIp);
-      in.hostname().ifPresent(b::withHostname);
-      if (in.ip().isPresent()) { // the API server refuses ipMode without an IP
-        b.withIpMode(in.ipMode().orElse(LoadBalancerStatus.IpMode.VIP).name());
-      }
-      in.ports()
-          .forEach(
-              p ->
-                  b.addToPorts(
-                      new PortStatusBuilder()
-                          .withPort(p.port())
-                          .withProtocol(p.protocol().name())
-                          .withError(p.error().isEmpty() ? null : p.error())
-                          .build()));
-      out.add(b.build());
-    }
-    return out;
   }
 }

@@ -180,4 +180,9 @@ final class StatusWriter {
     }
     return service.getStatus().getConditions();
   }
+
+  /** {@code r} as the condition argument of {@link #write}: write this condition. */
+  static Optional<Optional<Ready>> condition(Ready r) {
+    return Optional.of(Optional.of(r));
+  }
 }

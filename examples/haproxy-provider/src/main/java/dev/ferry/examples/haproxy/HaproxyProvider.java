@@ -12,17 +12,10 @@ import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
 import dev.ferry.spi.ProviderException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,7 +23,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Load balancers as HAProxy frontends. Everything the provider knows is on disk: one file per
@@ -61,11 +53,13 @@ final class HaproxyProvider implements LoadBalancerProvider {
   private final Ipv4Pool pool;
   private final ProviderContext context;
   private final ReentrantLock lock;
+  private final ConfigFiles files;
   // told of every change after it is made: tests count changes and crash after each
   private volatile Consumer<String> changes = change -> {};
 
   HaproxyProvider(Haproxy haproxy, Ipv4Pool pool, ProviderContext context) {
     this.haproxy = haproxy;
+    this.files = new ConfigFiles(haproxy.services());
     this.pool = pool;
     this.context = context;
     this.lock =
@@ -93,7 +87,7 @@ final class HaproxyProvider implements LoadBalancerProvider {
 
   @Override
   public Optional<LoadBalancerStatus> find(LoadBalancerRef ref) throws ProviderException {
-    return read(ref).map(this::status);
+    return files.read(ref).map(this::status);
   }
 
   @Override
@@ -103,18 +97,18 @@ final class HaproxyProvider implements LoadBalancerProvider {
     skippedNodes(plan);
     lock.lock();
     try {
-      Optional<ServiceConfig> existing = read(ref);
+      Optional<ServiceConfig> existing = files.read(ref);
       String address = address(plan, existing);
       ServiceConfig want = ServiceConfig.of(plan, address);
       String before = existing.map(ServiceConfig::render).orElse(null);
       if (!want.render().equals(before)) {
-        write(ref, want.render());
+        files.write(ref, want.render());
         changed("WriteConfig");
         try {
           sync();
         } catch (ProviderException e) {
           // HAProxy refused it: put the file back so that it cannot hold up other Services
-          restore(ref, before);
+          files.restore(ref, before);
           throw e;
         }
       } else {
@@ -143,7 +137,7 @@ final class HaproxyProvider implements LoadBalancerProvider {
   private String address(LoadBalancerPlan plan, Optional<ServiceConfig> existing)
       throws ProviderException {
     Set<String> taken = new HashSet<>();
-    for (ServiceConfig c : all()) {
+    for (ServiceConfig c : files.all()) {
       if (!c.ref().uid().equals(plan.ref().uid())) {
         taken.add(c.address());
       }
@@ -181,7 +175,7 @@ final class HaproxyProvider implements LoadBalancerProvider {
     lock.lock();
     try {
       ServiceConfig current =
-          read(ref)
+          files.read(ref)
               .orElseThrow(
                   () ->
                       new ProviderException.Transient(
@@ -191,11 +185,11 @@ final class HaproxyProvider implements LoadBalancerProvider {
         sync();
         return;
       }
-      boolean inStep = haproxy.running() && loaded().equals(digest());
-      write(ref, want.render());
+      boolean inStep = haproxy.running() && files.loaded().equals(files.digest());
+      files.write(ref, want.render());
       changed("WriteConfig");
       if (inStep && applyAtRuntime(current, want)) {
-        writeLoaded(); // the running HAProxy has what the files say, without a reload
+        files.writeLoaded(); // the running HAProxy has what the files say, without a reload
       } else {
         sync();
       }
@@ -252,11 +246,11 @@ final class HaproxyProvider implements LoadBalancerProvider {
   public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
     lock.lock();
     try {
-      if (read(ref).isPresent()) {
+      if (files.read(ref).isPresent()) {
         try {
-          Files.delete(file(ref));
+          Files.delete(files.file(ref));
         } catch (IOException e) {
-          throw new ProviderException.Transient("cannot delete " + file(ref) + ": " + e, e);
+          throw new ProviderException.Transient("cannot delete " + files.file(ref) + ": " + e, e);
         }
         changed("DeleteConfig");
       }
@@ -268,7 +262,7 @@ final class HaproxyProvider implements LoadBalancerProvider {
 
   @Override
   public List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException {
-    return all().stream()
+    return files.all().stream()
         .map(ServiceConfig::ref)
         .filter(r -> r.cluster().equals(clusterName))
         .toList();
@@ -281,105 +275,11 @@ final class HaproxyProvider implements LoadBalancerProvider {
     if (!haproxy.running()) {
       haproxy.start();
       changed("StartHaproxy");
-      writeLoaded();
-    } else if (!loaded().equals(digest())) {
+      files.writeLoaded();
+    } else if (!files.loaded().equals(files.digest())) {
       haproxy.reload();
       changed("Reload");
-      writeLoaded();
-    }
-  }
-
-  private String loaded() throws ProviderException {
-    Path marker = haproxy.services().resolveSibling("loaded");
-    try {
-      return Files.exists(marker) ? Files.readString(marker) : "";
-    } catch (IOException e) {
-      throw new ProviderException.Transient("cannot read " + marker + ": " + e, e);
-    }
-  }
-
-  private void writeLoaded() throws ProviderException {
-    atomicWrite(haproxy.services().resolveSibling("loaded"), digest());
-  }
-
-  /** A digest of every file under services/, names and contents. */
-  private String digest() throws ProviderException {
-    try (Stream<Path> files = Files.list(haproxy.services())) {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (Path f : files.filter(p -> p.toString().endsWith(".cfg")).sorted().toList()) {
-        sha.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-        sha.update(Files.readAllBytes(f));
-      }
-      return HexFormat.of().formatHex(sha.digest());
-    } catch (IOException e) {
-      throw new ProviderException.Transient("cannot read " + haproxy.services() + ": " + e, e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  // --- the files ---
-
-  private Path file(LoadBalancerRef ref) {
-    return haproxy.services().resolve(ServiceConfig.fileName(ref));
-  }
-
-  private Optional<ServiceConfig> read(LoadBalancerRef ref) throws ProviderException {
-    Path f = file(ref);
-    try {
-      if (!Files.exists(f)) {
-        return Optional.empty();
-      }
-      // the file is named by UID; the ref inside must be this Service's in this cluster
-      return ServiceConfig.parse(Files.readString(f)).filter(c -> c.ref().equals(ref));
-    } catch (IOException e) {
-      throw new ProviderException.Transient("cannot read " + f + ": " + e, e);
-    }
-  }
-
-  private List<ServiceConfig> all() throws ProviderException {
-    if (!Files.isDirectory(haproxy.services())) {
-      return List.of();
-    }
-    List<ServiceConfig> out = new ArrayList<>();
-    try (Stream<Path> files = Files.list(haproxy.services())) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".cfg")).sorted().toList()) {
-        ServiceConfig.parse(Files.readString(f)).ifPresent(out::add);
-      }
-    } catch (IOException e) {
-      throw new ProviderException.Transient("cannot read " + haproxy.services() + ": " + e, e);
-    }
-    return out;
-  }
-
-  private void write(LoadBalancerRef ref, String content) throws ProviderException {
-    atomicWrite(file(ref), content);
-  }
-
-  private void restore(LoadBalancerRef ref, String before) {
-    try {
-      if (before == null) {
-        Files.deleteIfExists(file(ref));
-      } else {
-        atomicWrite(file(ref), before);
-      }
-    } catch (IOException | ProviderException e) {
-      // the next call for this Service tries again
-    }
-  }
-
-  private static void atomicWrite(Path target, String content) throws ProviderException {
-    try {
-      Files.createDirectories(target.getParent());
-      Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-      Files.writeString(tmp, content);
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } catch (IOException e) {
-      throw new ProviderException.Transient("cannot write " + target + ": " + e, e);
+      files.writeLoaded();
     }
   }
 

@@ -10,15 +10,12 @@ import com.azure.json.JsonProviders;
 import com.azure.json.JsonReader;
 import com.azure.json.JsonSerializable;
 import com.azure.json.JsonToken;
-import com.azure.json.JsonWriter;
 import dev.ferry.spi.ProviderException;
 import dev.ferry.spi.ProviderMetrics;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -114,7 +111,7 @@ final class Arm {
     if (r.status == 404) {
       return Optional.empty();
     }
-    return Optional.of(parse(r.body, model));
+    return Optional.of(ArmJson.parse(r.body, model));
   }
 
   /**
@@ -131,7 +128,7 @@ final class Arm {
       throws ProviderException {
     HttpResponseData r;
     try {
-      r = send(operation, writes, HttpMethod.PUT, url(id), json(body), headers);
+      r = send(operation, writes, HttpMethod.PUT, url(id), ArmJson.json(body), headers);
     } finally {
       observer.after(operation); // answered or refused, the request was made
     }
@@ -157,7 +154,10 @@ final class Arm {
         throw translate(
             operation,
             new Failure(
-                404, errorCode(r.body), field(errorObject(r.body), "message"), r.retryAfter));
+                404,
+                ArmJson.errorCode(r.body),
+                ArmJson.field(ArmJson.errorObject(r.body), "message"),
+                r.retryAfter));
       }
       next = null;
       try (JsonReader reader = JsonProviders.createReader(r.body)) {
@@ -205,7 +205,7 @@ final class Arm {
           return;
         }
       } else {
-        String status = field(r.body, "status");
+        String status = ArmJson.field(r.body, "status");
         if ("Succeeded".equalsIgnoreCase(status)) {
           return;
         }
@@ -277,8 +277,8 @@ final class Arm {
         count(operation, r.status == 404 ? "not_found" : "ok");
         return r;
       }
-      String code = errorCode(r.body);
-      String message = field(errorObject(r.body), "message");
+      String code = ArmJson.errorCode(r.body);
+      String message = ArmJson.field(ArmJson.errorObject(r.body), "message");
       last = new Failure(r.status, code, message, r.retryAfter);
       boolean retry = r.status == 429 || r.status >= 500;
       count(
@@ -348,67 +348,5 @@ final class Arm {
       Thread.currentThread().interrupt();
       throw new ProviderException.Transient("interrupted while waiting for ARM", e);
     }
-  }
-
-  static byte[] json(JsonSerializable<?> model) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (JsonWriter w = JsonProviders.createWriter(out)) {
-      model.toJson(w);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
-  }
-
-  static <T> T parse(byte[] body, Model<T> model) throws ProviderException {
-    try (JsonReader r = JsonProviders.createReader(body)) {
-      return model.read(r);
-    } catch (IOException e) {
-      throw new ProviderException.Transient("ARM answered JSON Ferry cannot read: " + e, e);
-    }
-  }
-
-  /** A deep copy of a model, through its own JSON. */
-  static <T> T copy(JsonSerializable<?> model, Model<T> reader) {
-    try {
-      return parse(json(model), reader);
-    } catch (ProviderException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static byte[] errorObject(byte[] body) {
-    String text = new String(body, StandardCharsets.UTF_8);
-    int at = text.indexOf("\"error\"");
-    if (at < 0) {
-      return body;
-    }
-    int open = text.indexOf('{', at);
-    return open < 0 ? body : text.substring(open).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static String errorCode(byte[] body) {
-    String code = field(errorObject(body), "code");
-    return code == null ? "Unknown" : code;
-  }
-
-  /** A top-level string field of a JSON object, or null. */
-  static String field(byte[] body, String name) {
-    try (JsonReader r = JsonProviders.createReader(body)) {
-      if (r.nextToken() != JsonToken.START_OBJECT) {
-        return null;
-      }
-      while (r.nextToken() != JsonToken.END_OBJECT) {
-        String key = r.getFieldName();
-        r.nextToken();
-        if (key.equals(name) && r.currentToken() == JsonToken.STRING) {
-          return r.getString();
-        }
-        r.skipChildren();
-      }
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
-    return null;
   }
 }

@@ -178,10 +178,10 @@ final class AzureLbWriter {
   }
 
   static LoadBalancerInner copy(LoadBalancerInner lb) {
-    return Arm.copy(lb, LoadBalancerInner::fromJson);
+    return ArmJson.copy(lb, LoadBalancerInner::fromJson);
   }
 
   private static boolean same(LoadBalancerInner a, LoadBalancerInner b) {
-    return java.util.Arrays.equals(Arm.json(a), Arm.json(b));
+    return java.util.Arrays.equals(ArmJson.json(a), ArmJson.json(b));
   }
 }

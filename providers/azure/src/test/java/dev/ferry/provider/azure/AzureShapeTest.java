@@ -85,7 +85,7 @@ class AzureShapeTest {
     try (ArmFake aks = AzureFixture.aks()) {
       String id = AzureFixture.network(AzureFixture.AKS_GROUP, "loadBalancers", "kubernetes");
       LoadBalancerInner before =
-          Arm.parse(aks.get(id).toString().getBytes(), LoadBalancerInner::fromJson);
+          ArmJson.parse(aks.get(id).toString().getBytes(), LoadBalancerInner::fromJson);
       AzureSettings s =
           new AzureSettings(
               "00000000-0000-0000-0000-00000000f3e7",
@@ -111,7 +111,7 @@ class AzureShapeTest {
         }
       }
       LoadBalancerInner back = AzureLbShape.without(AzureLbWriter.copy(after), REF);
-      assertThat(new String(Arm.json(back))).isEqualTo(new String(Arm.json(before)));
+      assertThat(new String(ArmJson.json(back))).isEqualTo(new String(ArmJson.json(before)));
     }
   }
 
