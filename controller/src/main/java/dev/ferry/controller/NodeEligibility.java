@@ -1,6 +1,7 @@
 package dev.ferry.controller;
 
 import dev.ferry.spi.Backend;
+import dev.ferry.spi.IpFamily;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeAddress;
 import java.util.Collection;
@@ -43,7 +44,13 @@ final class NodeEligibility {
     Map<String, String> labels = node.getMetadata().getLabels();
     String zone = labels == null ? "" : labels.getOrDefault(ZONE_LABEL, "");
     String providerId = node.getSpec() == null ? "" : node.getSpec().getProviderID();
-    return new Backend(node.getMetadata().getName(), providerId, address(node), zone);
+    List<String> addresses = addresses(node);
+    String primary =
+        addresses.stream()
+            .filter(a -> IpFamily.of(a) == IpFamily.IPv4)
+            .findFirst()
+            .orElse(addresses.isEmpty() ? "" : addresses.get(0));
+    return new Backend(node.getMetadata().getName(), providerId, primary, zone, addresses);
   }
 
   /**
@@ -81,19 +88,25 @@ final class NodeEligibility {
             .toList());
   }
 
-  /** The InternalIP, else the ExternalIP, else empty. */
-  private static String address(Node node) {
+  /**
+   * The node's InternalIPs (a dual-stack node has one of each family), else its ExternalIPs, in the
+   * Node's order.
+   */
+  private static List<String> addresses(Node node) {
     if (node.getStatus() == null || node.getStatus().getAddresses() == null) {
-      return "";
+      return List.of();
     }
     List<NodeAddress> addresses = node.getStatus().getAddresses();
     for (String type : List.of("InternalIP", "ExternalIP")) {
-      for (NodeAddress a : addresses) {
-        if (type.equals(a.getType())) {
-          return a.getAddress();
-        }
+      List<String> found =
+          addresses.stream()
+              .filter(a -> type.equals(a.getType()) && a.getAddress() != null)
+              .map(NodeAddress::getAddress)
+              .toList();
+      if (!found.isEmpty()) {
+        return found;
       }
     }
-    return "";
+    return List.of();
   }
 }

@@ -4,6 +4,7 @@ import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
 import dev.ferry.spi.HealthCheckDefaults;
 import dev.ferry.spi.IpFamily;
+import dev.ferry.spi.IpFamilyPolicy;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -128,12 +129,13 @@ final class Planner {
         LoadBalancerPlan.builder(ref, listeners, healthCheck)
             .scheme(scheme)
             .backends(backends)
-            .sourceRanges(sourceRanges)
+            .sourceRanges(sourceRanges.isEmpty() ? null : sourceRanges)
             .requestedIp(requestedIp)
             .affinity(affinity)
             .annotations(annotations)
             .tags(tags)
             .ipFamilies(ipFamilies(spec))
+            .ipFamilyPolicy(ipFamilyPolicy(spec))
             .build());
   }
 
@@ -194,6 +196,17 @@ final class Planner {
                                   || e.getValue().equals(labels.get(e.getKey()))));
             })
         .toList();
+  }
+
+  /** {@code spec.ipFamilyPolicy} (the API server defaults it), SingleStack when absent. */
+  private static IpFamilyPolicy ipFamilyPolicy(ServiceSpec spec) {
+    String policy = spec.getIpFamilyPolicy();
+    for (IpFamilyPolicy p : IpFamilyPolicy.values()) {
+      if (p.name().equals(policy)) {
+        return p;
+      }
+    }
+    return IpFamilyPolicy.SingleStack;
   }
 
   /** {@code spec.ipFamilies} (the API server validates and defaults it), IPv4 when absent. */
@@ -279,7 +292,7 @@ final class Planner {
               .toList();
       field = "metadata.annotations[" + SOURCE_RANGES_ANNOTATION + "]";
     } else {
-      return List.of("0.0.0.0/0");
+      return List.of(); // every client of each family the Service has
     }
     List<String> normalised = new ArrayList<>();
     for (String range : ranges) {
@@ -291,7 +304,7 @@ final class Planner {
         normalised.add(cidr);
       }
     }
-    return normalised.isEmpty() ? List.of("0.0.0.0/0") : List.copyOf(normalised);
+    return List.copyOf(normalised);
   }
 
   private static Optional<String> requestedIp(ServiceSpec spec, List<PlanViolation> violations) {

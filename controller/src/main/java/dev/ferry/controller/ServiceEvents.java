@@ -50,6 +50,9 @@ class ServiceEvents implements AutoCloseable {
   static final String DELETE_FAILED = "DeleteLoadBalancerFailed";
   static final String UPDATED = "UpdatedLoadBalancer";
   static final String UPDATE_FAILED = "UpdateLoadBalancerFailed";
+  // a PreferDualStack Service served in one family; nodes left out of a family's backends
+  static final String FAMILY_NOT_SERVED = "IPFamilyNotServed";
+  static final String NODES_WITHOUT_FAMILY = "NodesWithoutFamilyAddress";
 
   /** How long a progress event waits for its outcome before it is written. */
   static final Duration HOLD = Duration.ofSeconds(1);

@@ -27,6 +27,8 @@ final class ServiceProblems {
   // what a Service was last warned about, so that a warning is recorded once per content of it
   private final Map<String, String> rejections = new ConcurrentHashMap<>();
   private final Map<String, String> notices = new ConcurrentHashMap<>();
+  // the Normal events said once per message: "key|reason" -> message
+  private final Map<String, String> said = new ConcurrentHashMap<>();
 
   ServiceProblems(ServiceEvents events, StatusWriter status) {
     this.events = events;
@@ -38,6 +40,13 @@ final class ServiceProblems {
     warnOnce(notices, key, service, message);
   }
 
+  /** A Normal event about {@code service}, once until its message changes. */
+  void normalOnce(String key, Service service, String reason, String message) {
+    if (!message.equals(said.put(key + "|" + reason, message))) {
+      events.normal(service, reason, message);
+    }
+  }
+
   /** The Service was served: a later rejection of the same content is news again. */
   void served(String key) {
     rejections.remove(key);
@@ -47,6 +56,7 @@ final class ServiceProblems {
   void forget(String key) {
     rejections.remove(key);
     notices.remove(key);
+    said.keySet().removeIf(k -> k.startsWith(key + "|"));
   }
 
   /** An invalid Service: a Warning once per content of it, and the condition saying why. */

@@ -2,6 +2,7 @@ package dev.ferry.controller;
 
 import dev.ferry.controller.StatusWriter.Ready;
 import dev.ferry.spi.Backend;
+import dev.ferry.spi.Capabilities;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
@@ -161,15 +162,22 @@ final class ServiceReconciler {
       }
       case Planner.Planned p -> plan = p.plan();
     }
-    List<PlanViolation> unsupported;
+    Capabilities caps;
     try {
-      unsupported = provider.checkedCapabilities().violations(plan);
+      caps = provider.checkedCapabilities();
     } catch (ProviderException e) {
       return problems.syncFailed(withPorts, e);
     }
+    IpFamilyFit.Fit fit = IpFamilyFit.fit(plan, caps);
+    plan = fit.plan();
+    List<PlanViolation> unsupported = caps.violations(plan);
     if (!unsupported.isEmpty()) {
       return problems.rejected(withPorts, unsupported);
     }
+    Service planned = withPorts;
+    fit.notice()
+        .ifPresent(m -> problems.normalOnce(key, planned, ServiceEvents.FAMILY_NOT_SERVED, m));
+    nodesWithoutAddress(key, planned, plan);
 
     boolean resync = resyncDue.remove(key);
     LoadBalancerStatus checkedInStep = checked.remove(key);
@@ -208,7 +216,14 @@ final class ServiceReconciler {
     }
     nodesOnlyReconciles.increment();
     LoadBalancerPlan plan = last.plan().withBackends(backends);
+    nodesWithoutAddress(key, service, plan);
     return plan.equals(last.plan()) ? Outcome.DONE : updateBackends(key, service, plan);
+  }
+
+  /** A Normal event naming the nodes a family's frontend has no address of, once per message. */
+  private void nodesWithoutAddress(String key, Service service, LoadBalancerPlan plan) {
+    IpFamilyFit.nodesWithoutAddress(plan)
+        .ifPresent(m -> problems.normalOnce(key, service, ServiceEvents.NODES_WITHOUT_FAMILY, m));
   }
 
   /** Reconciles that took {@link #nodesOnly}'s way, for the tests. */

@@ -130,6 +130,10 @@ class PlannerTest {
     assertThat(ipv4Only.violations(planned(base().build()))).isEmpty();
     assertThat(ipv4Only.violations(dual))
         .extracting(PlanViolation::field)
+        .containsExactly("spec.ipFamilyPolicy");
+    LoadBalancerPlan v6 = planned(base().editSpec().withIpFamilies("IPv6").endSpec().build());
+    assertThat(ipv4Only.violations(v6))
+        .extracting(PlanViolation::field)
         .containsExactly("spec.ipFamilies");
     Service fast =
         base()

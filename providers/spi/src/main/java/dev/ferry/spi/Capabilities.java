@@ -1,7 +1,6 @@
 package dev.ferry.spi;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
@@ -19,7 +18,7 @@ import java.util.stream.Collectors;
  * compiled provider. The defaults are what a provider that says nothing can be trusted with: TCP
  * only, one protocol per load balancer, no limit on listeners, no source ranges, no requested
  * address, no internal scheme, no ClientIP affinity, any health-check interval (1 ms to 1 hour),
- * IPv4, and an IP address.
+ * IPv4 only (no dual-stack), and an IP address.
  */
 public final class Capabilities {
 
@@ -33,6 +32,7 @@ public final class Capabilities {
   private final Duration minHealthCheckInterval;
   private final Duration maxHealthCheckInterval;
   private final Set<IpFamily> ipFamilies;
+  private final boolean dualStack;
   private final AddressKind addressKind;
   private final HealthCheckDefaults healthCheckDefaults;
   private final HealthCheckDefaults localHealthCheckDefaults;
@@ -48,6 +48,7 @@ public final class Capabilities {
     minHealthCheckInterval = b.minHealthCheckInterval;
     maxHealthCheckInterval = b.maxHealthCheckInterval;
     ipFamilies = Set.copyOf(b.ipFamilies);
+    dualStack = b.dualStack;
     addressKind = b.addressKind;
     healthCheckDefaults = b.healthCheckDefaults;
     localHealthCheckDefaults = b.localHealthCheckDefaults;
@@ -107,6 +108,14 @@ public final class Capabilities {
     return ipFamilies;
   }
 
+  /**
+   * Whether one load balancer can serve both families at once (a dual-stack Service); needs both in
+   * {@link #ipFamilies()}. Since 1.3.
+   */
+  public boolean dualStack() {
+    return dualStack;
+  }
+
   /** Whether the provider publishes IPs or hostnames. */
   public AddressKind addressKind() {
     return addressKind;
@@ -133,88 +142,7 @@ public final class Capabilities {
 
   /** Everything a plan asks for that this provider cannot do; empty when the plan is supported. */
   public List<PlanViolation> violations(LoadBalancerPlan plan) {
-    List<PlanViolation> found = new ArrayList<>();
-    List<Listener> listeners = plan.listeners();
-    for (int i = 0; i < listeners.size(); i++) {
-      Protocol protocol = listeners.get(i).protocol();
-      if (!protocols.contains(protocol)) {
-        found.add(
-            new PlanViolation(
-                "spec.ports[" + i + "].protocol",
-                protocol + " is not supported by this provider; use one of " + names(protocols)));
-      }
-    }
-    Set<Protocol> used = EnumSet.noneOf(Protocol.class);
-    listeners.forEach(l -> used.add(l.protocol()));
-    if (!mixedProtocols && used.size() > 1) {
-      found.add(
-          new PlanViolation(
-              "spec.ports",
-              "this provider cannot mix protocols "
-                  + names(used)
-                  + " on one load balancer; split the ports over two Services"));
-    }
-    if (listeners.size() > maxListeners) {
-      found.add(
-          new PlanViolation(
-              "spec.ports",
-              listeners.size()
-                  + " ports exceed this provider's limit of "
-                  + maxListeners
-                  + " listeners"));
-    }
-    boolean restricted = !plan.sourceRanges().equals(List.of("0.0.0.0/0"));
-    if (!sourceRanges && restricted) {
-      found.add(
-          new PlanViolation(
-              "spec.loadBalancerSourceRanges",
-              "this provider cannot restrict clients; remove the source ranges"));
-    }
-    if (!requestedIp && plan.requestedIp().isPresent()) {
-      found.add(
-          new PlanViolation(
-              "spec.loadBalancerIP", "this provider cannot honour a requested IP; remove it"));
-    }
-    if (!internal && plan.scheme() == Scheme.INTERNAL) {
-      found.add(
-          new PlanViolation(
-              "metadata.annotations", "this provider cannot make internal load balancers"));
-    }
-    if (!clientIpAffinity && plan.affinity().clientIp()) {
-      found.add(
-          new PlanViolation(
-              "spec.sessionAffinity", "this provider cannot honour ClientIP affinity; use None"));
-    }
-    Duration interval = plan.healthCheck().interval();
-    if (interval.compareTo(minHealthCheckInterval) < 0
-        || interval.compareTo(maxHealthCheckInterval) > 0) {
-      found.add(
-          new PlanViolation(
-              "metadata.annotations[ferry.dev/health-check-interval]",
-              "a health-check interval of "
-                  + human(interval)
-                  + " is outside this provider's range "
-                  + human(minHealthCheckInterval)
-                  + "-"
-                  + human(maxHealthCheckInterval)
-                  + "; pick one inside it"));
-    }
-    Set<IpFamily> families = EnumSet.noneOf(IpFamily.class);
-    families.addAll(plan.ipFamilies());
-    families.removeAll(ipFamilies);
-    if (!families.isEmpty()) {
-      found.add(
-          new PlanViolation(
-              "spec.ipFamilies",
-              "this provider serves "
-                  + names(ipFamilies)
-                  + " only; "
-                  + names(families)
-                  + " cannot be given an address (set spec.ipFamilies to "
-                  + names(ipFamilies)
-                  + ")"));
-    }
-    return List.copyOf(found);
+    return PlanChecks.violations(this, plan);
   }
 
   /** Throws {@link ProviderException.InvalidPlan} naming every unsupported field. */
@@ -225,11 +153,7 @@ public final class Capabilities {
     }
   }
 
-  private static String human(Duration d) {
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
-  }
-
-  private static String names(Set<? extends Enum<?>> set) {
+  static String names(Set<? extends Enum<?>> set) {
     return set.stream().sorted().map(Enum::name).collect(Collectors.joining(", "));
   }
 
@@ -265,6 +189,8 @@ public final class Capabilities {
         + maxHealthCheckInterval
         + ", ipFamilies="
         + names(ipFamilies)
+        + ", dualStack="
+        + dualStack
         + ", addressKind="
         + addressKind
         + ", healthCheckDefaults="
@@ -286,6 +212,7 @@ public final class Capabilities {
     private Duration minHealthCheckInterval = Duration.ofMillis(1);
     private Duration maxHealthCheckInterval = Duration.ofHours(1);
     private Set<IpFamily> ipFamilies = Set.of(IpFamily.IPv4);
+    private boolean dualStack;
     private AddressKind addressKind = AddressKind.IP;
     private HealthCheckDefaults healthCheckDefaults;
     private HealthCheckDefaults localHealthCheckDefaults;
@@ -347,6 +274,12 @@ public final class Capabilities {
       return this;
     }
 
+    /** Both families on one load balancer; see {@link Capabilities#dualStack()}. Since 1.3. */
+    public Builder dualStack(boolean value) {
+      dualStack = value;
+      return this;
+    }
+
     public Builder addressKind(AddressKind value) {
       addressKind = Objects.requireNonNull(value, "addressKind");
       return this;
@@ -368,6 +301,9 @@ public final class Capabilities {
     }
 
     public Capabilities build() {
+      if (dualStack && ipFamilies.size() < 2) {
+        throw new IllegalArgumentException("dualStack needs both IPv4 and IPv6 in ipFamilies");
+      }
       return new Capabilities(this);
     }
   }

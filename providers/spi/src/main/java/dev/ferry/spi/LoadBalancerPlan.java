@@ -28,6 +28,7 @@ public final class LoadBalancerPlan {
   private final Map<String, String> tags;
   private final List<String> currentAddresses;
   private final List<IpFamily> ipFamilies;
+  private final IpFamilyPolicy ipFamilyPolicy;
 
   private LoadBalancerPlan(Builder b) {
     ref = Objects.requireNonNull(b.ref, "ref");
@@ -37,11 +38,15 @@ public final class LoadBalancerPlan {
     affinity = Objects.requireNonNull(b.affinity, "affinity");
     listeners = List.copyOf(b.listeners);
     backends = List.copyOf(b.backends);
-    sourceRanges = List.copyOf(b.sourceRanges);
     annotations = Map.copyOf(b.annotations);
     tags = Map.copyOf(b.tags);
     currentAddresses = List.copyOf(b.currentAddresses);
     ipFamilies = List.copyOf(b.ipFamilies);
+    ipFamilyPolicy = Objects.requireNonNull(b.ipFamilyPolicy, "ipFamilyPolicy");
+    sourceRanges =
+        b.sourceRanges != null
+            ? List.copyOf(b.sourceRanges)
+            : ipFamilies.stream().map(IpFamily::everyAddress).toList();
     if (listeners.isEmpty()) {
       throw new IllegalArgumentException("a load balancer needs at least one listener");
     }
@@ -52,8 +57,9 @@ public final class LoadBalancerPlan {
 
   /**
    * A plan for {@code ref} with these listeners and health check. The rest defaults to: external,
-   * no backends, every client allowed ({@code 0.0.0.0/0}), no requested IP, no affinity, no
-   * annotations or tags, no current address, IPv4.
+   * no backends, IPv4 single-stack, every client of its families allowed ({@code 0.0.0.0/0}, and
+   * {@code ::/0} with IPv6), no requested IP, no affinity, no annotations or tags, no current
+   * address.
    */
   public static Builder builder(LoadBalancerRef ref, List<Listener> listeners, HealthCheck check) {
     Builder b = new Builder();
@@ -75,6 +81,7 @@ public final class LoadBalancerPlan {
     b.tags = tags;
     b.currentAddresses = currentAddresses;
     b.ipFamilies = ipFamilies;
+    b.ipFamilyPolicy = ipFamilyPolicy;
     return b;
   }
 
@@ -103,9 +110,20 @@ public final class LoadBalancerPlan {
     return healthCheck;
   }
 
-  /** Client CIDRs allowed in; {@code 0.0.0.0/0} when the Service names none. */
+  /**
+   * Client CIDRs allowed in, of every family; when the Service names none, every address of each of
+   * its families ({@code 0.0.0.0/0}, {@code ::/0}).
+   */
   public List<String> sourceRanges() {
     return sourceRanges;
+  }
+
+  /**
+   * The client CIDRs of {@code family}: empty when the Service names ranges but none of this
+   * family, and then that family's frontend admits no one. Since 1.3.
+   */
+  public List<String> sourceRanges(IpFamily family) {
+    return sourceRanges.stream().filter(r -> IpFamily.of(r) == family).toList();
   }
 
   /** {@code spec.loadBalancerIP}, when given. */
@@ -137,9 +155,18 @@ public final class LoadBalancerPlan {
     return currentAddresses;
   }
 
-  /** The Service's {@code spec.ipFamilies}, in its order (the first is the primary). */
+  /**
+   * The families to serve, in the Service's {@code spec.ipFamilies} order (the first is the
+   * primary): both for a dual-stack Service, unless the controller left one out of a {@code
+   * PreferDualStack} Service for a provider that cannot serve it.
+   */
   public List<IpFamily> ipFamilies() {
     return ipFamilies;
+  }
+
+  /** The Service's {@code spec.ipFamilyPolicy}; SingleStack when absent. Since 1.3. */
+  public IpFamilyPolicy ipFamilyPolicy() {
+    return ipFamilyPolicy;
   }
 
   /** The same plan with another backend set. */
@@ -165,7 +192,8 @@ public final class LoadBalancerPlan {
       annotations,
       tags,
       currentAddresses,
-      ipFamilies
+      ipFamilies,
+      ipFamilyPolicy
     };
   }
 
@@ -190,6 +218,7 @@ public final class LoadBalancerPlan {
         && tags.equals(p.tags)
         && currentAddresses.equals(p.currentAddresses)
         && ipFamilies.equals(p.ipFamilies)
+        && ipFamilyPolicy == p.ipFamilyPolicy
         && (backends == p.backends
             || backends.size() == p.backends.size() && backends.equals(p.backends));
   }
@@ -213,7 +242,8 @@ public final class LoadBalancerPlan {
       "annotations",
       "tags",
       "currentAddresses",
-      "ipFamilies"
+      "ipFamilies",
+      "ipFamilyPolicy"
     };
     Object[] values = fields();
     StringBuilder out = new StringBuilder("LoadBalancerPlan[");
@@ -230,13 +260,14 @@ public final class LoadBalancerPlan {
     private List<Listener> listeners;
     private List<Backend> backends = List.of();
     private HealthCheck healthCheck;
-    private List<String> sourceRanges = List.of("0.0.0.0/0");
+    private List<String> sourceRanges; // null: every address of the plan's families
     private Optional<String> requestedIp = Optional.empty();
     private SessionAffinity affinity = SessionAffinity.NONE;
     private Map<String, String> annotations = Map.of();
     private Map<String, String> tags = Map.of();
     private List<String> currentAddresses = List.of();
     private List<IpFamily> ipFamilies = List.of(IpFamily.IPv4);
+    private IpFamilyPolicy ipFamilyPolicy = IpFamilyPolicy.SingleStack;
 
     private Builder() {}
 
@@ -297,6 +328,12 @@ public final class LoadBalancerPlan {
 
     public Builder ipFamilies(List<IpFamily> value) {
       ipFamilies = value;
+      return this;
+    }
+
+    /** Since 1.3. */
+    public Builder ipFamilyPolicy(IpFamilyPolicy value) {
+      ipFamilyPolicy = value;
       return this;
     }
 
