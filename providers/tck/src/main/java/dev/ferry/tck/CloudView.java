@@ -1,6 +1,7 @@
 package dev.ferry.tck;
 
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.Scheme;
 import java.time.Duration;
@@ -35,6 +36,20 @@ public interface CloudView {
    * addresses, configuration files...): 0 once {@code ensureDeleted} has succeeded.
    */
   int ownedResources(LoadBalancerRef ref);
+
+  /**
+   * The node names behind {@code ref}'s frontend of {@code family} (a dual-stack load balancer has
+   * one per family). Since 1.3; a view that cannot tell families apart leaves it, and the kit's
+   * dual-stack cases that need it are skipped with the reason.
+   */
+  default Set<String> registeredBackends(LoadBalancerRef ref, IpFamily family) {
+    throw new UnsupportedOperationException("this CloudView does not show backends per family");
+  }
+
+  /** The client CIDRs let in to {@code ref}'s frontend of {@code family}. Since 1.3; as above. */
+  default Set<String> sourceRanges(LoadBalancerRef ref, IpFamily family) {
+    throw new UnsupportedOperationException("this CloudView does not show ranges per family");
+  }
 
   /**
    * A health probe as the cloud has it.

@@ -44,6 +44,15 @@ public abstract class KitFixture {
     return backends(count);
   }
 
+  /**
+   * {@code count} backends for the kit's dual-stack cases, each with an IPv4 and an IPv6 address
+   * ({@link Backend#addresses()}); only asked of a provider that declares {@link
+   * dev.ferry.spi.Capabilities#dualStack()}. By default {@link #backends}. Since 1.3.
+   */
+  protected List<Backend> dualStackBackends(int count) {
+    return backends(count);
+  }
+
   /** The cluster name the provider was made for. */
   protected String clusterName() {
     return "tck";

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
  * kit can check that repeated calls change nothing and crash the provider after each change in
  * turn. Cases for a capability the provider does not declare are skipped, with the reason.
  */
-public abstract class ProviderConformanceKit extends KitLifecycle {
+public abstract class ProviderConformanceKit extends KitFamilies {
 
   @Nested
   @DisplayName("changes in place")

@@ -30,6 +30,10 @@ record Cidr(IPAddress block) {
     return other.getIPVersion() == block.getIPVersion() && block.contains(other);
   }
 
+  boolean isIpv6() {
+    return block.isIPv6();
+  }
+
   /** The number of addresses in the block, capped at {@code Integer.MAX_VALUE}. */
   long size() {
     return block.getCount().min(BigInteger.valueOf(Integer.MAX_VALUE)).longValue();

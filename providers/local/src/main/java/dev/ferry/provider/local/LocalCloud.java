@@ -1,29 +1,43 @@
 package dev.ferry.provider.local;
 
+import dev.ferry.spi.Backend;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.LoadBalancerStatus;
+import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The "cloud" of the local provider: the live load balancers of this JVM, keyed by Service UID, and
- * the address pool. Provider instances are handles onto it, so a new instance (a controller
- * restarted in the same JVM) finds what an earlier one made; a new process starts empty and
- * rebuilds every load balancer from the Services.
+ * the address pools. A load balancer is one frontend per IP family of its plan (a dual-stack
+ * Service has an IPv4 and an IPv6 one), each with its own address, listeners and that family's
+ * backends and source ranges. Provider instances are handles onto it, so a new instance (a
+ * controller restarted in the same JVM) finds what an earlier one made; a new process starts empty
+ * and rebuilds every load balancer from the Services.
  */
 final class LocalCloud {
 
+  private static final Logger log = LoggerFactory.getLogger(LocalCloud.class);
   private static final Map<String, LocalCloud> SHARED = new ConcurrentHashMap<>();
 
   private final AddressPool addresses;
-  private final Map<String, LocalBalancer> balancers = new ConcurrentHashMap<>();
+  private final AddressPool ipv6; // null: IPv4 only
+  private final Optional<String> ipv6Off; // why there is no IPv6, when one was asked for
+  private final Map<String, List<LocalBalancer>> balancers = new ConcurrentHashMap<>();
   // told of every change to this cloud, after it is made (tests count and crash on them)
   private volatile Consumer<String> changes = change -> {};
   private final ScheduledExecutorService timer =
@@ -31,12 +45,32 @@ final class LocalCloud {
           Thread.ofPlatform().name("local-lb-timer").daemon().factory());
 
   LocalCloud(Cidr pool) {
-    this.addresses = new AddressPool(pool);
+    this(pool, Optional.empty());
   }
 
-  /** The JVM's cloud for {@code pool}. */
+  LocalCloud(Cidr pool, Optional<Cidr> ipv6Pool) {
+    this.addresses = new AddressPool(pool);
+    Optional<String> off =
+        ipv6Pool.flatMap(
+            p -> LoopbackAddresses.unavailable(p.address(p.size() - 1))); // never handed out
+    this.ipv6 = ipv6Pool.isPresent() && off.isEmpty() ? new AddressPool(ipv6Pool.get()) : null;
+    this.ipv6Off = off;
+    off.ifPresent(
+        why ->
+            log.info(
+                "local provider: IPv4 only; the IPv6 pool {} cannot be made local: {}",
+                ipv6Pool.get(),
+                why));
+  }
+
+  /** The JVM's cloud for these pools. */
+  static LocalCloud shared(Cidr pool, Optional<Cidr> ipv6Pool) {
+    return SHARED.computeIfAbsent(
+        pool + "|" + ipv6Pool.map(Cidr::toString).orElse(""), k -> new LocalCloud(pool, ipv6Pool));
+  }
+
   static LocalCloud shared(Cidr pool) {
-    return SHARED.computeIfAbsent(pool.toString(), k -> new LocalCloud(pool));
+    return shared(pool, Optional.empty());
   }
 
   /** Tells {@code hook} of every change made to this cloud, right after it is made. */
@@ -44,41 +78,137 @@ final class LocalCloud {
     changes = hook;
   }
 
+  /** The IPv4 pool. */
   Cidr pool() {
     return addresses.block();
   }
 
-  Optional<LocalBalancer> get(LoadBalancerRef ref) {
-    LocalBalancer b = balancers.get(ref.uid());
-    return b != null && b.ref().equals(ref) ? Optional.of(b) : Optional.empty();
+  /** The families load balancers can have here. */
+  Set<IpFamily> families() {
+    return ipv6 == null ? EnumSet.of(IpFamily.IPv4) : EnumSet.of(IpFamily.IPv4, IpFamily.IPv6);
   }
 
-  /** Creates or updates the load balancer for {@code plan}'s ref. */
-  synchronized LocalBalancer apply(
+  /** Why IPv6 was asked for but is off, if so. */
+  Optional<String> ipv6Off() {
+    return ipv6Off;
+  }
+
+  /** The pool of {@code family}; null when there is none. */
+  AddressPool pool(IpFamily family) {
+    return family == IpFamily.IPv4 ? addresses : ipv6;
+  }
+
+  /** The primary (first family's) frontend of {@code ref}'s load balancer. */
+  Optional<LocalBalancer> get(LoadBalancerRef ref) {
+    return frontends(ref).stream().findFirst();
+  }
+
+  /** {@code ref}'s frontends, one per family, in the plan's order; empty when there is none. */
+  List<LocalBalancer> frontends(LoadBalancerRef ref) {
+    List<LocalBalancer> b = balancers.get(ref.uid());
+    return b != null && !b.isEmpty() && b.get(0).ref().equals(ref) ? b : List.of();
+  }
+
+  /** The status: an ingress entry per frontend, in the plan's order of families. */
+  Optional<LoadBalancerStatus> status(LoadBalancerRef ref) {
+    List<LocalBalancer> fronts = frontends(ref);
+    if (fronts.isEmpty()) {
+      return Optional.empty();
+    }
+    List<LoadBalancerStatus.Ingress> ingress = new ArrayList<>();
+    fronts.forEach(f -> ingress.addAll(f.status().ingress()));
+    LoadBalancerStatus primary = fronts.get(0).status();
+    LoadBalancerStatus all = new LoadBalancerStatus(ingress);
+    return Optional.of(
+        primary
+            .backendHealth()
+            .map(h -> all.withBackendHealth(h.healthy(), h.total()))
+            .orElse(all));
+  }
+
+  static IpFamily family(InetAddress a) {
+    return a instanceof Inet6Address ? IpFamily.IPv6 : IpFamily.IPv4;
+  }
+
+  /**
+   * Creates or updates the load balancer for {@code plan}'s ref: a frontend per family, made,
+   * changed in place or removed.
+   */
+  synchronized List<LocalBalancer> apply(
       LoadBalancerPlan plan, Optional<InetAddress> requested, LocalSettings settings) {
     LoadBalancerRef ref = plan.ref();
-    LocalBalancer existing = balancers.get(ref.uid());
-    if (existing != null && requested.isPresent() && !requested.get().equals(existing.address())) {
-      remove(ref);
-      existing = null;
+    List<LocalBalancer> existing = frontends(ref);
+    List<LocalBalancer> next = new ArrayList<>();
+    boolean changed = false;
+    for (IpFamily family : plan.ipFamilies()) {
+      AddressPool pool = pool(family);
+      if (pool == null) {
+        throw new IllegalStateException("the local provider has no " + family + " pool");
+      }
+      Optional<InetAddress> want = requested.filter(a -> family(a) == family);
+      LocalBalancer b =
+          existing.stream().filter(f -> family(f.address()) == family).findFirst().orElse(null);
+      if (b != null && want.isPresent() && !want.get().equals(b.address())) {
+        close(b);
+        b = null;
+      }
+      boolean made = b == null;
+      if (made) {
+        InetAddress address = pool.take(ref.uid(), want, literals(plan.currentAddresses(), family));
+        try {
+          LoopbackAddresses.add(address);
+        } catch (IOException e) {
+          pool.release(address, ref.uid());
+          throw new IllegalStateException("cannot make " + address.getHostAddress() + " local", e);
+        }
+        b = new LocalBalancer(ref, address, settings, timer);
+      }
+      changed |= b.apply(project(plan, family)) || made;
+      next.add(b);
     }
-    if (existing == null) {
-      InetAddress address = addresses.take(ref.uid(), requested, literals(plan.currentAddresses()));
-      existing = new LocalBalancer(ref, address, settings, timer);
-      balancers.put(ref.uid(), existing);
-      existing.apply(plan);
+    for (LocalBalancer old : existing) {
+      if (!next.contains(old)) {
+        close(old); // a family the plan no longer has
+        changed = true;
+      }
+    }
+    balancers.put(ref.uid(), List.copyOf(next));
+    if (existing.isEmpty()) {
       changes.accept("CreateLoadBalancer");
-    } else if (existing.apply(plan)) {
+    } else if (changed) {
       changes.accept("UpdateLoadBalancer");
     }
-    return existing;
+    return next;
   }
 
-  /** The IP literals among {@code addresses} (hostnames are skipped, never looked up). */
-  private static List<InetAddress> literals(List<String> addresses) {
+  /** One family's part of a plan: that family's backends (by their address of it) and ranges. */
+  static LoadBalancerPlan project(LoadBalancerPlan plan, IpFamily family) {
+    return plan.toBuilder()
+        .ipFamilies(List.of(family))
+        .backends(project(plan.backends(), family))
+        .sourceRanges(plan.sourceRanges(family))
+        .build();
+  }
+
+  static List<Backend> project(List<Backend> backends, IpFamily family) {
+    List<Backend> out = new ArrayList<>();
+    for (Backend b : backends) {
+      String address = b.address(family);
+      if (!address.isEmpty()) {
+        out.add(
+            address.equals(b.address())
+                ? b
+                : new Backend(b.nodeName(), b.providerId(), address, b.zone(), b.addresses()));
+      }
+    }
+    return out;
+  }
+
+  /** The IP literals of {@code family} among {@code addresses} (hostnames are never looked up). */
+  private static List<InetAddress> literals(List<String> addresses, IpFamily family) {
     List<InetAddress> out = new ArrayList<>();
     for (String a : addresses) {
-      if (a.matches("[0-9.]+") || a.contains(":")) {
+      if ((a.matches("[0-9.]+") || a.contains(":")) && IpFamily.of(a) == family) {
         try {
           out.add(InetAddress.getByName(a));
         } catch (java.net.UnknownHostException e) {
@@ -89,26 +219,35 @@ final class LocalCloud {
     return out;
   }
 
+  private void close(LocalBalancer b) {
+    b.close();
+    pool(family(b.address())).release(b.address(), b.ref().uid());
+    LoopbackAddresses.remove(b.address());
+  }
+
   synchronized void remove(LoadBalancerRef ref) {
-    LocalBalancer b = balancers.get(ref.uid());
-    if (b != null && b.ref().equals(ref)) {
+    List<LocalBalancer> fronts = frontends(ref);
+    if (!fronts.isEmpty()) {
       balancers.remove(ref.uid());
-      b.close();
-      addresses.release(b.address(), ref.uid());
+      fronts.forEach(this::close);
       changes.accept("DeleteLoadBalancer");
     }
   }
 
   /** Makes {@code ref}'s backends exactly {@code backends}; false when none exists. */
-  boolean updateBackends(LoadBalancerRef ref, List<dev.ferry.spi.Backend> backends) {
-    Optional<LocalBalancer> b = get(ref);
-    if (b.isPresent() && b.get().updateBackends(backends)) {
+  boolean updateBackends(LoadBalancerRef ref, List<Backend> backends) {
+    List<LocalBalancer> fronts = frontends(ref);
+    boolean changed = false;
+    for (LocalBalancer f : fronts) {
+      changed |= f.updateBackends(project(backends, family(f.address())));
+    }
+    if (changed) {
       changes.accept("SetBackends");
     }
-    return b.isPresent();
+    return !fronts.isEmpty();
   }
 
   List<LoadBalancerRef> refs() {
-    return balancers.values().stream().map(LocalBalancer::ref).toList();
+    return balancers.values().stream().map(l -> l.get(0).ref()).toList();
   }
 }

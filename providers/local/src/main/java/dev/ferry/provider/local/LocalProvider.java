@@ -2,6 +2,7 @@ package dev.ferry.provider.local;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
@@ -15,68 +16,79 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * An in-process L4 load balancer: real TCP and UDP proxies on addresses from a pool (127.0.0.0/8 by
- * default, which any Linux host routes to itself), active health checks, round-robin, ClientIP
- * affinity and source ranges. Status reports ipMode {@code Proxy}: clients' packets end here and
- * new connections go to the nodes.
+ * default, which any Linux host routes to itself; IPv6 from a unique-local block made local on the
+ * loopback, when the process may), active health checks, round-robin, ClientIP affinity and source
+ * ranges per family. Status reports ipMode {@code Proxy}: clients' packets end here and new
+ * connections go to the nodes.
  */
 public final class LocalProvider implements LoadBalancerProvider {
-
-  static final Capabilities CAPABILITIES =
-      Capabilities.builder()
-          .protocols(Protocol.TCP, Protocol.UDP)
-          .mixedProtocols(true)
-          .maxListeners(100)
-          .sourceRanges(true)
-          .requestedIp(true)
-          .internal(true)
-          .clientIpAffinity(true)
-          .healthCheckInterval(Duration.ofMillis(50), Duration.ofHours(1))
-          .build();
 
   private final LocalCloud cloud;
   private final LocalSettings settings;
   private final ProviderEvents events;
+  private final Capabilities capabilities;
 
   LocalProvider(LocalCloud cloud, LocalSettings settings, ProviderEvents events) {
     this.cloud = cloud;
     this.settings = settings;
     this.events = events;
+    this.capabilities = capabilities(cloud.families());
+  }
+
+  /** What it serves: both families at once when its IPv6 pool can be made local. */
+  static Capabilities capabilities(Set<IpFamily> families) {
+    Capabilities.Builder b =
+        Capabilities.builder()
+            .protocols(Protocol.TCP, Protocol.UDP)
+            .mixedProtocols(true)
+            .maxListeners(100)
+            .sourceRanges(true)
+            .requestedIp(true)
+            .internal(true)
+            .clientIpAffinity(true)
+            .healthCheckInterval(Duration.ofMillis(50), Duration.ofHours(1));
+    if (families.contains(IpFamily.IPv6)) {
+      b.ipFamilies(IpFamily.IPv4, IpFamily.IPv6).dualStack(true);
+    }
+    return b.build();
   }
 
   @Override
   public Capabilities capabilities() {
-    return CAPABILITIES;
+    return capabilities;
   }
 
   @Override
   public Optional<LoadBalancerStatus> find(LoadBalancerRef ref) {
-    return cloud.get(ref).map(LocalBalancer::status);
+    return cloud.status(ref);
   }
 
   @Override
   public LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
-    CAPABILITIES.requireSupported(plan);
+    capabilities.requireSupported(plan);
     Optional<InetAddress> requested = Optional.empty();
     if (plan.requestedIp().isPresent()) {
       requested = Optional.of(requestedAddress(plan.requestedIp().get()));
     }
     try {
-      LocalBalancer balancer = cloud.apply(plan, requested, settings);
-      balancer
-          .bindFailures()
-          .forEach(
-              (l, cause) ->
-                  events.warning(plan.ref(), "BindFailed", bindFailed(balancer, l, cause)));
-      return balancer.status();
+      for (LocalBalancer balancer : cloud.apply(plan, requested, settings)) {
+        balancer
+            .bindFailures()
+            .forEach(
+                (l, cause) ->
+                    events.warning(plan.ref(), "BindFailed", bindFailed(balancer, l, cause)));
+      }
+      return cloud.status(plan.ref()).orElseThrow();
     } catch (IllegalArgumentException e) {
       throw new ProviderException.InvalidPlan(
           "spec.loadBalancerIP",
           e.getMessage()
               + " is taken or outside the local address pool "
-              + cloud.pool()
+              + cloud.pool(IpFamily.of(e.getMessage())).block()
               + "; choose a free address in it");
     } catch (IllegalStateException e) {
       throw new ProviderException.QuotaExceeded(e.getMessage(), e);
@@ -86,13 +98,17 @@ public final class LocalProvider implements LoadBalancerProvider {
   private InetAddress requestedAddress(String ip) throws ProviderException.InvalidPlan {
     try {
       InetAddress address = InetAddress.getByName(ip); // a literal: the planner checked it
-      if (!cloud.pool().contains(address)) {
+      AddressPool pool = cloud.pool(LocalCloud.family(address));
+      if (pool == null || !pool.block().contains(address)) {
         throw new ProviderException.InvalidPlan(
             "spec.loadBalancerIP",
             ip
-                + " is outside the local address pool "
+                + " is outside the local address pools ("
                 + cloud.pool()
-                + "; choose an address in it");
+                + (cloud.pool(IpFamily.IPv6) == null
+                    ? ""
+                    : ", " + cloud.pool(IpFamily.IPv6).block())
+                + "); choose an address in one");
       }
       return address;
     } catch (UnknownHostException e) {

@@ -20,6 +20,7 @@ public final class LocalProviderFactory implements LoadBalancerProviderFactory {
   @Override
   public LoadBalancerProvider create(ProviderContext context) {
     LocalSettings settings = LocalSettings.from(context);
-    return new LocalProvider(LocalCloud.shared(settings.pool()), settings, context.events());
+    return new LocalProvider(
+        LocalCloud.shared(settings.pool(), settings.ipv6Pool()), settings, context.events());
   }
 }

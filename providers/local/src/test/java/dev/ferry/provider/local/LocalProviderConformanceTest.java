@@ -2,6 +2,7 @@ package dev.ferry.provider.local;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
@@ -24,7 +25,9 @@ import java.util.stream.IntStream;
 class LocalProviderConformanceTest extends ProviderConformanceKit {
 
   private static final String POOL = "127.0.101.0/24";
-  private final LocalCloud cloud = LocalCloud.shared(Cidr.parse(POOL));
+  private static final String IPV6_POOL = "fdfe:44:101::/120";
+  private final LocalCloud cloud =
+      LocalCloud.shared(Cidr.parse(POOL), java.util.Optional.of(Cidr.parse(IPV6_POOL)));
 
   @Override
   protected LoadBalancerProvider newProvider() {
@@ -32,7 +35,7 @@ class LocalProviderConformanceTest extends ProviderConformanceKit {
     return new LocalProviderFactory()
         .create(
             ProviderContext.builder(clusterName())
-                .settings(Map.of(LocalSettings.POOL, POOL))
+                .settings(Map.of(LocalSettings.POOL, POOL, LocalSettings.IPV6_POOL, IPV6_POOL))
                 .build());
   }
 
@@ -78,7 +81,40 @@ class LocalProviderConformanceTest extends ProviderConformanceKit {
       public int ownedResources(LoadBalancerRef ref) {
         return loadBalancerCount(ref);
       }
+
+      @Override
+      public Set<String> registeredBackends(LoadBalancerRef ref, IpFamily family) {
+        Set<String> names = new HashSet<>();
+        frontend(ref, family).backends().forEach(x -> names.add(x.nodeName()));
+        return names;
+      }
+
+      @Override
+      public Set<String> sourceRanges(LoadBalancerRef ref, IpFamily family) {
+        return Set.copyOf(frontend(ref, family).plan().sourceRanges());
+      }
     };
+  }
+
+  private LocalBalancer frontend(LoadBalancerRef ref, IpFamily family) {
+    return cloud.frontends(ref).stream()
+        .filter(f -> LocalCloud.family(f.address()) == family)
+        .findFirst()
+        .orElseThrow();
+  }
+
+  @Override
+  protected List<Backend> dualStackBackends(int count) {
+    return IntStream.rangeClosed(1, count)
+        .mapToObj(
+            i ->
+                new Backend(
+                    "node-" + i,
+                    "local://node-" + i,
+                    "127.0.102." + i,
+                    "z1",
+                    List.of("127.0.102." + i, "fdfe:44:102::" + i)))
+        .toList();
   }
 
   @Override
