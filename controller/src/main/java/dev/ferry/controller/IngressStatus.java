@@ -65,7 +65,7 @@ final class IngressStatus {
     List<LoadBalancerIngress> out = new ArrayList<>();
     for (LoadBalancerStatus.Ingress in : status.ingress()) {
       LoadBalancerIngressBuilder b = new LoadBalancerIngressBuilder();
-      in.ip().ifPresent(b::withIp);
+      in.ip().map(IpLiterals::canonical).ifPresent(b::withIp);
       in.hostname().ifPresent(b::withHostname);
       if (in.ip().isPresent()) { // the API server refuses ipMode without an IP
         b.withIpMode(in.ipMode().orElse(LoadBalancerStatus.IpMode.VIP).name());

@@ -40,4 +40,13 @@ final class IpLiterals {
     IPAddress address = new IPAddressString(text, STRICT).getAddress();
     return address != null && !address.isPrefixed() && !address.isMultiple();
   }
+
+  /**
+   * {@code text} as Kubernetes writes an address (RFC 5952 for IPv6, which the API server's strict
+   * validation asks for), or as it is when it is no address.
+   */
+  static String canonical(String text) {
+    IPAddress address = new IPAddressString(text, STRICT).getAddress();
+    return address == null || address.isPrefixed() ? text : address.toCanonicalString();
+  }
 }

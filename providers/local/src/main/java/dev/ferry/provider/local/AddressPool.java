@@ -37,7 +37,7 @@ final class AddressPool {
       InetAddress want = requested.get();
       String holder = holders.get(want);
       if (!block.contains(want) || (holder != null && !holder.equals(owner))) {
-        throw new IllegalArgumentException(want.getHostAddress());
+        throw new IllegalArgumentException(Cidr.text(want));
       }
       holders.put(want, owner);
       return want;

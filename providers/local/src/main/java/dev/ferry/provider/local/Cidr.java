@@ -44,6 +44,11 @@ record Cidr(IPAddress block) {
     return block.getLower().withoutPrefixLength().increment(i).toInetAddress();
   }
 
+  /** An address as Kubernetes writes it (RFC 5952 for IPv6: {@code fd00::4a}, not 0:0:0...). */
+  static String text(InetAddress address) {
+    return ADDRESSES.from(address).toCanonicalString();
+  }
+
   @Override
   public String toString() {
     return block.toCanonicalString();

@@ -120,7 +120,7 @@ final class LocalBalancer implements AutoCloseable {
         log.warn(
             "{}: cannot listen on {}:{}/{}: {}",
             ref.serviceKey(),
-            address.getHostAddress(),
+            Cidr.text(address),
             l.port(),
             l.protocol(),
             e.getMessage());
@@ -197,7 +197,7 @@ final class LocalBalancer implements AutoCloseable {
     return new LoadBalancerStatus(
             List.of(
                 new LoadBalancerStatus.Ingress(
-                    Optional.of(address.getHostAddress()),
+                    Optional.of(Cidr.text(address)),
                     Optional.empty(),
                     Optional.of(LoadBalancerStatus.IpMode.Proxy),
                     ports)))

@@ -159,7 +159,7 @@ final class LocalCloud {
           LoopbackAddresses.add(address);
         } catch (IOException e) {
           pool.release(address, ref.uid());
-          throw new IllegalStateException("cannot make " + address.getHostAddress() + " local", e);
+          throw new IllegalStateException("cannot make " + Cidr.text(address) + " local", e);
         }
         b = new LocalBalancer(ref, address, settings, timer);
       }

@@ -143,7 +143,7 @@ public final class LocalProvider implements LoadBalancerProvider {
 
   private static String bindFailed(LocalBalancer balancer, Listener l, String cause) {
     return "cannot listen on "
-        + balancer.address().getHostAddress()
+        + Cidr.text(balancer.address())
         + ":"
         + l.port()
         + "/"
