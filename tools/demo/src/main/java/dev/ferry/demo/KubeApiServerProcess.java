@@ -77,9 +77,8 @@ public final class KubeApiServerProcess implements EmbeddedApi {
     // message. The likely cause: kube-api-test draws each port from 49152-65535, most of which
     // Linux also hands out for outgoing connections (32768-60999 by default), and binds it and lets
     // go before the process binds it, so a connection can take it in between (the benchmarks'
-    // Ports.freePorts
-    // met the same with Ferry's metrics port). It takes no ports from outside; a new start draws
-    // new ones.
+    // Ports.freePorts met the same with Ferry's metrics port). It takes no ports from outside; a
+    // new start draws new ones.
     ProcessTail tail = ProcessTail.attach();
     try {
       for (int attempt = 1; ; attempt++) {
