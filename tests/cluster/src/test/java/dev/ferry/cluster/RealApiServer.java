@@ -1,6 +1,7 @@
 package dev.ferry.cluster;
 
 import com.marcnuri.helm.Helm;
+import dev.ferry.demo.KubeApiServerProcess;
 import io.fabric8.kubeapitest.KubeAPIServer;
 import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubeapitest.KubeAPITestException;
@@ -29,7 +30,7 @@ final class RealApiServer {
   static final String NAMESPACE = "ferry-system";
 
   /** The Service CIDRs: IPv4 first (kube-api-test's own), then IPv6. */
-  static final String SERVICE_CIDRS = "10.0.0.0/24,fd00:10:96::/112";
+  static final String SERVICE_CIDRS = KubeApiServerProcess.SERVICE_CIDRS;
 
   static final String RELEASE = "ferry";
   static final Path HOME =
@@ -54,7 +55,7 @@ final class RealApiServer {
 
   static synchronized RealApiServer get() throws IOException, InterruptedException {
     if (shared == null) {
-      String dir = dualStack(binaries());
+      String dir = KubeApiServerProcess.dualStack(Path.of(binaries())).toString();
       KubeAPIServer server = start(dir);
       shared =
           new RealApiServer(
@@ -105,38 +106,6 @@ final class RealApiServer {
             "kube-apiserver did not start (%s); again on new ports%n", e.getMessage());
       }
     }
-  }
-
-  /**
-   * A test directory beside {@code dir} whose kube-apiserver serves dual-stack Services:
-   * kube-api-test passes {@code --service-cluster-ip-range 10.0.0.0/24} after any flag of ours (the
-   * last one counts), so its binary there is a two-line shim that turns that range into {@link
-   * #SERVICE_CIDRS} (IPv4 first, so that a SingleStack Service stays IPv4) and execs the real one;
-   * etcd and kubectl are links.
-   */
-  private static String dualStack(String dir) throws IOException {
-    String version = System.getProperty("kube.version", "1.34.4") + "-linux-amd64";
-    Path real = Path.of(dir, "k8s", version);
-    Path root = Path.of(dir).resolveSibling(Path.of(dir).getFileName() + "-dual-stack");
-    Path bin = root.resolve("k8s").resolve(version);
-    Files.createDirectories(bin);
-    for (String link : List.of("etcd", "kubectl")) {
-      Files.deleteIfExists(bin.resolve(link));
-      Files.createSymbolicLink(bin.resolve(link), real.resolve(link));
-    }
-    Path shim = bin.resolve("kube-apiserver");
-    Files.writeString(
-        shim,
-        "#!/bin/sh\n"
-            + "# kube-api-test's single Service range made dual-stack (see RealApiServer)\n"
-            + "for a; do shift; [ \"$a\" = 10.0.0.0/24 ] && a="
-            + SERVICE_CIDRS
-            + "; set -- \"$@\" \"$a\"; done\n"
-            + "exec "
-            + real.resolve("kube-apiserver")
-            + " \"$@\"\n");
-    shim.toFile().setExecutable(true);
-    return root.toString();
   }
 
   /** Runs hack/kube-binaries.sh (a cache hit after the first time) and returns its directory. */

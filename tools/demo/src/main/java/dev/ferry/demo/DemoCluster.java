@@ -1,11 +1,13 @@
 package dev.ferry.demo;
 
+import dev.ferry.provider.local.LoopbackAddresses;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -31,8 +33,37 @@ final class DemoCluster implements AutoCloseable {
     String[] zones = {"demo-a", "demo-b", "demo-c"};
     for (int i = 1; i <= nodeCount; i++) {
       nodes.add(
-          new SimulatedNode("demo-node-" + i, "127.0.10." + i, zones[(i - 1) % zones.length]));
+          new SimulatedNode(
+              "demo-node-" + i, "127.0.10." + i, ipv6(i), zones[(i - 1) % zones.length]));
     }
+  }
+
+  /** The block of the nodes' IPv6 addresses, each added to the loopback while the demo runs. */
+  static final String IPV6_NODES = "fdfe:44:10::";
+
+  private final List<InetAddress> added = new ArrayList<>();
+
+  /**
+   * Node {@code i}'s IPv6 address, added to the loopback; null where the process may not add one
+   * (the nodes, and the local provider, are IPv4 only then).
+   */
+  private String ipv6(int i) {
+    try {
+      if (LoopbackAddresses.unavailable(InetAddress.getByName(IPV6_NODES + "ffff")).isPresent()) {
+        return null;
+      }
+      InetAddress a = InetAddress.getByName(IPV6_NODES + i);
+      LoopbackAddresses.add(a);
+      added.add(a);
+      return IPV6_NODES + i;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Whether the nodes are dual-stack. */
+  boolean dualStack() {
+    return !added.isEmpty();
   }
 
   /** Registers the Node objects and starts following Services. */
@@ -148,5 +179,6 @@ final class DemoCluster implements AutoCloseable {
     nodes.forEach(SimulatedNode::close);
     pods.values().forEach(l -> l.forEach(DemoPod::close));
     pods.clear();
+    added.forEach(LoopbackAddresses::remove);
   }
 }

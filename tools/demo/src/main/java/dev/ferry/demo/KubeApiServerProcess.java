@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -36,6 +37,41 @@ public final class KubeApiServerProcess implements EmbeddedApi {
     return v == null || v.isBlank() ? "1.34.4" : v;
   }
 
+  /** The Service CIDRs: IPv4 first (kube-api-test's own), then IPv6. */
+  public static final String SERVICE_CIDRS = "10.0.0.0/24,fd00:10:96::/112";
+
+  /**
+   * A test directory beside {@code dir} whose kube-apiserver serves dual-stack Services:
+   * kube-api-test passes {@code --service-cluster-ip-range 10.0.0.0/24} after any flag of ours (the
+   * last one counts), so its binary there is a two-line shim that turns that range into {@link
+   * #SERVICE_CIDRS} (IPv4 first, so that a SingleStack Service stays IPv4) and execs the real one;
+   * etcd and kubectl are links.
+   */
+  public static Path dualStack(Path dir) throws IOException {
+    String version = version() + "-linux-amd64";
+    Path real = dir.resolve("k8s").resolve(version);
+    Path root = dir.resolveSibling(dir.getFileName() + "-dual-stack");
+    Path bin = root.resolve("k8s").resolve(version);
+    Files.createDirectories(bin);
+    for (String link : List.of("etcd", "kubectl")) {
+      Files.deleteIfExists(bin.resolve(link));
+      Files.createSymbolicLink(bin.resolve(link), real.resolve(link));
+    }
+    Path shim = bin.resolve("kube-apiserver");
+    Files.writeString(
+        shim,
+        "#!/bin/sh\n"
+            + "# kube-api-test's single Service range made dual-stack (see KubeApiServerProcess)\n"
+            + "for a; do shift; [ \"$a\" = 10.0.0.0/24 ] && a="
+            + SERVICE_CIDRS
+            + "; set -- \"$@\" \"$a\"; done\n"
+            + "exec "
+            + real.resolve("kube-apiserver")
+            + " \"$@\"\n");
+    shim.toFile().setExecutable(true);
+    return root;
+  }
+
   /** The cache directory when it holds kube-apiserver and etcd of the expected version. */
   public static Optional<Path> cached() {
     String env = System.getenv("FERRY_KUBE_CACHE");
@@ -57,6 +93,14 @@ public final class KubeApiServerProcess implements EmbeddedApi {
         : Optional.empty();
   }
 
+  private static String dualStackDir(Path cache) {
+    try {
+      return dualStack(cache).toString();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot prepare the dual-stack kube-apiserver", e);
+    }
+  }
+
   static KubeApiServerProcess start(Path cache) {
     return start(cache, java.util.List.of());
   }
@@ -66,7 +110,7 @@ public final class KubeApiServerProcess implements EmbeddedApi {
     KubeAPIServerConfig config =
         KubeAPIServerConfigBuilder.anAPIServerConfig()
             .withOfflineMode(true)
-            .withTestDir(cache.toString())
+            .withTestDir(dualStackDir(cache))
             .withApiServerVersion(version())
             .withUpdateKubeConfig(false)
             .withStartupTimeout(60_000)

@@ -26,13 +26,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * A simulated node on its own loopback address, with a tiny kube-proxy: it serves kube-proxy's
- * {@code :10256/healthz}, listens on every Service's NodePorts and forwards to the demo pods, and
- * serves the healthCheckNodePort {@code /healthz} of {@code externalTrafficPolicy: Local} Services
- * (200 only with a local pod). Under Local policy a node without a local pod does not open the
- * NodePort at all, so a load balancer's connection is refused there, as kube-proxy drops it. Under
- * Cluster policy this node prefers its own pods, then any other live pod (a simplification that
- * keeps the demo's output readable).
+ * A simulated node on its own loopback address (and an IPv6 one where the process may add it to the
+ * loopback: a dual-stack node), with a tiny kube-proxy: it serves kube-proxy's {@code
+ * :10256/healthz}, listens on every Service's NodePorts and forwards to the demo pods, and serves
+ * the healthCheckNodePort {@code /healthz} of {@code externalTrafficPolicy: Local} Services (200
+ * only with a local pod). Under Local policy a node without a local pod does not open the NodePort
+ * at all, so a load balancer's connection is refused there, as kube-proxy drops it. Under Cluster
+ * policy this node prefers its own pods, then any other live pod (a simplification that keeps the
+ * demo's output readable).
  */
 final class SimulatedNode implements AutoCloseable {
 
@@ -41,18 +42,23 @@ final class SimulatedNode implements AutoCloseable {
   final String name;
   final String address;
   final String zone;
-  private final Map<PortKey, L4Proxy> proxies = new HashMap<>();
-  private final Map<String, HttpServer> healthServers = new HashMap<>();
+
+  /** The node's InternalIPs: {@link #address}, and an IPv6 one on a dual-stack node. */
+  final List<String> addresses;
+
+  private final Map<PortKey, List<L4Proxy>> proxies = new HashMap<>();
+  private final Map<String, List<HttpServer>> healthServers = new HashMap<>();
   private final AtomicInteger cursor = new AtomicInteger();
   private volatile boolean running = true;
 
-  private final HttpServer kubeProxyHealth;
+  private final List<HttpServer> kubeProxyHealth = new java.util.ArrayList<>();
 
-  SimulatedNode(String name, String address, String zone) {
+  SimulatedNode(String name, String address, String ipv6, String zone) {
     this.name = name;
     this.address = address;
     this.zone = zone;
-    this.kubeProxyHealth = startKubeProxyHealth();
+    this.addresses = ipv6 == null ? List.of(address) : List.of(address, ipv6);
+    addresses.forEach(a -> kubeProxyHealth.add(startKubeProxyHealth(a)));
   }
 
   /**
@@ -60,7 +66,7 @@ final class SimulatedNode implements AutoCloseable {
    * balancers check it for Services with {@code externalTrafficPolicy: Cluster}, whatever their
    * protocol, so a node that stops is taken out for UDP as for TCP.
    */
-  private HttpServer startKubeProxyHealth() {
+  private HttpServer startKubeProxyHealth(String address) {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(address, 10256), 16);
       server.createContext(
@@ -99,10 +105,15 @@ final class SimulatedNode implements AutoCloseable {
         .withProviderID("demo://" + name)
         .endSpec()
         .withNewStatus()
-        .addNewAddress()
-        .withType("InternalIP")
-        .withAddress(address)
-        .endAddress()
+        .addAllToAddresses(
+            addresses.stream()
+                .map(
+                    a ->
+                        new io.fabric8.kubernetes.api.model.NodeAddressBuilder()
+                            .withType("InternalIP")
+                            .withAddress(a)
+                            .build())
+                .toList())
         .addNewAddress()
         .withType("Hostname")
         .withAddress(name)
@@ -132,7 +143,13 @@ final class SimulatedNode implements AutoCloseable {
         wantedHealth.add(healthKey);
         healthServers.computeIfAbsent(
             healthKey,
-            k -> startHealthServer(key, s.getSpec().getHealthCheckNodePort(), endpoints));
+            k ->
+                addresses.stream()
+                    .map(
+                        a ->
+                            startHealthServer(
+                                a, key, s.getSpec().getHealthCheckNodePort(), endpoints))
+                    .toList());
       }
       if (local && !hasLocalPod) {
         continue;
@@ -145,10 +162,14 @@ final class SimulatedNode implements AutoCloseable {
         PortKey pk = new PortKey(key, protocol, p.getNodePort());
         wanted.add(pk);
         if (!proxies.containsKey(pk)) {
-          L4Proxy proxy = openProxy(pk, local, endpoints);
-          if (proxy != null) {
-            proxies.put(pk, proxy);
+          List<L4Proxy> open = new java.util.ArrayList<>();
+          for (String a : addresses) {
+            L4Proxy proxy = openProxy(a, pk, local, endpoints);
+            if (proxy != null) {
+              open.add(proxy);
+            }
           }
+          proxies.put(pk, open);
         }
       }
     }
@@ -157,7 +178,7 @@ final class SimulatedNode implements AutoCloseable {
         .removeIf(
             e -> {
               if (!wanted.contains(e.getKey())) {
-                e.getValue().close();
+                e.getValue().forEach(L4Proxy::close);
                 return true;
               }
               return false;
@@ -167,14 +188,15 @@ final class SimulatedNode implements AutoCloseable {
         .removeIf(
             e -> {
               if (!wantedHealth.contains(e.getKey())) {
-                e.getValue().stop(0);
+                e.getValue().forEach(h -> h.stop(0));
                 return true;
               }
               return false;
             });
   }
 
-  private L4Proxy openProxy(PortKey pk, boolean local, Function<String, List<DemoPod>> endpoints) {
+  private L4Proxy openProxy(
+      String address, PortKey pk, boolean local, Function<String, List<DemoPod>> endpoints) {
     boolean udp = pk.protocol().equals("UDP");
     Router router =
         new Router() {
@@ -215,7 +237,7 @@ final class SimulatedNode implements AutoCloseable {
   }
 
   private HttpServer startHealthServer(
-      String serviceKey, int port, Function<String, List<DemoPod>> endpoints) {
+      String address, String serviceKey, int port, Function<String, List<DemoPod>> endpoints) {
     try {
       HttpServer server = HttpServer.create(new InetSocketAddress(address, port), 16);
       server.createContext(
@@ -246,10 +268,10 @@ final class SimulatedNode implements AutoCloseable {
   @Override
   public synchronized void close() {
     running = false;
-    proxies.values().forEach(L4Proxy::close);
+    proxies.values().forEach(l -> l.forEach(L4Proxy::close));
     proxies.clear();
-    healthServers.values().forEach(s -> s.stop(0));
+    healthServers.values().forEach(l -> l.forEach(s -> s.stop(0)));
     healthServers.clear();
-    kubeProxyHealth.stop(0);
+    kubeProxyHealth.forEach(s -> s.stop(0));
   }
 }

@@ -43,7 +43,8 @@ final class Tour implements AutoCloseable {
   private KubernetesClient client;
   private DemoCluster cluster;
   private ControllerProcess controller;
-  private final Map<String, String> addresses = new LinkedHashMap<>();
+  // each Service's addresses: one per family it is served in
+  private final Map<String, List<String>> addresses = new LinkedHashMap<>();
 
   /** Thrown by a step that did not work; carries what was seen. */
   static final class StepFailed extends Exception {
@@ -161,10 +162,12 @@ final class Tour implements AutoCloseable {
       String name = s.getMetadata().getName();
       while (true) {
         Service now = client.services().inNamespace("default").withName(name).get();
-        String ip = ingressIp(now);
-        if (ip != null) {
-          addresses.put(name, ip);
-          System.out.printf("  %-9s -> %-15s ports %s%n", name, ip, ports(now));
+        List<String> ips = ingressIps(now);
+        if (!ips.isEmpty()) {
+          addresses.put(name, ips);
+          System.out.printf(
+              "  %-9s -> %-15s ports %s%s%n",
+              name, String.join(", ", ips), ports(now), families(now, ips));
           break;
         }
         if (System.nanoTime() > deadline) {
@@ -178,31 +181,34 @@ final class Tour implements AutoCloseable {
 
   private Void sendTraffic() throws StepFailed {
     for (String name : addresses.keySet()) {
+      for (String ip : addresses.get(name)) {
+        sendTraffic(name, ip);
+      }
+    }
+    return null;
+  }
+
+  private void sendTraffic(String name, String ip) throws StepFailed {
+    {
       Service s = client.services().inNamespace("default").withName(name).get();
       for (ServicePort p : s.getSpec().getPorts()) {
         Set<String> nodes = new LinkedHashSet<>();
         for (int i = 0; i < 6; i++) {
-          String answer = request(addresses.get(name), p, "hello-" + i);
+          String answer = request(ip, p, "hello-" + i);
           if (answer == null) {
             throw new StepFailed(
-                "no answer from "
-                    + addresses.get(name)
-                    + ":"
-                    + p.getPort()
-                    + "/"
-                    + p.getProtocol());
+                "no answer from " + ip + ":" + p.getPort() + "/" + p.getProtocol());
           }
           nodes.add(Traffic.node(answer));
           if (i < 3) {
-            System.out.printf(
-                "  %s:%d/%s  <-  %s%n", addresses.get(name), p.getPort(), p.getProtocol(), answer);
+            System.out.printf("  %s:%d/%s  <-  %s%n", ip, p.getPort(), p.getProtocol(), answer);
           }
         }
         System.out.printf(
-            "  %s %d/%s: 6 requests answered by %s%n", name, p.getPort(), p.getProtocol(), nodes);
+            "  %s %s %d/%s: 6 requests answered by %s%n",
+            name, ip, p.getPort(), p.getProtocol(), nodes);
       }
     }
-    return null;
   }
 
   private Void failover() throws StepFailed {
@@ -210,6 +216,15 @@ final class Tour implements AutoCloseable {
     long stopped = System.nanoTime();
     System.out.printf("  %s is down (its NodePorts and pods are gone)%n", STOPPED_NODE);
     for (String name : addresses.keySet()) {
+      for (String ip : addresses.get(name)) {
+        failover(name, ip, stopped);
+      }
+    }
+    return null;
+  }
+
+  private void failover(String name, String ip, long stopped) throws StepFailed {
+    {
       Service s = client.services().inNamespace("default").withName(name).get();
       for (ServicePort p : s.getSpec().getPorts()) {
         long deadline = stopped + FAILOVER_WAIT.toNanos();
@@ -220,6 +235,8 @@ final class Tour implements AutoCloseable {
             throw new StepFailed(
                 name
                     + " "
+                    + ip
+                    + " "
                     + p.getPort()
                     + "/"
                     + p.getProtocol()
@@ -229,7 +246,7 @@ final class Tour implements AutoCloseable {
                     + FAILOVER_WAIT.toSeconds()
                     + " s");
           }
-          String node = Traffic.node(request(addresses.get(name), p, "after"));
+          String node = Traffic.node(request(ip, p, "after"));
           if (node != null && !node.equals(STOPPED_NODE)) {
             clean++;
             nodes.add(node);
@@ -239,11 +256,10 @@ final class Tour implements AutoCloseable {
           }
         }
         System.out.printf(
-            "  %s %d/%s: 6 requests in a row answered by %s, %.1f s after the failure%n",
-            name, p.getPort(), p.getProtocol(), nodes, (System.nanoTime() - stopped) / 1e9);
+            "  %s %s %d/%s: 6 requests in a row answered by %s, %.1f s after the failure%n",
+            name, ip, p.getPort(), p.getProtocol(), nodes, (System.nanoTime() - stopped) / 1e9);
       }
     }
-    return null;
   }
 
   private static String request(String ip, ServicePort p, String payload) {
@@ -252,12 +268,25 @@ final class Tour implements AutoCloseable {
         : Traffic.tcp(ip, p.getPort());
   }
 
-  private static String ingressIp(Service s) {
+  private static List<String> ingressIps(Service s) {
     if (s == null || s.getStatus() == null || s.getStatus().getLoadBalancer() == null) {
-      return null;
+      return List.of();
     }
     var ingress = s.getStatus().getLoadBalancer().getIngress();
-    return ingress == null || ingress.isEmpty() ? null : ingress.get(0).getIp();
+    return ingress == null
+        ? List.of()
+        : ingress.stream().map(i -> i.getIp()).filter(java.util.Objects::nonNull).toList();
+  }
+
+  /** For a Service that asked for two families: which it got. */
+  private static String families(Service s, List<String> ips) {
+    List<String> asked = s.getSpec().getIpFamilies();
+    if (asked == null || asked.size() < 2) {
+      return "";
+    }
+    return ips.size() == 2
+        ? "  (dual-stack: " + String.join(" and ", asked) + ")"
+        : "  (" + asked.get(0) + " only: this process cannot add IPv6 addresses to the loopback)";
   }
 
   private static String ports(Service s) {

@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -22,6 +23,16 @@ import java.util.concurrent.TimeUnit;
 public final class LoopbackAddresses {
 
   private static final Map<String, Optional<String>> PROBED = new ConcurrentHashMap<>();
+  // what this process added and has not removed: removed when the JVM exits (a local load balancer
+  // lives only as long as its process, and so does its address)
+  private static final Set<InetAddress> ADDED = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> List.copyOf(ADDED).forEach(LoopbackAddresses::remove), "loopback-addresses"));
+  }
 
   private LoopbackAddresses() {}
 
@@ -51,12 +62,14 @@ public final class LoopbackAddresses {
   public static void add(InetAddress address) throws IOException {
     if (address instanceof Inet6Address && !address.isLoopbackAddress()) {
       ip("replace", address);
+      ADDED.add(address);
     }
   }
 
   /** Removes {@code address} from {@code lo}; quietly when it is not there. */
   public static void remove(InetAddress address) {
     if (address instanceof Inet6Address && !address.isLoopbackAddress()) {
+      ADDED.remove(address);
       try {
         ip("del", address);
       } catch (IOException e) {
