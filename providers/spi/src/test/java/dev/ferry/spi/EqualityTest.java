@@ -24,7 +24,12 @@ class EqualityTest {
 
   static Stream<Record> records() {
     return Stream.of(
-        new Backend("node-1", "aws:///eu-west-1a/i-1", "10.0.0.1", "eu-west-1a"),
+        new Backend(
+            "node-1",
+            "aws:///eu-west-1a/i-1",
+            "10.0.0.1",
+            "eu-west-1a",
+            java.util.List.of("10.0.0.1", "fd00::a")),
         new Listener("http", Protocol.TCP, 80, 30080),
         new LoadBalancerRef("prod", "shop", "web", "uid-1"),
         new HealthCheck(
@@ -107,6 +112,7 @@ class EqualityTest {
       case Integer i -> i + 1;
       case Boolean b -> !b;
       case Duration d -> d.plusSeconds(1);
+      case java.util.List<?> l -> java.util.List.of("fd00::1"); // a Backend's addresses
       case Enum<?> e -> {
         Object[] constants = e.getDeclaringClass().getEnumConstants();
         yield constants[(e.ordinal() + 1) % constants.length];
