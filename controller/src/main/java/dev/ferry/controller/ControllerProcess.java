@@ -2,7 +2,9 @@ package dev.ferry.controller;
 
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerProviderFactory;
+import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderContext;
+import dev.ferry.spi.ProviderEvents;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -80,7 +82,18 @@ public final class ControllerProcess implements AutoCloseable {
         factory.create(
             ProviderContext.builder(settings.clusterName())
                 .settings(options.providerSettings)
-                .events(events::warning)
+                .events(
+                    new ProviderEvents() {
+                      @Override
+                      public void warning(LoadBalancerRef ref, String reason, String message) {
+                        events.warning(ref, reason, message);
+                      }
+
+                      @Override
+                      public void normal(LoadBalancerRef ref, String reason, String message) {
+                        events.normal(ref, reason, message);
+                      }
+                    })
                 .metrics(new MicrometerProviderMetrics(registry, options.provider))
                 .build());
     new JvmMemoryMetrics().bindTo(registry);

@@ -125,6 +125,11 @@ class ServiceEvents implements AutoCloseable {
     queue(Subject.of(service), "Normal", reason, message);
   }
 
+  /** A Normal event a provider reports about {@code ref}'s load balancer. */
+  void normal(LoadBalancerRef ref, String reason, String message) {
+    queue(new Subject(ref.namespace(), ref.name(), ref.uid(), null), "Normal", reason, message);
+  }
+
   /** A warning a provider reports about {@code ref}'s load balancer. */
   void warning(LoadBalancerRef ref, String reason, String message) {
     warning(new Subject(ref.namespace(), ref.name(), ref.uid(), null), reason, message);

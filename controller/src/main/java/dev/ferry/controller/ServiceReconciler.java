@@ -222,6 +222,13 @@ final class ServiceReconciler {
 
   /** A Normal event naming the nodes a family's frontend has no address of, once per message. */
   private void nodesWithoutAddress(String key, Service service, LoadBalancerPlan plan) {
+    try {
+      if (!provider.checkedCapabilities().backendsByFamily()) {
+        return; // every family reaches the nodes through their primary address
+      }
+    } catch (ProviderException e) {
+      return; // said by the reconcile that needs them
+    }
     IpFamilyFit.nodesWithoutAddress(plan)
         .ifPresent(m -> problems.normalOnce(key, service, ServiceEvents.NODES_WITHOUT_FAMILY, m));
   }

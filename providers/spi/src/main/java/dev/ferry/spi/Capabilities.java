@@ -33,6 +33,7 @@ public final class Capabilities {
   private final Duration maxHealthCheckInterval;
   private final Set<IpFamily> ipFamilies;
   private final boolean dualStack;
+  private final boolean backendsByFamily;
   private final AddressKind addressKind;
   private final HealthCheckDefaults healthCheckDefaults;
   private final HealthCheckDefaults localHealthCheckDefaults;
@@ -49,6 +50,7 @@ public final class Capabilities {
     maxHealthCheckInterval = b.maxHealthCheckInterval;
     ipFamilies = Set.copyOf(b.ipFamilies);
     dualStack = b.dualStack;
+    backendsByFamily = b.backendsByFamily;
     addressKind = b.addressKind;
     healthCheckDefaults = b.healthCheckDefaults;
     localHealthCheckDefaults = b.localHealthCheckDefaults;
@@ -114,6 +116,15 @@ public final class Capabilities {
    */
   public boolean dualStack() {
     return dualStack;
+  }
+
+  /**
+   * Whether each family's frontend reaches the nodes by their address of that family (true, the
+   * default: a node without an IPv6 address is no IPv6 backend), or every family through the nodes'
+   * primary address (an NLB's IPv4 instance targets serve its IPv6 clients too). Since 1.3.
+   */
+  public boolean backendsByFamily() {
+    return backendsByFamily;
   }
 
   /** Whether the provider publishes IPs or hostnames. */
@@ -191,6 +202,8 @@ public final class Capabilities {
         + names(ipFamilies)
         + ", dualStack="
         + dualStack
+        + ", backendsByFamily="
+        + backendsByFamily
         + ", addressKind="
         + addressKind
         + ", healthCheckDefaults="
@@ -213,6 +226,7 @@ public final class Capabilities {
     private Duration maxHealthCheckInterval = Duration.ofHours(1);
     private Set<IpFamily> ipFamilies = Set.of(IpFamily.IPv4);
     private boolean dualStack;
+    private boolean backendsByFamily = true;
     private AddressKind addressKind = AddressKind.IP;
     private HealthCheckDefaults healthCheckDefaults;
     private HealthCheckDefaults localHealthCheckDefaults;
@@ -277,6 +291,12 @@ public final class Capabilities {
     /** Both families on one load balancer; see {@link Capabilities#dualStack()}. Since 1.3. */
     public Builder dualStack(boolean value) {
       dualStack = value;
+      return this;
+    }
+
+    /** See {@link Capabilities#backendsByFamily()}. Since 1.3. */
+    public Builder backendsByFamily(boolean value) {
+      backendsByFamily = value;
       return this;
     }
 

@@ -83,9 +83,13 @@ public abstract class KitFamilies extends KitLifecycle {
 
     @Test
     @DisplayName(
-        "each family's frontend has the nodes with an address of it, and that family's ranges;"
-            + " a family with no range of its own admits no one")
-    void perFamilyBackendsAndRanges() throws Exception {
+        "each family's frontend has the nodes with an address of it; a node leaving or coming back"
+            + " follows in each")
+    void perFamilyBackends() throws Exception {
+      Assumptions.assumeTrue(
+          provider.capabilities().backendsByFamily(),
+          "this provider reaches every family through the nodes' primary address"
+              + " (Capabilities.backendsByFamily)");
       List<Backend> both = dualStackBackends(2);
       Backend v4 = both.get(1);
       Backend v4Only =
@@ -97,23 +101,35 @@ public abstract class KitFamilies extends KitLifecycle {
               List.of(v4.address(IpFamily.IPv4)));
       List<Backend> backends = List.of(both.get(0), v4Only);
       LoadBalancerRef ref = newRef();
-      LoadBalancerPlan plan =
-          dual(plan(ref, backends), IpFamily.IPv4, IpFamily.IPv6).toBuilder()
-              .sourceRanges(List.of("203.0.113.0/24", "2001:db8::/32"))
-              .build();
-      provider.ensure(plan);
+      provider.ensure(dual(plan(ref, backends), IpFamily.IPv4, IpFamily.IPv6));
       assertThat(perFamily(() -> cloud().registeredBackends(ref, IpFamily.IPv4)))
           .isEqualTo(names(backends));
       assertThat(perFamily(() -> cloud().registeredBackends(ref, IpFamily.IPv6)))
           .isEqualTo(names(List.of(both.get(0))));
-      assertThat(cloud().sourceRanges(ref, IpFamily.IPv4)).containsExactly("203.0.113.0/24");
-      assertThat(cloud().sourceRanges(ref, IpFamily.IPv6)).containsExactly("2001:db8::/32");
-
-      provider.ensure(plan.toBuilder().sourceRanges(List.of("203.0.113.0/24")).build());
-      assertThat(cloud().sourceRanges(ref, IpFamily.IPv6)).as("closed, never open").isEmpty();
-
       provider.updateBackends(ref, both);
       assertThat(cloud().registeredBackends(ref, IpFamily.IPv6)).isEqualTo(names(both));
+      provider.updateBackends(ref, List.of(both.get(1)));
+      assertThat(cloud().registeredBackends(ref, IpFamily.IPv6))
+          .isEqualTo(names(List.of(both.get(1))));
+    }
+
+    @Test
+    @DisplayName(
+        "each family's frontend lets in that family's ranges; a family with no range of its own"
+            + " admits no one")
+    void perFamilyRanges() throws Exception {
+      LoadBalancerRef ref = newRef();
+      LoadBalancerPlan plan =
+          dual(plan(ref, dualStackBackends(2)), IpFamily.IPv4, IpFamily.IPv6).toBuilder()
+              .sourceRanges(List.of("203.0.113.0/24", "2001:db8::/32"))
+              .build();
+      provider.ensure(plan);
+      assertThat(perFamily(() -> cloud().sourceRanges(ref, IpFamily.IPv4)))
+          .containsExactly("203.0.113.0/24");
+      assertThat(cloud().sourceRanges(ref, IpFamily.IPv6)).containsExactly("2001:db8::/32");
+      provider.ensure(plan.toBuilder().sourceRanges(List.of("203.0.113.0/24")).build());
+      assertThat(cloud().sourceRanges(ref, IpFamily.IPv6)).as("closed, never open").isEmpty();
+      assertThat(cloud().sourceRanges(ref, IpFamily.IPv4)).containsExactly("203.0.113.0/24");
     }
 
     @Test
