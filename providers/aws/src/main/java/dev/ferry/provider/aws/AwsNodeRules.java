@@ -13,6 +13,7 @@ import java.util.TreeSet;
 import software.amazon.awssdk.services.ec2.model.Filter;
 import software.amazon.awssdk.services.ec2.model.IpPermission;
 import software.amazon.awssdk.services.ec2.model.IpRange;
+import software.amazon.awssdk.services.ec2.model.Ipv6Range;
 import software.amazon.awssdk.services.ec2.model.SecurityGroup;
 
 /**
@@ -108,6 +109,11 @@ final class AwsNodeRules {
           rules.add(new Rule(p.ipProtocol(), p.fromPort(), range.cidrIp()));
         }
       }
+      for (Ipv6Range range : p.ipv6Ranges()) {
+        if (p.fromPort() != null) {
+          rules.add(new Rule(p.ipProtocol(), p.fromPort(), range.cidrIpv6()));
+        }
+      }
     }
     return rules;
   }
@@ -138,7 +144,18 @@ final class AwsNodeRules {
               .toPort(first.port())
               .ipRanges(
                   group.stream()
+                      .filter(r -> AwsShape.ipv4(r.cidr()))
                       .map(r -> IpRange.builder().cidrIp(r.cidr()).description(description).build())
+                      .toList())
+              .ipv6Ranges(
+                  group.stream()
+                      .filter(r -> !AwsShape.ipv4(r.cidr()))
+                      .map(
+                          r ->
+                              Ipv6Range.builder()
+                                  .cidrIpv6(r.cidr())
+                                  .description(description)
+                                  .build())
                       .toList())
               .build());
     }

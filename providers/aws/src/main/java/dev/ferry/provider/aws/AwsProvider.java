@@ -5,6 +5,7 @@ import dev.ferry.provider.aws.AwsShape.TargetGroupSpec;
 import dev.ferry.spi.AddressKind;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
@@ -23,6 +24,7 @@ import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.ec2.model.Subnet;
+import software.amazon.awssdk.services.elasticloadbalancingv2.model.IpAddressType;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancer;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancerSchemeEnum;
 import software.amazon.awssdk.services.elasticloadbalancingv2.model.LoadBalancerTypeEnum;
@@ -48,6 +50,9 @@ final class AwsProvider implements LoadBalancerProvider {
           .internal(true)
           .healthCheckInterval(Duration.ofSeconds(5), Duration.ofSeconds(300))
           .addressKind(AddressKind.HOSTNAME)
+          .ipFamilies(IpFamily.IPv4, IpFamily.IPv6)
+          .dualStack(true)
+          .backendsByFamily(false) // IPv4 instance targets serve both families
           .build();
 
   private final AwsContext aws;
@@ -111,7 +116,8 @@ final class AwsProvider implements LoadBalancerProvider {
             () -> discovery.subnets(options, ref.cluster(), nodes.vpcId()));
     String vpcId = subnets.get(0).vpcId();
     List<String> vpcCidrs = aws.shared("vpc:" + vpcId, () -> discovery.vpcCidrs(vpcId));
-    AwsShape shape = AwsShape.of(plan, options, vpcCidrs);
+    boolean dual = AwsFamilies.dualStack(plan, subnets, events);
+    AwsShape shape = AwsShape.of(plan, options, vpcCidrs, dual);
     warnSkipped(ref, shape.skippedNodes());
     warnGone(plan, nodes.gone());
 
@@ -140,7 +146,7 @@ final class AwsProvider implements LoadBalancerProvider {
           securityGroups.frontendGroup(ref, vpcId, shape.frontendRules(), shape.tags());
       List<String> wanted = List.of(frontendGroup, backendGroup);
       if (lb == null) {
-        lb = createLoadBalancer(shape, options, subnets, wanted);
+        lb = createLoadBalancer(shape, options, subnets, wanted, dual);
       } else if (!Set.copyOf(lb.securityGroups()).equals(Set.copyOf(wanted))) {
         String arn = lb.loadBalancerArn();
         aws.api.run(
@@ -149,6 +155,7 @@ final class AwsProvider implements LoadBalancerProvider {
             () -> aws.elb.setSecurityGroups(r -> r.loadBalancerArn(arn).securityGroups(wanted)));
       }
     }
+    AwsFamilies.ipAddressType(aws, lb, dual);
     addSubnets(lb, subnets);
     attributes.loadBalancer(lb.loadBalancerArn(), options.loadBalancerAttributes());
     Map<String, TargetGroup> groups =
@@ -293,7 +300,7 @@ final class AwsProvider implements LoadBalancerProvider {
   }
 
   private LoadBalancer createLoadBalancer(
-      AwsShape shape, AwsOptions options, List<Subnet> subnets, List<String> groups)
+      AwsShape shape, AwsOptions options, List<Subnet> subnets, List<String> groups, boolean dual)
       throws ProviderException {
     List<SubnetMapping> mappings = new ArrayList<>();
     for (int i = 0; i < subnets.size(); i++) {
@@ -319,6 +326,7 @@ final class AwsProvider implements LoadBalancerProvider {
                                         ? LoadBalancerSchemeEnum.INTERNAL
                                         : LoadBalancerSchemeEnum.INTERNET_FACING)
                                 .subnetMappings(mappings)
+                                .ipAddressType(dual ? IpAddressType.DUALSTACK : IpAddressType.IPV4)
                                 .tags(AwsContext.elbTags(shape.tags())))
                     .loadBalancers()
                     .get(0));

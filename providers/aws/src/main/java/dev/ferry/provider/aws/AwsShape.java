@@ -56,6 +56,16 @@ record AwsShape(
 
   static AwsShape of(LoadBalancerPlan plan, AwsOptions options, List<String> vpcCidrs)
       throws ProviderException.InvalidPlan {
+    return of(plan, options, vpcCidrs, false);
+  }
+
+  /**
+   * As above; a {@code dualStack} NLB's frontend group also admits the Service's IPv6 ranges (its
+   * IPv4 ones only otherwise: an IPv4 NLB has no IPv6 address to reach).
+   */
+  static AwsShape of(
+      LoadBalancerPlan plan, AwsOptions options, List<String> vpcCidrs, boolean dualStack)
+      throws ProviderException.InvalidPlan {
     LoadBalancerRef ref = plan.ref();
     Map<Integer, List<Listener>> byPort = new LinkedHashMap<>();
     plan.listeners().forEach(l -> byPort.computeIfAbsent(l.port(), p -> new ArrayList<>()).add(l));
@@ -133,7 +143,7 @@ record AwsShape(
     for (Listener l : plan.listeners()) {
       String proto = l.protocol() == Protocol.UDP ? "udp" : "tcp";
       plan.sourceRanges().stream()
-          .filter(AwsShape::ipv4)
+          .filter(c -> dualStack || ipv4(c))
           .forEach(c -> frontend.add(new Rule(proto, l.port(), c)));
     }
     return new AwsShape(

@@ -86,6 +86,30 @@ public final class AwsAccount implements AutoCloseable {
     return subnets;
   }
 
+  /**
+   * Gives {@code subnets}' VPC an Amazon-provided IPv6 block and each subnet a /64 of it, as a
+   * dualstack NLB needs; idempotent.
+   */
+  public void ipv6(List<Subnet> subnets) {
+    String vpcId = subnets.get(0).vpcId();
+    var vpc = ec2.describeVpcs(r -> r.vpcIds(vpcId)).vpcs().get(0);
+    String block =
+        vpc.ipv6CidrBlockAssociationSet().isEmpty()
+            ? ec2.associateVpcCidrBlock(r -> r.vpcId(vpcId).amazonProvidedIpv6CidrBlock(true))
+                .ipv6CidrBlockAssociation()
+                .ipv6CidrBlock()
+            : vpc.ipv6CidrBlockAssociationSet().get(0).ipv6CidrBlock();
+    String prefix = block.substring(0, block.indexOf("::"));
+    for (int i = 0; i < subnets.size(); i++) {
+      String id = subnets.get(i).subnetId();
+      Subnet now = ec2.describeSubnets(r -> r.subnetIds(id)).subnets().get(0);
+      if (now.ipv6CidrBlockAssociationSet().isEmpty()) {
+        String cidr = prefix.substring(0, prefix.length() - 1) + (i + 1) + "::/64";
+        ec2.associateSubnetCidrBlock(r -> r.subnetId(id).ipv6CidrBlock(cidr));
+      }
+    }
+  }
+
   /** Tags EC2 resources. */
   public void tag(List<String> resources, Map<String, String> tags) {
     ec2.createTags(
@@ -194,6 +218,10 @@ public final class AwsAccount implements AutoCloseable {
               .forEach(
                   range ->
                       out.add(p.ipProtocol() + "/" + p.fromPort() + " from " + range.cidrIp()));
+          p.ipv6Ranges()
+              .forEach(
+                  range ->
+                      out.add(p.ipProtocol() + "/" + p.fromPort() + " from " + range.cidrIpv6()));
         }
       }
     }

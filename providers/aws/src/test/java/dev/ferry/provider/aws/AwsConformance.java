@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderContext;
@@ -35,6 +36,7 @@ abstract class AwsConformance extends ProviderConformanceKit {
   @BeforeEach
   void prepareAccount() {
     List<Subnet> subnets = account().tagSubnets(clusterName());
+    account().ipv6(subnets); // the kit's dual-stack cases: a dualstack NLB needs IPv6 subnets
     account().tagSubnets(clusterName() + "-other"); // listOwned makes one for another cluster
     nodeGroup = account().nodeSecurityGroup(clusterName(), subnets.get(0).vpcId());
     vpcCidr =
@@ -127,6 +129,13 @@ abstract class AwsConformance extends ProviderConformanceKit {
         return account().rulesOf(nodeGroup, ref).stream()
             .map(rule -> rule.substring(rule.indexOf(" from ") + 6))
             .filter(cidr -> !cidr.equals(vpcCidr))
+            .collect(Collectors.toSet());
+      }
+
+      @Override
+      public Set<String> sourceRanges(LoadBalancerRef ref, IpFamily family) {
+        return sourceRanges(ref).stream()
+            .filter(c -> IpFamily.of(c) == family)
             .collect(Collectors.toSet());
       }
 
