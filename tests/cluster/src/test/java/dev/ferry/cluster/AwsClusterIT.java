@@ -38,6 +38,7 @@ import software.amazon.awssdk.services.elasticloadbalancingv2.model.TargetGroup;
 class AwsClusterIT {
 
   private static final String CLUSTER = "aws-e2e";
+  private static final String DUAL_CLUSTER = "aws-e2e-dual";
   private static final String NS = "default";
 
   private static RealApiServer api;
@@ -228,5 +229,76 @@ class AwsClusterIT {
     assertThat(cloud.loadBalancers()).isEmpty();
     assertThat(cloud.targetGroups()).isEmpty();
     assertThat(cloud.groupsTagged(ref)).as("the NLB's own group").isEmpty();
+  }
+
+  @Test
+  @DisplayName(
+      "RequireDualStack on the real API server: one NLB hostname, the NLB dualstack in IPv6"
+          + " subnets, its security group open to both families' every address and nothing else;"
+          + " deletion leaves nothing")
+  void dualStack() throws Exception {
+    AwsAccount cloud = AwsAccount.connect();
+    List<Subnet> subnets =
+        cloud.tagSubnets(DUAL_CLUSTER); // its own cluster: endToEnd starts untagged
+    cloud.ipv6(subnets);
+    String sg = cloud.nodeSecurityGroup(DUAL_CLUSTER, subnets.get(0).vpcId());
+    List<Instance> instances = cloud.launch(2, subnets.get(0), sg);
+    for (int n = 0; n < 2; n++) {
+      node(
+          "aws-ds-node-" + n,
+          "aws:///"
+              + instances.get(n).placement().availabilityZone()
+              + "/"
+              + instances.get(n).instanceId(),
+          "127.0.112." + (n + 1));
+    }
+    List<String> args =
+        new ArrayList<>(List.of("--provider", "aws", "--cluster-name", DUAL_CLUSTER));
+    cloud
+        .providerSettings()
+        .forEach((k, v) -> args.addAll(List.of("--provider-setting", k + "=" + v)));
+    running.add(ClusterControllers.start(api, dir, args));
+    Service dual =
+        new ServiceBuilder(shop())
+            .editMetadata()
+            .withName("aws-dual")
+            .endMetadata()
+            .editSpec()
+            .withIpFamilyPolicy("RequireDualStack")
+            .endSpec()
+            .build();
+    dual = admin.services().inNamespace(NS).resource(dual).create();
+    assertThat(dual.getSpec().getIpFamilies()).containsExactly("IPv4", "IPv6");
+    ClusterIT.eventually().until(() -> CloudE2e.ingress(admin, NS, "aws-dual") != null);
+    LoadBalancerIngress ingress = CloudE2e.ingress(admin, NS, "aws-dual");
+    assertThat(ingress.getHostname()).isNotNull();
+    assertThat(
+            admin
+                .services()
+                .inNamespace(NS)
+                .withName("aws-dual")
+                .get()
+                .getStatus()
+                .getLoadBalancer()
+                .getIngress())
+        .hasSize(1);
+    List<LoadBalancer> lbs = cloud.loadBalancers();
+    assertThat(lbs)
+        .singleElement()
+        .satisfies(
+            lb -> {
+              assertThat(lb.dnsName()).isEqualTo(ingress.getHostname());
+              assertThat(lb.ipAddressTypeAsString()).isEqualTo("dualstack");
+              assertThat(cloud.frontendGroupOf(lb))
+                  .containsExactlyInAnyOrder(
+                      "tcp/80 from 0.0.0.0/0",
+                      "tcp/80 from ::/0",
+                      "tcp/443 from 0.0.0.0/0",
+                      "tcp/443 from ::/0");
+            });
+    admin.services().inNamespace(NS).withName("aws-dual").delete();
+    ClusterIT.eventually()
+        .until(() -> admin.services().inNamespace(NS).withName("aws-dual").get() == null);
+    assertThat(cloud.loadBalancers()).isEmpty();
   }
 }

@@ -66,10 +66,10 @@ class DualStackIT {
               .withNewStatus()
               .addNewAddress()
               .withType("InternalIP")
-              .withAddress("127.0.108." + i)
+              .withAddress("127.0.111." + i)
               .endAddress()
               .endStatus();
-      nodeServers.add(FakeNodes.kubeProxyHealth("127.0.108." + i));
+      nodeServers.add(FakeNodes.kubeProxyHealth("127.0.111." + i));
       if (i < 3) { // ds-3 has no IPv6 address
         InetAddress v6 = InetAddress.getByName(V6_NODES + i);
         LoopbackAddresses.add(v6);
@@ -204,7 +204,7 @@ class DualStackIT {
     List<AutoCloseable> answering = new ArrayList<>();
     try {
       for (int i = 1; i <= 3; i++) {
-        answering.add(FakeNodes.answering("127.0.108." + i, nodePort, "ds-" + i + "/v4"));
+        answering.add(FakeNodes.answering("127.0.111." + i, nodePort, "ds-" + i + "/v4"));
         if (i < 3) {
           answering.add(FakeNodes.answering(V6_NODES + i, nodePort, "ds-" + i + "/v6"));
         }
