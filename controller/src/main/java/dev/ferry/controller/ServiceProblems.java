@@ -1,6 +1,7 @@
 package dev.ferry.controller;
 
 import dev.ferry.controller.StatusWriter.Ready;
+import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.PlanViolation;
 import dev.ferry.spi.ProviderException;
 import io.fabric8.kubernetes.api.model.Service;
@@ -45,6 +46,23 @@ final class ServiceProblems {
     if (!message.equals(said.put(key + "|" + reason, message))) {
       events.normal(service, reason, message);
     }
+  }
+
+  /**
+   * A Normal event naming the nodes a family's frontend has no address of, once per message; only
+   * where the provider reaches each family's nodes by their address of it.
+   */
+  void nodesWithoutAddress(
+      String key, Service service, LoadBalancerPlan plan, GuardedProvider provider) {
+    try {
+      if (!provider.checkedCapabilities().backendsByFamily()) {
+        return; // every family reaches the nodes through their primary address
+      }
+    } catch (ProviderException e) {
+      return; // said by the reconcile that needs them
+    }
+    IpFamilyFit.nodesWithoutAddress(plan)
+        .ifPresent(m -> normalOnce(key, service, ServiceEvents.NODES_WITHOUT_FAMILY, m));
   }
 
   /** The Service was served: a later rejection of the same content is news again. */

@@ -177,7 +177,7 @@ final class ServiceReconciler {
     Service planned = withPorts;
     fit.notice()
         .ifPresent(m -> problems.normalOnce(key, planned, ServiceEvents.FAMILY_NOT_SERVED, m));
-    nodesWithoutAddress(key, planned, plan);
+    problems.nodesWithoutAddress(key, planned, plan, provider);
 
     boolean resync = resyncDue.remove(key);
     LoadBalancerStatus checkedInStep = checked.remove(key);
@@ -216,21 +216,8 @@ final class ServiceReconciler {
     }
     nodesOnlyReconciles.increment();
     LoadBalancerPlan plan = last.plan().withBackends(backends);
-    nodesWithoutAddress(key, service, plan);
+    problems.nodesWithoutAddress(key, service, plan, provider);
     return plan.equals(last.plan()) ? Outcome.DONE : updateBackends(key, service, plan);
-  }
-
-  /** A Normal event naming the nodes a family's frontend has no address of, once per message. */
-  private void nodesWithoutAddress(String key, Service service, LoadBalancerPlan plan) {
-    try {
-      if (!provider.checkedCapabilities().backendsByFamily()) {
-        return; // every family reaches the nodes through their primary address
-      }
-    } catch (ProviderException e) {
-      return; // said by the reconcile that needs them
-    }
-    IpFamilyFit.nodesWithoutAddress(plan)
-        .ifPresent(m -> problems.normalOnce(key, service, ServiceEvents.NODES_WITHOUT_FAMILY, m));
   }
 
   /** Reconciles that took {@link #nodesOnly}'s way, for the tests. */

@@ -156,7 +156,7 @@ final class AwsProvider implements LoadBalancerProvider {
       }
     }
     AwsFamilies.ipAddressType(aws, lb, dual);
-    addSubnets(lb, subnets);
+    AwsSubnets.addSubnets(aws, lb, subnets);
     attributes.loadBalancer(lb.loadBalancerArn(), options.loadBalancerAttributes());
     Map<String, TargetGroup> groups =
         targetGroups.ensureTargetGroups(ref, lb, shape, options, vpcId);
@@ -369,34 +369,5 @@ final class AwsProvider implements LoadBalancerProvider {
     aws.elb.close();
     aws.ec2.close();
     aws.tagging.close();
-  }
-
-  /**
-   * Zones the NLB does not cover yet get their subnet in place (ELBv2 adds subnets to an NLB; a
-   * zone's subnet cannot be swapped, nor a zone removed, without a new NLB: those are left).
-   */
-  private void addSubnets(LoadBalancer lb, List<Subnet> wanted) throws ProviderException {
-    Set<String> zones = new TreeSet<>();
-    List<String> ids = new ArrayList<>();
-    lb.availabilityZones()
-        .forEach(
-            z -> {
-              zones.add(z.zoneName());
-              ids.add(z.subnetId());
-            });
-    List<String> added =
-        wanted.stream()
-            .filter(s -> !zones.contains(s.availabilityZone()))
-            .map(Subnet::subnetId)
-            .toList();
-    if (!added.isEmpty()) {
-      List<String> all = new ArrayList<>(ids);
-      all.addAll(added);
-      String arn = lb.loadBalancerArn();
-      aws.api.run(
-          Bucket.ELB_MUTATE,
-          "SetSubnets",
-          () -> aws.elb.setSubnets(r -> r.loadBalancerArn(arn).subnets(all)));
-    }
   }
 }
