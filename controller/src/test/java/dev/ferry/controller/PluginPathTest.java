@@ -122,6 +122,26 @@ class PluginPathTest {
   }
 
   @Test
+  @DisplayName(
+      "a plugin built for SPI 1.2 (before IP families) still loads on 1.3: the contract grew"
+          + " compatibly")
+  void olderMinorAccepted() throws Exception {
+    Path plugins =
+        plugin(
+            "older",
+            Map.of(
+                "com/example/echo/EchoFactory.java",
+                FACTORY.formatted("older", versioned("1.2")),
+                "picocli/CommandLine.java",
+                OWN_PICOCLI),
+            List.of("com/example", "picocli"));
+    ProviderRegistry registry =
+        ProviderRegistry.load(getClass().getClassLoader(), List.of(plugins));
+    assertThat(dev.ferry.spi.SpiVersion.CURRENT).isEqualTo("1.3");
+    assertThat(registry.get("older").spiVersion()).isEqualTo("1.2");
+  }
+
+  @Test
   @DisplayName("a plugin declaring a newer SPI is refused at start-up, naming both versions")
   void newerSpiRefused() throws Exception {
     Path plugins =
