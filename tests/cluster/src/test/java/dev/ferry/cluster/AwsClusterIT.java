@@ -87,6 +87,15 @@ class AwsClusterIT {
         "127.0.108." + n);
   }
 
+  /** A controller with the aws provider on {@code cloud} for {@code cluster}. */
+  private void controller(AwsAccount cloud, String cluster) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--provider", "aws", "--cluster-name", cluster));
+    cloud
+        .providerSettings()
+        .forEach((k, v) -> args.addAll(List.of("--provider-setting", k + "=" + v)));
+    running.add(ClusterControllers.start(api, dir, args));
+  }
+
   private static Service shop() {
     return new ServiceBuilder()
         .withNewMetadata()
@@ -144,11 +153,7 @@ class AwsClusterIT {
     }
     node("aws-on-prem", null, "127.0.108.9"); // no instance: skipped with a Warning
 
-    List<String> args = new ArrayList<>(List.of("--provider", "aws", "--cluster-name", CLUSTER));
-    cloud
-        .providerSettings()
-        .forEach((k, v) -> args.addAll(List.of("--provider-setting", k + "=" + v)));
-    running.add(ClusterControllers.start(api, dir, args));
+    controller(cloud, CLUSTER);
 
     // no subnet is tagged for the cluster yet: an operator's problem, reported and retried
     admin.services().inNamespace(NS).resource(shop()).create();
@@ -252,12 +257,7 @@ class AwsClusterIT {
               + instances.get(n).instanceId(),
           "127.0.112." + (n + 1));
     }
-    List<String> args =
-        new ArrayList<>(List.of("--provider", "aws", "--cluster-name", DUAL_CLUSTER));
-    cloud
-        .providerSettings()
-        .forEach((k, v) -> args.addAll(List.of("--provider-setting", k + "=" + v)));
-    running.add(ClusterControllers.start(api, dir, args));
+    controller(cloud, DUAL_CLUSTER);
     Service dual =
         new ServiceBuilder(shop())
             .editMetadata()

@@ -8,7 +8,6 @@ import dev.ferry.spi.IpFamilyPolicy;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.PlanViolation;
-import dev.ferry.spi.ProviderContext;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
 import java.util.ArrayList;
@@ -33,22 +32,17 @@ class AwsDualStackTest {
   private final List<String> normal = new ArrayList<>();
 
   private AwsProvider provider() {
-    return (AwsProvider)
-        new AwsProviderFactory()
-            .create(
-                ProviderContext.builder(AwsFixture.CLUSTER)
-                    .settings(cloud.providerSettings())
-                    .events(
-                        new ProviderEvents() {
-                          @Override
-                          public void warning(LoadBalancerRef ref, String reason, String m) {}
+    return AwsFixture.provider(
+        cloud,
+        new ProviderEvents() {
+          @Override
+          public void warning(LoadBalancerRef ref, String reason, String m) {}
 
-                          @Override
-                          public void normal(LoadBalancerRef ref, String reason, String m) {
-                            normal.add(reason + ": " + m);
-                          }
-                        })
-                    .build());
+          @Override
+          public void normal(LoadBalancerRef ref, String reason, String m) {
+            normal.add(reason + ": " + m);
+          }
+        });
   }
 
   private static LoadBalancerPlan dual(

@@ -43,6 +43,17 @@ final class AwsFixture {
                     .build());
   }
 
+  /** A provider on {@code cloud} for {@link #CLUSTER} that tells {@code events} what it reports. */
+  static AwsProvider provider(AwsAccount cloud, dev.ferry.spi.ProviderEvents events) {
+    return (AwsProvider)
+        new AwsProviderFactory()
+            .create(
+                ProviderContext.builder(CLUSTER)
+                    .settings(cloud.providerSettings())
+                    .events(events)
+                    .build());
+  }
+
   /** A Service with a TCP and a UDP port, open to one client range. */
   static LoadBalancerPlan plan(LoadBalancerRef ref, List<Backend> backends) {
     return LoadBalancerPlan.builder(

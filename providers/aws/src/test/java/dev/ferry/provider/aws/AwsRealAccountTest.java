@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
-import dev.ferry.spi.ProviderContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -28,13 +27,8 @@ class AwsRealAccountTest {
   private final List<String> warnings = new ArrayList<>();
 
   private AwsProvider provider() {
-    return (AwsProvider)
-        new AwsProviderFactory()
-            .create(
-                ProviderContext.builder(AwsFixture.CLUSTER)
-                    .settings(cloud.providerSettings())
-                    .events((ref, reason, message) -> warnings.add(reason + ": " + message))
-                    .build());
+    return AwsFixture.provider(
+        cloud, (ref, reason, message) -> warnings.add(reason + ": " + message));
   }
 
   private static Set<String> targets(LoadBalancerRef ref) {
