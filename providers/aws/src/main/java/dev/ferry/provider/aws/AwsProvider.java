@@ -116,7 +116,10 @@ final class AwsProvider implements LoadBalancerProvider {
             () -> discovery.subnets(options, ref.cluster(), nodes.vpcId()));
     String vpcId = subnets.get(0).vpcId();
     List<String> vpcCidrs = aws.shared("vpc:" + vpcId, () -> discovery.vpcCidrs(vpcId));
-    boolean dual = AwsFamilies.dualStack(plan, subnets, events);
+    // a periodic check repeats no event (as warnSkipped)
+    boolean dual =
+        AwsFamilies.dualStack(
+            plan, subnets, aws.round.get() == null ? events : ProviderEvents.NONE);
     AwsShape shape = AwsShape.of(plan, options, vpcCidrs, dual);
     warnSkipped(ref, shape.skippedNodes());
     warnGone(plan, nodes.gone());

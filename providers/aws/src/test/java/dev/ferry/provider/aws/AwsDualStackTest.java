@@ -130,7 +130,9 @@ class AwsDualStackTest {
                           }));
       assertThat(cloud.loadBalancersFor(AwsFixture.ref("uid-ds-2"))).isEmpty();
 
-      p.ensure(dual(f, "uid-ds-3", IpFamilyPolicy.PreferDualStack, named));
+      LoadBalancerPlan prefer = dual(f, "uid-ds-3", IpFamilyPolicy.PreferDualStack, named);
+      p.ensure(prefer);
+      assertThat(p.inStep(List.of(prefer))).containsKey(prefer.ref()); // no repeat of the event
       assertThat(type("uid-ds-3")).isEqualTo(IpAddressType.IPV4);
       assertThat(frontend("uid-ds-3")).noneMatch(r -> r.contains(":"));
       assertThat(normal)
