@@ -302,6 +302,69 @@ final class GcpAddresses {
     return known;
   }
 
+  /**
+   * The nodes' subnet, where an external IPv6 forwarding rule takes its range: {@code
+   * gcp.subnetwork}, else the network's one subnet in the region.
+   */
+  Subnetwork nodeSubnet() throws ProviderException {
+    String link = GcpContext.relative(subnetwork(""));
+    String[] parts = link.split("/"); // projects/p/regions/r/subnetworks/name
+    if (parts.length != 6) {
+      throw new ProviderException.InvalidPlan("gcp.subnetwork", "'" + link + "' is not a subnet");
+    }
+    return api.get("subnetworks.get", () -> c.subnetworks().get(parts[1], parts[3], parts[5]))
+        .orElseThrow(
+            () ->
+                new ProviderException.InvalidPlan(
+                    "gcp.subnetwork", "subnet " + link + " does not exist"));
+  }
+
+  /**
+   * The Service's IPv6 address: Ferry's external IPv6 range of endpoint type NETLB in {@code
+   * subnetwork}, Premium tier (<a
+   * href="https://cloud.google.com/vpc/docs/reserve-static-external-ip-address#reserve_new_static">reserving
+   * an external IPv6 address</a>), reserved once and kept while the Service is dual-stack, so a
+   * rule made again keeps it. Answers the range as a rule takes it ({@code 2600:1900:…::/96}).
+   */
+  String ensureIpv6(LoadBalancerRef ref, GcpShape shape, String subnetwork)
+      throws ProviderException {
+    String name = GcpNames.ipv6(shape.address());
+    Optional<Address> mine = resources.addresses.read().get(name);
+    if (mine.isEmpty()) {
+      Address.Builder a =
+          Address.newBuilder()
+              .setName(name)
+              .setDescription(shape.description())
+              .setAddressType("EXTERNAL")
+              .setIpVersion("IPV6")
+              .setIpv6EndpointType("NETLB")
+              .setNetworkTier("PREMIUM")
+              .setSubnetwork(subnetwork);
+      api.insert(
+          "addresses.insert",
+          id ->
+              c.addresses()
+                  .insertCallable()
+                  .call(
+                      InsertAddressRequest.newBuilder()
+                          .setProject(c.project())
+                          .setRegion(c.region())
+                          .setAddressResource(a)
+                          .setRequestId(id)
+                          .build()),
+          () -> resources.addresses.read().get(name).isPresent());
+      mine = resources.addresses.read().get(name).filter(x -> !x.getAddress().isEmpty());
+      if (mine.isEmpty()) {
+        throw new ProviderException.Transient("address " + name + " has no IP yet", null);
+      }
+    }
+    GcpOwner.requireOwned(mine.get().getDescription(), ref, name);
+    labels(ref, mine.get());
+    String ip = mine.get().getAddress();
+    int prefix = mine.get().hasPrefixLength() ? mine.get().getPrefixLength() : 96;
+    return ip.contains("/") ? ip : ip + "/" + prefix;
+  }
+
   /** A provider step that may fail. */
   interface ProviderCall {
     void run() throws ProviderException;

@@ -5,36 +5,98 @@ import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.InsertFirewallRequest;
 import com.google.cloud.compute.v1.UpdateFirewallRequest;
 import dev.ferry.provider.gcp.GcpShape.FirewallSpec;
+import dev.ferry.spi.IpFamily;
+import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
+import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * The firewall rules that let clients and Google's probers reach the nodes. A Service's client rule
- * admits its IPv4 source ranges to its ports at its load balancer's address only ({@code
- * destinationRanges}, as GKE's NetLB sets it), so one Service's open port never opens the same port
- * of another Service or of the node itself. Rules always name target tags: a rule without them
- * would apply to every VM of the network.
+ * of a family admits its source ranges of that family to its ports at its load balancer's address
+ * of that family only ({@code destinationRanges}, as GKE's NetLB sets it), so one Service's open
+ * port never opens the same port of another Service or of the node itself. Rules always name target
+ * tags: a rule without them would apply to every VM of the network.
  */
 final class GcpFirewalls {
 
   private final GcpContext c;
   private final GcpApi api;
   private final GcpResources resources;
+  private final ProviderEvents events;
 
-  GcpFirewalls(GcpResources resources, GcpApi api) {
+  GcpFirewalls(GcpResources resources, GcpApi api, ProviderEvents events) {
     this.c = resources.context();
     this.api = api;
     this.resources = resources;
+    this.events = events;
+  }
+
+  /**
+   * Ensures every firewall of {@code shape} (none when no node has tags: nothing is opened rather
+   * than everything), removes the Service's own it no longer wants, and warns of a family the
+   * Service's ranges leave closed.
+   *
+   * @param ips the load balancer's address by family
+   */
+  void ensureAll(
+      LoadBalancerPlan plan, GcpShape shape, List<String> nodeTags, Map<IpFamily, String> ips)
+      throws ProviderException {
+    LoadBalancerRef ref = plan.ref();
+    Set<String> wanted = new HashSet<>();
+    if (!nodeTags.isEmpty()) { // no node, no target: nothing is opened rather than everything
+      for (FirewallSpec f : shape.firewalls()) {
+        ensure(ref, shape, f, nodeTags, ips.get(f.family()));
+        wanted.add(f.name());
+      }
+    }
+    for (String own : own(ref)) {
+      if (!wanted.contains(own)) {
+        resources.deleteOwned(resources.firewalls, own, ref);
+      }
+    }
+    for (IpFamily family : shape.families()) {
+      String client = GcpNames.of(GcpNames.clientFirewall(ref), family);
+      if (!plan.sourceRanges().isEmpty()
+          && shape.firewalls().stream().noneMatch(f -> f.name().equals(client))) {
+        events.warning(
+            ref,
+            "No" + family + "SourceRange",
+            "spec.loadBalancerSourceRanges "
+                + plan.sourceRanges()
+                + " names no "
+                + family
+                + " range, and the load balancer has an "
+                + family
+                + " address: no client reaches it there; add the "
+                + family
+                + " ranges to admit");
+      }
+    }
+  }
+
+  /** The names of a Service's own firewalls, of both families. */
+  static List<String> own(LoadBalancerRef ref) {
+    List<String> out = new ArrayList<>();
+    for (IpFamily family : IpFamily.values()) {
+      out.add(GcpNames.of(GcpNames.clientFirewall(ref), family));
+      out.add(GcpNames.of(GcpNames.healthFirewall(ref), family));
+    }
+    return out;
   }
 
   /**
    * @param tags the nodes' tags, never empty
-   * @param ip the load balancer's address, the destination of a Service's own rule
+   * @param ip the load balancer's address of the firewall's family, the destination of a Service's
+   *     own rule
    */
   void ensure(LoadBalancerRef ref, GcpShape shape, FirewallSpec f, List<String> tags, String ip)
       throws ProviderException {
@@ -52,7 +114,8 @@ final class GcpFirewalls {
             .addAllSourceRanges(f.sources())
             .addAllTargetTags(tags);
     if (!f.shared()) {
-      want.addDestinationRanges(ip);
+      int slash = ip.indexOf('/'); // an IPv6 range: its address, as GKE's NetLB opens it
+      want.addDestinationRanges(slash < 0 ? ip : ip.substring(0, slash));
     }
     f.allowed()
         .forEach(

@@ -8,6 +8,7 @@ import com.google.cloud.compute.v1.RegionSetLabelsRequest;
 import com.google.cloud.compute.v1.SetLabelsForwardingRuleRequest;
 import com.google.cloud.compute.v1.UpdateRegionBackendServiceRequest;
 import dev.ferry.provider.gcp.GcpShape.RuleSpec;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderException;
@@ -42,9 +43,10 @@ final class GcpForwarding {
   String ensureBackendService(
       LoadBalancerPlan plan, GcpShape shape, RuleSpec spec, List<String> groups, String check)
       throws ProviderException {
+    String name = GcpNames.forProtocol(plan.ref(), spec.protocol()); // for both families' rules
     BackendService.Builder want =
         BackendService.newBuilder()
-            .setName(spec.name())
+            .setName(name)
             .setDescription(shape.description())
             .setProtocol(spec.protocol())
             .setLoadBalancingScheme(shape.internal() ? "INTERNAL" : "EXTERNAL")
@@ -54,12 +56,12 @@ final class GcpForwarding {
       want.setNetwork(GcpContext.full(c.network()));
     }
     groups.forEach(g -> want.addBackends(backend(g)));
-    Optional<BackendService> have = resources.backendServices.read().get(spec.name());
+    Optional<BackendService> have = resources.backendServices.read().get(name);
     if (have.isEmpty()) {
       write(
           plan.ref(),
           "regionBackendServices.insert",
-          () -> resources.backendServices.read().get(spec.name()).isPresent(),
+          () -> resources.backendServices.read().get(name).isPresent(),
           id ->
               c.backendServices()
                   .insertCallable()
@@ -72,7 +74,7 @@ final class GcpForwarding {
                           .build()));
     } else {
       BackendService s = have.get();
-      GcpOwner.requireOwned(s.getDescription(), plan.ref(), spec.name());
+      GcpOwner.requireOwned(s.getDescription(), plan.ref(), name);
       boolean same =
           groupsOf(s).equals(relative(groups))
               && relative(s.getHealthChecksList()).equals(relative(List.of(check)))
@@ -81,7 +83,7 @@ final class GcpForwarding {
         update(plan.ref(), want.setFingerprint(s.getFingerprint()).build());
       }
     }
-    return GcpContext.full(c.regionalLink("backendServices", spec.name()));
+    return GcpContext.full(c.regionalLink("backendServices", name));
   }
 
   /** Points an existing backend service at {@code groups}, unless it already is. */
@@ -167,8 +169,11 @@ final class GcpForwarding {
   }
 
   /**
-   * Ensures the protocol's forwarding rule on {@code ip} in {@code tier} (external), or in {@code
-   * subnetwork} (internal), to {@code service}.
+   * Ensures the forwarding rule of a protocol and family on {@code ip} in {@code tier} (external),
+   * or in {@code subnetwork} (internal), to {@code service}. An IPv6 rule names its {@code /96}
+   * range, {@code ipVersion} IPV6 and the subnet the range is from (the discovery document's
+   * ForwardingRule.subnetwork: "a subnetwork must be specified ... when creating external
+   * forwarding rule with IPv6").
    */
   void ensureRule(
       LoadBalancerRef ref,
@@ -197,19 +202,23 @@ final class GcpForwarding {
     } else {
       want.setNetworkTier(address.tier());
     }
+    if (spec.family() == IpFamily.IPv6) {
+      want.setIpVersion("IPV6").setSubnetwork(subnetwork);
+    }
+    java.util.Map<String, String> labels = GcpOwner.labels(ref, shape.families());
     if (have != null) {
       GcpOwner.requireOwned(have.getDescription(), ref, spec.name());
       boolean same =
-          have.getIPAddress().equals(address.ip())
+          ip(have).equals(ip(address.ip()))
               && have.getIPProtocol().equals(spec.protocol())
               && have.getAllPorts() == want.getAllPorts()
               && new TreeSet<>(have.getPortsList()).equals(new TreeSet<>(want.getPortsList()))
               && GcpContext.relative(have.getBackendService()).equals(GcpContext.relative(service));
       if (same) {
-        labels(ref, have);
+        labels(ref, have, labels);
         return;
       }
-      deleteRule(ref, spec.protocol());
+      deleteRule(ref, spec.name());
     }
     api.insert(
         "forwardingRules.insert",
@@ -226,15 +235,26 @@ final class GcpForwarding {
         () -> resources.rules.read().get(spec.name()).isPresent());
     Optional<ForwardingRule> made = resources.rules.read().get(spec.name());
     if (made.isPresent()) {
-      labels(ref, made.get());
+      labels(ref, made.get(), labels);
     }
+  }
+
+  /** A rule's address without its prefix (Compute may answer an IPv6 rule's as a range). */
+  static String ip(ForwardingRule r) {
+    return ip(r.getIPAddress());
+  }
+
+  private static String ip(String address) {
+    int slash = address.indexOf('/');
+    return slash < 0 ? address : address.substring(0, slash);
   }
 
   /**
    * Labels go on through setLabels only (discovery ForwardingRule.labels), with the fingerprint.
    */
-  private void labels(LoadBalancerRef ref, ForwardingRule r) throws ProviderException {
-    if (r.getLabelsMap().equals(GcpOwner.labels(ref))) {
+  private void labels(LoadBalancerRef ref, ForwardingRule r, java.util.Map<String, String> want)
+      throws ProviderException {
+    if (r.getLabelsMap().equals(want)) {
       return;
     }
     api.mutate(
@@ -250,17 +270,19 @@ final class GcpForwarding {
                         .setRegionSetLabelsRequestResource(
                             RegionSetLabelsRequest.newBuilder()
                                 .setLabelFingerprint(r.getLabelFingerprint())
-                                .putAllLabels(GcpOwner.labels(ref)))
+                                .putAllLabels(want))
                         .setRequestId(id)
                         .build()));
   }
 
-  Optional<ForwardingRule> rule(LoadBalancerRef ref, String protocol) throws ProviderException {
-    return resources.rules.read().get(GcpNames.forProtocol(ref, protocol));
+  /** The rule named {@code name}, if any. */
+  Optional<ForwardingRule> rule(String name) throws ProviderException {
+    return resources.rules.read().get(name);
   }
 
-  void deleteRule(LoadBalancerRef ref, String protocol) throws ProviderException {
-    resources.deleteOwned(resources.rules, GcpNames.forProtocol(ref, protocol), ref);
+  /** Deletes the Service's rule named {@code name}, if it exists. */
+  void deleteRule(LoadBalancerRef ref, String name) throws ProviderException {
+    resources.deleteOwned(resources.rules, name, ref);
   }
 
   void deleteBackendService(LoadBalancerRef ref, String protocol) throws ProviderException {

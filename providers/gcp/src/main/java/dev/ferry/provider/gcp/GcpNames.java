@@ -13,6 +13,8 @@ import dev.ferry.spi.ResourceNames;
  *       hash(cluster, uid)>} plus a suffix;
  *   <li>its backend service and forwarding rule per protocol: the same plus {@code -tcp} / {@code
  *       -udp};
+ *   <li>a dual-stack Service's IPv6 address, rules and firewalls: the IPv4 ones' names plus {@code
+ *       -ipv6};
  *   <li>the cluster's instance group (one per zone, shared by every Service) and node health check
  *       (Cluster policy, shared): {@code ferry-<16 hex of hash(cluster)>-nodes} (and {@code
  *       -nodes-2}, ... past 1,000 VMs a zone) / {@code -hc}, and the probers' firewall to it,
@@ -29,6 +31,19 @@ final class GcpNames {
 
   static String forProtocol(LoadBalancerRef ref, String protocol) {
     return service(ref) + "-" + protocol.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /**
+   * The IPv6 twin of a name: a dual-stack Service's IPv6 address, forwarding rules and firewalls
+   * are their IPv4 ones' names plus {@code -ipv6} (as GKE's NetLB names its IPv6 rule).
+   */
+  static String ipv6(String name) {
+    return name + "-ipv6";
+  }
+
+  /** {@code name} for {@code family}: itself for IPv4, its {@link #ipv6} twin for IPv6. */
+  static String of(String name, dev.ferry.spi.IpFamily family) {
+    return family == dev.ferry.spi.IpFamily.IPv4 ? name : ipv6(name);
   }
 
   static String clientFirewall(LoadBalancerRef ref) {

@@ -2,6 +2,7 @@ package dev.ferry.provider.gcp;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderException;
 import java.util.LinkedHashMap;
@@ -41,6 +42,21 @@ final class GcpOwner {
     out.put("ferry-service-uid", label(ref.uid()));
     return out;
   }
+
+  /**
+   * The labels of a Service's forwarding rules: also its families in order ({@code ipv4}, {@code
+   * ipv6-ipv4}, ...), so {@link dev.ferry.spi.LoadBalancerProvider#find} answers the addresses in
+   * the Service's order without a plan.
+   */
+  static Map<String, String> labels(LoadBalancerRef ref, java.util.List<IpFamily> families) {
+    Map<String, String> out = labels(ref);
+    out.put(
+        FAMILIES,
+        String.join("-", families.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).toList()));
+    return out;
+  }
+
+  static final String FAMILIES = "ferry-ip-families";
 
   private static String label(String value) {
     String v = value.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]", "-");

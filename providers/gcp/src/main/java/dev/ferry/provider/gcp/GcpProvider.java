@@ -6,13 +6,10 @@ import com.google.cloud.compute.v1.ForwardingRule;
 import com.google.cloud.compute.v1.ForwardingRuleList;
 import com.google.cloud.compute.v1.HealthCheck;
 import com.google.cloud.compute.v1.HealthCheckList;
-import com.google.cloud.compute.v1.ListForwardingRulesRequest;
-import com.google.cloud.compute.v1.ListRegionBackendServicesRequest;
-import com.google.cloud.compute.v1.ListRegionHealthChecksRequest;
-import dev.ferry.provider.gcp.GcpShape.FirewallSpec;
 import dev.ferry.provider.gcp.GcpShape.RuleSpec;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
@@ -22,6 +19,7 @@ import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,7 +67,7 @@ final class GcpProvider implements LoadBalancerProvider {
     this.checks = new GcpHealthChecks(resources, api);
     this.addresses = new GcpAddresses(resources, api);
     this.forwarding = new GcpForwarding(resources, api, groups);
-    this.firewalls = new GcpFirewalls(resources, api);
+    this.firewalls = new GcpFirewalls(resources, api, events);
   }
 
   GcpApi api() {
@@ -133,22 +131,41 @@ final class GcpProvider implements LoadBalancerProvider {
         .healthCheckInterval(Duration.ofSeconds(1), Duration.ofSeconds(300))
         .healthCheckDefaults(GcpShape.NODE_CHECK)
         .localHealthCheckDefaults(GcpShape.LOCAL_CHECK)
+        .ipFamilies(IpFamily.IPv4, IpFamily.IPv6)
+        .dualStack(true)
+        .backendsByFamily(false) // the instance groups' VMs serve both families
         .build();
   }
 
   @Override
   public Optional<LoadBalancerStatus> find(LoadBalancerRef ref) throws ProviderException {
-    for (String protocol : PROTOCOLS) {
-      Optional<ForwardingRule> rule = forwarding.rule(ref, protocol);
-      if (rule.isPresent() && GcpOwner.owned(rule.get().getDescription(), ref)) {
-        return Optional.of(status(rule.get().getIPAddress()));
+    Map<IpFamily, String> ips = new EnumMap<>(IpFamily.class);
+    List<IpFamily> order = List.of(IpFamily.IPv4, IpFamily.IPv6);
+    for (IpFamily family : IpFamily.values()) {
+      for (String protocol : PROTOCOLS) {
+        Optional<ForwardingRule> rule =
+            forwarding.rule(GcpNames.of(GcpNames.forProtocol(ref, protocol), family));
+        if (rule.isPresent() && GcpOwner.owned(rule.get().getDescription(), ref)) {
+          ips.putIfAbsent(family, GcpForwarding.ip(rule.get()));
+          if (rule.get().getLabelsMap().getOrDefault(GcpOwner.FAMILIES, "").startsWith("ipv6")) {
+            order = List.of(IpFamily.IPv6, IpFamily.IPv4);
+          }
+        }
       }
     }
-    return Optional.empty();
+    return ips.isEmpty() ? Optional.empty() : Optional.of(status(order, ips));
   }
 
-  private static LoadBalancerStatus status(String ip) {
-    return LoadBalancerStatus.ofIp(ip, LoadBalancerStatus.IpMode.VIP);
+  /** One ingress entry per family, in {@code order}. */
+  private static LoadBalancerStatus status(List<IpFamily> order, Map<IpFamily, String> ips) {
+    List<LoadBalancerStatus.Ingress> out = new ArrayList<>();
+    for (IpFamily family : order) {
+      if (ips.containsKey(family)) {
+        out.addAll(
+            LoadBalancerStatus.ofIp(ips.get(family), LoadBalancerStatus.IpMode.VIP).ingress());
+      }
+    }
+    return new LoadBalancerStatus(out);
   }
 
   @Override
@@ -165,10 +182,9 @@ final class GcpProvider implements LoadBalancerProvider {
     capabilities().requireSupported(plan);
     LoadBalancerRef ref = plan.ref();
     GcpOptions options = GcpOptions.of(plan, c.region());
-    GcpShape shape = GcpShape.of(plan, options.internal());
-    Map<String, ForwardingRule> rules = new LinkedHashMap<>();
-    for (String protocol : PROTOCOLS) {
-      forwarding.rule(ref, protocol).ifPresent(r -> rules.put(protocol, r));
+    Map<String, ForwardingRule> rules = new LinkedHashMap<>(); // by name
+    for (String name : ruleNames(ref)) {
+      forwarding.rule(name).ifPresent(r -> rules.put(name, r));
     }
     String scheme = options.internal() ? "INTERNAL" : "EXTERNAL";
     for (ForwardingRule r : rules.values()) {
@@ -188,70 +204,80 @@ final class GcpProvider implements LoadBalancerProvider {
             ? addresses.subnetwork(
                 options.subnet().isEmpty() ? "" : c.regionalLink("subnetworks", options.subnet()))
             : "";
+    GcpFamilies.Served served = GcpFamilies.served(plan, options, addresses::nodeSubnet, events);
+    GcpShape shape = GcpShape.of(plan, options.internal(), served.families());
     warnSkipped(ref, shape.skippedNodes());
     List<String> nodeTags =
         shape.instancesByZone().isEmpty() ? List.of() : tags.of(shape.instancesByZone());
 
     List<String> groups = nodes.sync(ref, shape.instancesByZone(), false);
     String check = checks.ensure(ref, shape);
-    GcpAddresses.Chosen address =
-        addresses.ensure(
-            plan,
-            shape,
-            subnetwork,
-            options.tier(),
-            () -> {
-              for (String protocol : PROTOCOLS) {
-                forwarding.deleteRule(ref, protocol);
-              }
-              rules.clear();
-            });
+    Map<IpFamily, GcpAddresses.Chosen> chosen = new EnumMap<>(IpFamily.class);
+    if (shape.families().contains(IpFamily.IPv4)) {
+      chosen.put(
+          IpFamily.IPv4,
+          addresses.ensure(
+              plan,
+              shape,
+              subnetwork,
+              options.tier(),
+              () -> {
+                for (String protocol : PROTOCOLS) {
+                  forwarding.deleteRule(ref, GcpNames.forProtocol(ref, protocol));
+                }
+                rules.keySet().removeIf(n -> !n.endsWith("-ipv6"));
+              }));
+    }
+    if (shape.families().contains(IpFamily.IPv6)) {
+      chosen.put(
+          IpFamily.IPv6,
+          new GcpAddresses.Chosen(
+              addresses.ensureIpv6(ref, shape, served.ipv6Subnet()), "PREMIUM"));
+    }
+    Map<String, String> services = new LinkedHashMap<>(); // backend service link by protocol
     for (RuleSpec spec : shape.rules()) {
-      String service = forwarding.ensureBackendService(plan, shape, spec, groups, check);
+      String service =
+          services.containsKey(spec.protocol())
+              ? services.get(spec.protocol())
+              : forwarding.ensureBackendService(plan, shape, spec, groups, check);
+      services.put(spec.protocol(), service);
+      String in = spec.family() == IpFamily.IPv6 ? served.ipv6Subnet() : subnetwork;
       forwarding.ensureRule(
-          ref, shape, spec, address, service, subnetwork, rules.get(spec.protocol()));
+          ref, shape, spec, chosen.get(spec.family()), service, in, rules.get(spec.name()));
+    }
+    for (String name : ruleNames(ref)) {
+      if (shape.rules().stream().noneMatch(r -> r.name().equals(name))) {
+        forwarding.deleteRule(ref, name);
+      }
     }
     for (String protocol : PROTOCOLS) {
-      if (shape.rules().stream().noneMatch(r -> r.protocol().equals(protocol))) {
-        forwarding.deleteRule(ref, protocol);
+      if (!services.containsKey(protocol)) {
         forwarding.deleteBackendService(ref, protocol);
       }
     }
-    ensureFirewalls(plan, shape, nodeTags, address.ip());
+    Map<IpFamily, String> ips = new EnumMap<>(IpFamily.class);
+    chosen.forEach((family, a) -> ips.put(family, a.ip()));
+    firewalls.ensureAll(plan, shape, nodeTags, ips);
     if (shape.probe().shared()) {
       // a Service that went back to the cluster's check leaves its own behind: remove it
       resources.deleteOwned(resources.healthChecks, GcpNames.serviceHealthCheck(ref), ref);
     }
-    return status(address.ip());
+    for (IpFamily family : IpFamily.values()) {
+      if (!shape.families().contains(family)) { // a family dropped: its address goes last
+        resources.deleteOwned(resources.addresses, GcpNames.of(GcpNames.service(ref), family), ref);
+      }
+    }
+    ips.replaceAll((family, ip) -> ip.contains("/") ? ip.substring(0, ip.indexOf('/')) : ip);
+    return status(shape.families(), ips);
   }
 
-  private void ensureFirewalls(
-      LoadBalancerPlan plan, GcpShape shape, List<String> nodeTags, String ip)
-      throws ProviderException {
-    LoadBalancerRef ref = plan.ref();
-    Set<String> wanted = new HashSet<>();
-    if (!nodeTags.isEmpty()) { // no node, no target: nothing is opened rather than everything
-      for (FirewallSpec f : shape.firewalls()) {
-        firewalls.ensure(ref, shape, f, nodeTags, ip);
-        wanted.add(f.name());
-      }
+  /** The names of every forwarding rule a Service may have: per family and protocol. */
+  private static List<String> ruleNames(LoadBalancerRef ref) {
+    List<String> out = new ArrayList<>();
+    for (IpFamily family : IpFamily.values()) {
+      PROTOCOLS.forEach(p -> out.add(GcpNames.of(GcpNames.forProtocol(ref, p), family)));
     }
-    for (String own : List.of(GcpNames.clientFirewall(ref), GcpNames.healthFirewall(ref))) {
-      if (!wanted.contains(own)) {
-        resources.deleteOwned(resources.firewalls, own, ref);
-      }
-    }
-    if (!plan.sourceRanges().isEmpty()
-        && shape.firewalls().stream()
-            .noneMatch(f -> f.name().equals(GcpNames.clientFirewall(ref)))) {
-      events.warning(
-          ref,
-          "NoIPv4SourceRange",
-          "spec.loadBalancerSourceRanges "
-              + plan.sourceRanges()
-              + " names no IPv4 range, and the load balancer's address is IPv4: no client can"
-              + " reach it; add the IPv4 ranges to admit");
-    }
+    return out;
   }
 
   @Override
@@ -283,20 +309,25 @@ final class GcpProvider implements LoadBalancerProvider {
 
   @Override
   public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
-    for (String protocol : PROTOCOLS) {
-      forwarding.deleteRule(ref, protocol);
+    for (String name : ruleNames(ref)) {
+      forwarding.deleteRule(ref, name);
     }
     for (String protocol : PROTOCOLS) {
       forwarding.deleteBackendService(ref, protocol);
     }
     resources.deleteOwned(resources.healthChecks, GcpNames.serviceHealthCheck(ref), ref);
-    for (String name : List.of(GcpNames.clientFirewall(ref), GcpNames.healthFirewall(ref))) {
+    for (String name : GcpFirewalls.own(ref)) {
       resources.deleteOwned(resources.firewalls, name, ref);
     }
-    resources.deleteOwned(resources.addresses, GcpNames.service(ref), ref);
+    for (IpFamily family : IpFamily.values()) {
+      resources.deleteOwned(resources.addresses, GcpNames.of(GcpNames.service(ref), family), ref);
+    }
     // the cluster's shared parts go with the last Service using them (Compute refuses otherwise)
     if (resources.deleteShared(resources.healthChecks, GcpNames.nodeHealthCheck(ref.cluster()))) {
-      resources.deleteShared(resources.firewalls, GcpNames.nodeHealthFirewall(ref.cluster()));
+      for (IpFamily family : IpFamily.values()) {
+        resources.deleteShared(
+            resources.firewalls, GcpNames.of(GcpNames.nodeHealthFirewall(ref.cluster()), family));
+      }
     }
     nodes.deleteUnused(ref.cluster());
   }
@@ -305,7 +336,7 @@ final class GcpProvider implements LoadBalancerProvider {
   public List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException {
     Set<LoadBalancerRef> found = new HashSet<>();
     // what any crash point leaves: an address, a check, a backend service or a rule
-    for (String description : descriptions()) {
+    for (String description : resources.descriptions(addresses.list(""))) {
       GcpOwner.ownerOf(description, clusterName).ifPresent(found::add);
     }
     return List.copyOf(found);
@@ -326,57 +357,5 @@ final class GcpProvider implements LoadBalancerProvider {
               + " has no gce://<project>/<zone>/<instance> providerID; it is left out of the load"
               + " balancer");
     }
-  }
-
-  /** The descriptions of the region's addresses, checks, backend services and rules. */
-  private List<String> descriptions() throws ProviderException {
-    List<String> out = new ArrayList<>();
-    addresses.list("").forEach(a -> out.add(a.getDescription()));
-    out.addAll(
-        api.pages(
-            "regionHealthChecks.list",
-            t ->
-                c.healthChecks()
-                    .listCallable()
-                    .call(
-                        ListRegionHealthChecksRequest.newBuilder()
-                            .setProject(c.project())
-                            .setRegion(c.region())
-                            .setPageToken(t)
-                            .build()),
-            (HealthCheckList l) ->
-                l.getItemsList().stream().map(HealthCheck::getDescription).toList(),
-            HealthCheckList::getNextPageToken));
-    out.addAll(
-        api.pages(
-            "regionBackendServices.list",
-            t ->
-                c.backendServices()
-                    .listCallable()
-                    .call(
-                        ListRegionBackendServicesRequest.newBuilder()
-                            .setProject(c.project())
-                            .setRegion(c.region())
-                            .setPageToken(t)
-                            .build()),
-            (BackendServiceList l) ->
-                l.getItemsList().stream().map(BackendService::getDescription).toList(),
-            BackendServiceList::getNextPageToken));
-    out.addAll(
-        api.pages(
-            "forwardingRules.list",
-            t ->
-                c.rules()
-                    .listCallable()
-                    .call(
-                        ListForwardingRulesRequest.newBuilder()
-                            .setProject(c.project())
-                            .setRegion(c.region())
-                            .setPageToken(t)
-                            .build()),
-            (ForwardingRuleList l) ->
-                l.getItemsList().stream().map(ForwardingRule::getDescription).toList(),
-            ForwardingRuleList::getNextPageToken));
-    return out;
   }
 }

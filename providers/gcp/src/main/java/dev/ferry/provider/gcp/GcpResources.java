@@ -2,6 +2,7 @@ package dev.ferry.provider.gcp;
 
 import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.BackendService;
+import com.google.cloud.compute.v1.BackendServiceList;
 import com.google.cloud.compute.v1.DeleteAddressRequest;
 import com.google.cloud.compute.v1.DeleteFirewallRequest;
 import com.google.cloud.compute.v1.DeleteForwardingRuleRequest;
@@ -9,10 +10,17 @@ import com.google.cloud.compute.v1.DeleteRegionBackendServiceRequest;
 import com.google.cloud.compute.v1.DeleteRegionHealthCheckRequest;
 import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.ForwardingRule;
+import com.google.cloud.compute.v1.ForwardingRuleList;
 import com.google.cloud.compute.v1.HealthCheck;
+import com.google.cloud.compute.v1.HealthCheckList;
+import com.google.cloud.compute.v1.ListForwardingRulesRequest;
+import com.google.cloud.compute.v1.ListRegionBackendServicesRequest;
+import com.google.cloud.compute.v1.ListRegionHealthChecksRequest;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -176,5 +184,59 @@ final class GcpResources {
 
   GcpContext context() {
     return c;
+  }
+
+  /**
+   * The descriptions of {@code addresses} and of the region's checks, backend services and rules.
+   */
+  List<String> descriptions(List<Address> addresses) throws ProviderException {
+    List<String> out = new ArrayList<>();
+    addresses.forEach(a -> out.add(a.getDescription()));
+    out.addAll(
+        api.pages(
+            "regionHealthChecks.list",
+            t ->
+                c.healthChecks()
+                    .listCallable()
+                    .call(
+                        ListRegionHealthChecksRequest.newBuilder()
+                            .setProject(c.project())
+                            .setRegion(c.region())
+                            .setPageToken(t)
+                            .build()),
+            (HealthCheckList l) ->
+                l.getItemsList().stream().map(HealthCheck::getDescription).toList(),
+            HealthCheckList::getNextPageToken));
+    out.addAll(
+        api.pages(
+            "regionBackendServices.list",
+            t ->
+                c.backendServices()
+                    .listCallable()
+                    .call(
+                        ListRegionBackendServicesRequest.newBuilder()
+                            .setProject(c.project())
+                            .setRegion(c.region())
+                            .setPageToken(t)
+                            .build()),
+            (BackendServiceList l) ->
+                l.getItemsList().stream().map(BackendService::getDescription).toList(),
+            BackendServiceList::getNextPageToken));
+    out.addAll(
+        api.pages(
+            "forwardingRules.list",
+            t ->
+                c.rules()
+                    .listCallable()
+                    .call(
+                        ListForwardingRulesRequest.newBuilder()
+                            .setProject(c.project())
+                            .setRegion(c.region())
+                            .setPageToken(t)
+                            .build()),
+            (ForwardingRuleList l) ->
+                l.getItemsList().stream().map(ForwardingRule::getDescription).toList(),
+            ForwardingRuleList::getNextPageToken));
+    return out;
   }
 }

@@ -3,6 +3,7 @@ package dev.ferry.provider.gcp;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
 import dev.ferry.spi.HealthCheckDefaults;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -30,16 +31,21 @@ import java.util.regex.Pattern;
  *       Service: a node joining or leaving is one group change per zone for the whole cluster;
  *   <li>the health check: kube-proxy's HTTP {@code :10256/healthz}, one shared by the cluster's
  *       Cluster-policy Services, or HTTP {@code /healthz} on the Service's healthCheckNodePort;
- *   <li>firewalls on the nodes' network tags, as GKE's NetLB builds them: clients (the Service's
- *       IPv4 source ranges; the address is IPv4, so IPv6 ranges admit nobody and a Service with
- *       only IPv6 ranges gets no client firewall, never an open one) to the Service's ports at the
- *       load balancer's address only (passthrough keeps the destination address and port); Google's
- *       probers to the health-check port: one firewall shared by the cluster for kube-proxy's port,
- *       or the Service's own for its healthCheckNodePort.
+ *   <li>firewalls on the nodes' network tags, as GKE's NetLB builds them, one set per family
+ *       (Compute takes one family a rule): clients (the Service's source ranges of that family; a
+ *       family with none gets no client firewall, never an open one) to the Service's ports at the
+ *       load balancer's address of that family only (passthrough keeps the destination address and
+ *       port); Google's probers of that family to the health-check port: one firewall shared by the
+ *       cluster for kube-proxy's port, or the Service's own for its healthCheckNodePort.
  * </ul>
+ *
+ * <p>A dual-stack Service has, beside the IPv4 ones, an IPv6 address, an IPv6 forwarding rule per
+ * protocol on the same backend services (as GKE's NetLB does: the instance groups' VMs serve both
+ * families) and IPv6 firewalls.
  */
 record GcpShape(
     String address,
+    List<IpFamily> families,
     List<RuleSpec> rules,
     ProbeSpec probe,
     List<FirewallSpec> firewalls,
@@ -54,14 +60,26 @@ record GcpShape(
    */
   static final List<String> HEALTH_CHECK_RANGES = List.of("130.211.0.0/22", "35.191.0.0/16");
 
+  /**
+   * Google's IPv6 health-check probers for external passthrough Network Load Balancers (<a
+   * href="https://cloud.google.com/load-balancing/docs/health-check-concepts#ip-ranges">probe IP
+   * ranges</a>; GKE's {@code L4NetLBIPv6HCRange}).
+   */
+  static final List<String> IPV6_HEALTH_CHECK_RANGES = List.of("2600:1901:8001::/48");
+
+  /** The probers of {@code family}. */
+  static List<String> probers(IpFamily family) {
+    return family == IpFamily.IPv4 ? HEALTH_CHECK_RANGES : IPV6_HEALTH_CHECK_RANGES;
+  }
+
   private static final Pattern GCE_PROVIDER_ID = Pattern.compile("gce://([^/]+)/([^/]+)/([^/]+)");
 
   /**
-   * A forwarding rule and its backend service.
+   * A forwarding rule of a family, to its protocol's backend service (one for both families).
    *
    * @param ports the ports to forward; empty means all ports
    */
-  record RuleSpec(String name, String protocol, List<Integer> ports) {}
+  record RuleSpec(String name, String protocol, List<Integer> ports, IpFamily family) {}
 
   /** A health check; {@code shared} when it is the cluster's node check. */
   record ProbeSpec(
@@ -75,13 +93,19 @@ record GcpShape(
       int unhealthy) {}
 
   /**
-   * A firewall rule: sources to {@code protocol:ports} on the nodes.
+   * A firewall rule: sources of one family to {@code protocol:ports} on the nodes (Compute takes
+   * one family a rule).
    *
    * @param shared the cluster's node-check firewall (no destination: every Service's address), else
-   *     the Service's own, which admits traffic to its load balancer's address only
+   *     the Service's own, which admits traffic to its load balancer's address of {@code family}
+   *     only
    */
   record FirewallSpec(
-      String name, List<String> sources, Map<String, List<Integer>> allowed, boolean shared) {}
+      String name,
+      List<String> sources,
+      Map<String, List<Integer>> allowed,
+      boolean shared,
+      IpFamily family) {}
 
   /** kube-proxy's health endpoint on every node. */
   static final int KUBE_PROXY_PORT = 10256;
@@ -128,19 +152,30 @@ record GcpShape(
   }
 
   static GcpShape of(LoadBalancerPlan plan, boolean internal) {
+    return of(plan, internal, plan.ipFamilies());
+  }
+
+  /**
+   * @param families the families served, in the Service's order: the plan's, or IPv4 alone where
+   *     the cloud's configuration has no IPv6 ({@link GcpFamilies})
+   */
+  static GcpShape of(LoadBalancerPlan plan, boolean internal, List<IpFamily> families) {
     LoadBalancerRef ref = plan.ref();
     Map<String, TreeSet<Integer>> byProtocol = new TreeMap<>();
     for (Listener l : plan.listeners()) {
       byProtocol.computeIfAbsent(l.protocol().name(), k -> new TreeSet<>()).add(l.port());
     }
     List<RuleSpec> rules = new ArrayList<>();
-    byProtocol.forEach(
-        (protocol, ports) ->
-            rules.add(
-                new RuleSpec(
-                    GcpNames.forProtocol(ref, protocol),
-                    protocol,
-                    ports.size() <= 5 ? List.copyOf(ports) : List.of())));
+    for (IpFamily family : families) {
+      byProtocol.forEach(
+          (protocol, ports) ->
+              rules.add(
+                  new RuleSpec(
+                      GcpNames.of(GcpNames.forProtocol(ref, protocol), family),
+                      protocol,
+                      ports.size() <= 5 ? List.copyOf(ports) : List.of(),
+                      family)));
+    }
 
     HealthCheck hc = plan.healthCheck();
     // the traffic port of a passthrough rule is the Service port: Google probes the rule's address,
@@ -188,29 +223,40 @@ record GcpShape(
     Map<String, List<Integer>> servicePorts = new TreeMap<>();
     byProtocol.forEach(
         (p, ports) -> servicePorts.put(p.toLowerCase(java.util.Locale.ROOT), List.copyOf(ports)));
-    List<String> ipv4Sources = plan.sourceRanges().stream().filter(c -> !c.contains(":")).toList();
     List<FirewallSpec> firewalls = new ArrayList<>();
-    if (!ipv4Sources.isEmpty()) {
+    for (IpFamily family : families) {
+      // a family without ranges of its own gets no client firewall: closed, never open
+      List<String> sources = plan.sourceRanges(family);
+      if (!sources.isEmpty()) {
+        firewalls.add(
+            new FirewallSpec(
+                GcpNames.of(GcpNames.clientFirewall(ref), family),
+                sources,
+                servicePorts,
+                false,
+                family));
+      }
       firewalls.add(
-          new FirewallSpec(GcpNames.clientFirewall(ref), ipv4Sources, servicePorts, false));
+          probe.shared()
+              ? new FirewallSpec(
+                  GcpNames.of(GcpNames.nodeHealthFirewall(ref.cluster()), family),
+                  probers(family),
+                  Map.of("tcp", List.of(KUBE_PROXY_PORT)),
+                  true,
+                  family)
+              : new FirewallSpec(
+                  GcpNames.of(GcpNames.healthFirewall(ref), family),
+                  probers(family),
+                  Map.of("tcp", List.of(port)),
+                  false,
+                  family));
     }
-    firewalls.add(
-        probe.shared()
-            ? new FirewallSpec(
-                GcpNames.nodeHealthFirewall(ref.cluster()),
-                HEALTH_CHECK_RANGES,
-                Map.of("tcp", List.of(KUBE_PROXY_PORT)),
-                true)
-            : new FirewallSpec(
-                GcpNames.healthFirewall(ref),
-                HEALTH_CHECK_RANGES,
-                Map.of("tcp", List.of(port)),
-                false));
 
     Nodes nodes = nodes(plan.backends());
 
     return new GcpShape(
         GcpNames.service(ref),
+        List.copyOf(families),
         List.copyOf(rules),
         probe,
         List.copyOf(firewalls),

@@ -82,6 +82,12 @@ final class ComputeAddressRules {
         return subnet;
       }
     }
+    if (r.getIpVersion().equals("IPV6") || r.getIPAddress().contains(":")) {
+      Refusal v6 = ipv6Rule(region, r);
+      if (v6 != null) {
+        return v6;
+      }
+    }
     Address address = addressFor(region, r.getIPAddress());
     if (!internal) {
       // discovery ForwardingRule.networkTier: "If IPAddress is specified, this value must be
@@ -181,11 +187,100 @@ final class ComputeAddressRules {
     return a.stream().anyMatch(b::contains);
   }
 
-  /** The region's address a rule's IPAddress names (by IP or link), or null. */
-  private Address addressFor(String region, String ip) {
-    if (ip.isEmpty()) {
+  /**
+   * An external IPv6 forwarding rule. The discovery document's ForwardingRule.subnetwork: "a
+   * subnetwork must be specified ... when creating external forwarding rule with IPv6"; its
+   * IPAddress: an IPv6 address is given as a range, "as in {@code 2600:1234::/96}" (GKE's NetLB:
+   * "address has to be specified with /96 prefix, or API will return error"), or as the address's
+   * URL; <a
+   * href="https://cloud.google.com/load-balancing/docs/forwarding-rule-concepts#ip_address_specifications">IP
+   * address specifications</a>: the range comes from a subnet with external IPv6 access; <a
+   * href="https://cloud.google.com/network-tiers/docs/overview">Network Service Tiers</a>: IPv6 is
+   * Premium only.
+   */
+  private Refusal ipv6Rule(String region, ForwardingRule r) {
+    if (!r.getIpVersion().equals("IPV6")) {
+      return invalid(
+          "resource.ipVersion",
+          "'" + r.getIPAddress() + "' is an IPv6 address; the rule's ipVersion must be IPV6.");
+    }
+    if (!r.getIPAddress().isEmpty()
+        && !r.getIPAddress().contains("/addresses/")
+        && !r.getIPAddress().contains(":")) {
+      return invalid(
+          "resource.IPAddress", "'" + r.getIPAddress() + "' is IPv4; ipVersion is IPV6.");
+    }
+    if (r.getLoadBalancingScheme().equals("INTERNAL")) {
       return null;
     }
+    if (r.getSubnetwork().isEmpty()) {
+      return invalid(
+          "resource.subnetwork",
+          "A subnetwork must be specified when creating an external forwarding rule with IPv6.");
+    }
+    Refusal subnet = ipv6Subnet(r.getSubnetwork(), region, "EXTERNAL");
+    if (subnet != null) {
+      return subnet;
+    }
+    if (r.hasNetworkTier() && !r.getNetworkTier().equals("PREMIUM")) {
+      return invalid(
+          "resource.networkTier",
+          "'" + r.getNetworkTier() + "'. IPv6 forwarding rules are Premium Tier only.");
+    }
+    if (r.getIPAddress().contains(":") && !r.getIPAddress().endsWith("/96")) {
+      return invalid(
+          "resource.IPAddress",
+          "'"
+              + r.getIPAddress()
+              + "'. An external IPv6 forwarding rule's address is a /96 range, as in"
+              + " 2600:1234::/96.");
+    }
+    Address a = addressFor(region, r.getIPAddress());
+    if (!r.getIPAddress().isEmpty() && (a == null || !a.getIpVersion().equals("IPV6"))) {
+      return invalid(
+          "resource.IPAddress",
+          "'" + r.getIPAddress() + "'. Specified IPv6 range is not reserved in this project.");
+    }
+    return null;
+  }
+
+  /**
+   * The subnet exists in the region and holds IPv6 ranges of {@code access} (discovery
+   * Subnetwork.stackType, ipv6AccessType: a subnet is IPv4 only unless IPV4_IPV6 or IPV6_ONLY).
+   */
+  private Refusal ipv6Subnet(String subnetLink, String region, String access) {
+    Subnetwork s = (Subnetwork) fake.resources.get(relative(subnetLink));
+    if (s == null) {
+      return notFound(subnetLink);
+    }
+    if (!scope(relative(subnetLink)).equals(region)) {
+      return invalid("resource.subnetwork", "The subnetwork must be in the resource's region.");
+    }
+    boolean dual = s.getStackType().equals("IPV4_IPV6") || s.getStackType().equals("IPV6_ONLY");
+    if (!dual || !s.getIpv6AccessType().equals(access)) {
+      return invalid(
+          "resource.subnetwork",
+          "Subnetwork '"
+              + relative(subnetLink)
+              + "' does not have "
+              + access.toLowerCase(java.util.Locale.ROOT)
+              + " IPv6 ranges.");
+    }
+    return null;
+  }
+
+  /** An IPv6 range's address: the text before its prefix length. */
+  static String withoutPrefix(String ip) {
+    int slash = ip.indexOf('/');
+    return slash < 0 || ip.contains("/addresses/") ? ip : ip.substring(0, slash);
+  }
+
+  /** The region's address a rule's IPAddress names (by IP, range or link), or null. */
+  private Address addressFor(String region, String given) {
+    if (given.isEmpty()) {
+      return null;
+    }
+    String ip = withoutPrefix(given);
     if (ip.contains("/addresses/")) {
       return (Address) fake.resources.get(relative(ip));
     }
@@ -203,6 +298,15 @@ final class ComputeAddressRules {
 
   Refusal address(String link, Address a) {
     String region = scope(link);
+    if (a.getIpVersion().equals("IPV6")) {
+      Refusal v6 = ipv6Address(region, a);
+      if (v6 != null) {
+        return v6;
+      }
+    } else if (!a.getAddressType().equals("INTERNAL") && !a.getSubnetwork().isEmpty()) {
+      // discovery Address.subnetwork: "can only be used with INTERNAL type"
+      return invalid("resource.subnetwork", "An external IPv4 address takes no subnetwork.");
+    }
     if (a.getPurpose().equals("SHARED_LOADBALANCER_VIP")
         && !a.getAddressType().equals("INTERNAL")) {
       // https://cloud.google.com/vpc/docs/reserve-static-internal-ip-address#reservesharedip
@@ -251,6 +355,37 @@ final class ComputeAddressRules {
                 + a.getAddress()
                 + "'. Specified IP address is not available.",
             true);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * An IPv6 address (<a
+   * href="https://cloud.google.com/vpc/docs/reserve-static-external-ip-address#reserve_new_static">reserving
+   * an external IPv6 address</a>): it names the subnet it is from, which holds IPv6 ranges of its
+   * type, and an external one its endpoint type (VM or NETLB) and the Premium tier (<a
+   * href="https://cloud.google.com/network-tiers/docs/overview">Network Service Tiers</a>).
+   */
+  private Refusal ipv6Address(String region, Address a) {
+    String type = a.getAddressType().isEmpty() ? "EXTERNAL" : a.getAddressType();
+    if (a.getSubnetwork().isEmpty()) {
+      return invalid("resource.subnetwork", "An IPv6 address must name its subnetwork.");
+    }
+    Refusal subnet = ipv6Subnet(a.getSubnetwork(), region, type);
+    if (subnet != null) {
+      return subnet;
+    }
+    if (type.equals("EXTERNAL")) {
+      if (!a.hasIpv6EndpointType()) {
+        return invalid(
+            "resource.ipv6EndpointType",
+            "An external IPv6 address needs ipv6EndpointType VM or NETLB.");
+      }
+      if (a.hasNetworkTier() && !a.getNetworkTier().equals("PREMIUM")) {
+        return invalid(
+            "resource.networkTier",
+            "'" + a.getNetworkTier() + "'. IPv6 addresses are Premium Tier only.");
       }
     }
     return null;

@@ -6,6 +6,7 @@ import com.google.cloud.compute.v1.InstanceGroupsAddInstancesRequest;
 import com.google.cloud.compute.v1.InstanceGroupsRemoveInstancesRequest;
 import com.google.cloud.compute.v1.InstanceReference;
 import com.google.cloud.compute.v1.RegionSetLabelsRequest;
+import com.google.cloud.compute.v1.Subnetwork;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -144,7 +145,22 @@ final class ComputeMethods {
       ComputeAnswers.error(ex, refused);
       return;
     }
-    if (b instanceof Address.Builder a && !a.hasAddress()) {
+    if (b instanceof Address.Builder a && !a.hasAddress() && a.getIpVersion().equals("IPV6")) {
+      // a /96 of the subnet's /64 (reserve-static-external-ip-address: an external IPv6 address
+      // is a /96 range from its subnet's external range)
+      Subnetwork subnet = (Subnetwork) fake.resources.get(ComputeFake.relative(a.getSubnetwork()));
+      String prefix = subnet.getExternalIpv6Prefix();
+      a.setAddress(
+              prefix.substring(0, prefix.indexOf("::"))
+                  + ":0:"
+                  + Integer.toHexString(fake.addressesGiven.incrementAndGet())
+                  + "::")
+          .setPrefixLength(96)
+          .setStatus("RESERVED");
+      if (!a.hasNetworkTier()) {
+        a.setNetworkTier("PREMIUM");
+      }
+    } else if (b instanceof Address.Builder a && !a.hasAddress()) {
       int n = fake.addressesGiven.incrementAndGet();
       a.setAddress(
           a.getAddressType().equals("INTERNAL")

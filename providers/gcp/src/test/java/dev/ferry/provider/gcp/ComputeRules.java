@@ -241,18 +241,22 @@ final class ComputeRules {
 
   /**
    * https://cloud.google.com/firewall/docs/firewalls#rule_assignment: a rule's source ranges are
-   * all IPv4 or all IPv6, and its destination ranges likewise; allowed and denied are exclusive.
+   * all IPv4 or all IPv6, and its destination ranges of the same family (<a
+   * href="https://cloud.google.com/firewall/docs/firewalls#destinations-for-rules">destinations</a>:
+   * an IPv6 destination goes with IPv6 sources); allowed and denied are exclusive.
    */
   private Refusal firewall(Firewall f) {
     if (f.getAllowedCount() > 0 == f.getDeniedCount() > 0) {
       return invalid("resource.allowed", "Exactly one of allowed and denied must be given.");
     }
-    for (List<String> ranges : List.of(f.getSourceRangesList(), f.getDestinationRangesList())) {
-      long v6 = ranges.stream().filter(c -> c.contains(":")).count();
-      if (v6 > 0 && v6 < ranges.size()) {
-        return invalid(
-            "resource.sourceRanges", "IPv4 and IPv6 ranges cannot be mixed in one firewall rule.");
-      }
+    List<String> all = new java.util.ArrayList<>(f.getSourceRangesList());
+    all.addAll(f.getDestinationRangesList());
+    // one family a rule: its source and destination ranges alike
+    long v6 = all.stream().filter(c -> c.contains(":")).count();
+    if (v6 > 0 && v6 < all.size()) {
+      return invalid(
+          "resource.sourceRanges",
+          "IPv4 and IPv6 ranges cannot be mixed in one firewall rule (source and destination).");
     }
     if (!fake.resources.containsKey(relative(f.getNetwork()))) {
       return notFound(f.getNetwork());
@@ -274,7 +278,8 @@ final class ComputeRules {
                   && (relative(r.getBackendService()).equals(link)
                       || (target instanceof Address a
                           && scope(e.getKey()).equals(scope(link))
-                          && r.getIPAddress().equals(a.getAddress()))))
+                          && ComputeAddressRules.withoutPrefix(r.getIPAddress())
+                              .equals(a.getAddress()))))
               || (m instanceof BackendService s
                   && (s.getHealthChecksList().stream().anyMatch(h -> relative(h).equals(link))
                       || s.getBackendsList().stream()

@@ -21,14 +21,18 @@ import java.util.TreeSet;
  * applies to every VM in the network, an ingress rule without sources to {@code 0.0.0.0/0} (stored
  * so by the fake), a rule without destination ranges to every address of its targets.
  *
- * <p>For every Service: each of its ports is opened only from its own IPv4 source ranges, only at
- * its load balancer's address, only on the cluster's VMs; Google's health-check probers reach only
+ * <p>For every Service: each of its ports is opened only from its own source ranges, only at its
+ * load balancer's addresses, only on the cluster's VMs; Google's health-check probers reach only
  * health-check ports. A firewall of Ferry's that opens anything else is a violation.
  */
 public final class Exposure {
 
-  /** Google's probers for backend-service load balancers (REFERENCE: GCE). */
-  public static final Set<String> PROBERS = Set.of("35.191.0.0/16", "130.211.0.0/22");
+  /**
+   * Google's probers for backend-service load balancers (REFERENCE: GCE), and for external IPv6
+   * passthrough ones (health-check-concepts#ip-ranges).
+   */
+  public static final Set<String> PROBERS =
+      Set.of("35.191.0.0/16", "130.211.0.0/22", "2600:1901:8001::/48");
 
   private Exposure() {}
 
@@ -87,8 +91,9 @@ public final class Exposure {
       for (Message r : fake.all("forwardingRules")) {
         ForwardingRule rule = (ForwardingRule) r;
         if (rule.getDescription().contains("\"" + plan.ref().uid() + "\"")) {
-          ips.add(rule.getIPAddress());
-          ips.add(rule.getIPAddress() + "/32");
+          String ip = ComputeAddressRules.withoutPrefix(rule.getIPAddress());
+          ips.add(ip);
+          ips.add(ip + (ip.contains(":") ? "/128" : "/32"));
         }
       }
       if (f.getDestinationRangesCount() == 0 || !ips.containsAll(f.getDestinationRangesList())) {
@@ -101,8 +106,8 @@ public final class Exposure {
                 + ", not only the load balancer's "
                 + ips);
       }
-      Set<String> allowedSources = new HashSet<>();
-      plan.sourceRanges().stream().filter(c -> !c.contains(":")).forEach(allowedSources::add);
+      // a firewall is of one family: its sources are the Service's ranges of that family
+      Set<String> allowedSources = new HashSet<>(plan.sourceRanges());
       for (String source : f.getSourceRangesList()) {
         if (!allowedSources.contains(source)) {
           out.add(name + " admits " + source + ", not among the Service's source ranges");

@@ -36,7 +36,13 @@ import org.junit.jupiter.api.AfterEach;
 class GcpProviderConformanceTest extends ProviderConformanceKit {
 
   // one fake for the class: the kit deletes what each test made after this class's own clean-up
+  // a dual-stack GKE cluster's project: the nodes' subnet has an external IPv6 range
   private static final ComputeFake fake = GcpFixture.start();
+
+  static {
+    GkeProject.dualStack(fake);
+  }
+
   // a node pool GKE's own groups do not hold (the kit's backends are exact, which Ferry's own
   // groups are; GKE's groups are GKE's, and their reuse is GcpProviderTest's)
   private static final List<Backend> nodes =
@@ -155,7 +161,15 @@ class GcpProviderConformanceTest extends ProviderConformanceKit {
 
     @Override
     public int loadBalancerCount(LoadBalancerRef ref) {
-      return (int) rules(ref).stream().map(ForwardingRule::getIPAddress).distinct().count();
+      // one load balancer is the rules on one address per family, to the same backend services
+      Map<String, Long> perFamily =
+          rules(ref).stream()
+              .map(ForwardingRule::getIPAddress)
+              .distinct()
+              .collect(
+                  Collectors.groupingBy(
+                      ip -> ip.contains(":") ? "v6" : "v4", Collectors.counting()));
+      return perFamily.values().stream().mapToInt(Long::intValue).max().orElse(0);
     }
 
     @Override
@@ -209,7 +223,20 @@ class GcpProviderConformanceTest extends ProviderConformanceKit {
     @Override
     public Set<String> sourceRanges(LoadBalancerRef ref) {
       return owned("firewalls", Firewall.class, ref).stream()
-          .filter(f -> !f.getSourceRangesList().equals(GcpShape.HEALTH_CHECK_RANGES))
+          .filter(f -> !Exposure.PROBERS.containsAll(f.getSourceRangesList()))
+          .flatMap(f -> f.getSourceRangesList().stream())
+          .collect(Collectors.toSet());
+    }
+
+    /** The sources of the client firewall whose destination is the family's address. */
+    @Override
+    public Set<String> sourceRanges(LoadBalancerRef ref, dev.ferry.spi.IpFamily family) {
+      return owned("firewalls", Firewall.class, ref).stream()
+          .filter(f -> !Exposure.PROBERS.containsAll(f.getSourceRangesList()))
+          .filter(
+              f ->
+                  f.getDestinationRangesList().stream()
+                      .allMatch(d -> dev.ferry.spi.IpFamily.of(d) == family))
           .flatMap(f -> f.getSourceRangesList().stream())
           .collect(Collectors.toSet());
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
+import dev.ferry.spi.IpFamilyPolicy;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -76,8 +78,10 @@ class GcpShapeTest {
     GcpShape s = GcpShape.of(plan);
     assertThat(s.rules())
         .containsExactly(
-            new GcpShape.RuleSpec(GcpNames.forProtocol(REF, "TCP"), "TCP", List.of(53, 80)),
-            new GcpShape.RuleSpec(GcpNames.forProtocol(REF, "UDP"), "UDP", List.of(53)));
+            new GcpShape.RuleSpec(
+                GcpNames.forProtocol(REF, "TCP"), "TCP", List.of(53, 80), IpFamily.IPv4),
+            new GcpShape.RuleSpec(
+                GcpNames.forProtocol(REF, "UDP"), "UDP", List.of(53), IpFamily.IPv4));
     assertThat(s.probe())
         .isEqualTo(
             new GcpShape.ProbeSpec(
@@ -88,12 +92,14 @@ class GcpShapeTest {
                 GcpNames.clientFirewall(REF),
                 List.of("203.0.113.0/24"),
                 Map.of("tcp", List.of(53, 80), "udp", List.of(53)),
-                false),
+                false,
+                IpFamily.IPv4),
             new GcpShape.FirewallSpec(
                 GcpNames.nodeHealthFirewall("prod-eu"),
                 GcpShape.HEALTH_CHECK_RANGES,
                 Map.of("tcp", List.of(10256)),
-                true));
+                true,
+                IpFamily.IPv4));
     assertThat(s.instancesByZone())
         .isEqualTo(Map.of("europe-west1-b", List.of("n1", "n3"), "europe-west1-c", List.of("n2")));
     assertThat(s.skippedNodes()).containsExactly("metal");
@@ -125,7 +131,55 @@ class GcpShapeTest {
                 GcpNames.healthFirewall(REF),
                 GcpShape.HEALTH_CHECK_RANGES,
                 Map.of("tcp", List.of(32000)),
-                false));
+                false,
+                IpFamily.IPv4));
+  }
+
+  @Test
+  @DisplayName(
+      "dual-stack: an IPv6 rule per protocol beside the IPv4 one, firewalls per family (IPv6"
+          + " probers to the check port); a family with no range of its own gets no client firewall")
+  void dualStack() {
+    LoadBalancerPlan plan =
+        LoadBalancerPlan.builder(
+                REF, List.of(new Listener("web", Protocol.TCP, 80, 30080)), http(10256))
+            .backends(NODES)
+            .ipFamilies(List.of(IpFamily.IPv6, IpFamily.IPv4))
+            .ipFamilyPolicy(IpFamilyPolicy.RequireDualStack)
+            .sourceRanges(List.of("2001:db8::/32"))
+            .build();
+    GcpShape s = GcpShape.of(plan);
+    assertThat(s.families()).containsExactly(IpFamily.IPv6, IpFamily.IPv4);
+    assertThat(s.rules())
+        .containsExactly(
+            new GcpShape.RuleSpec(
+                GcpNames.forProtocol(REF, "TCP") + "-ipv6", "TCP", List.of(80), IpFamily.IPv6),
+            new GcpShape.RuleSpec(
+                GcpNames.forProtocol(REF, "TCP"), "TCP", List.of(80), IpFamily.IPv4));
+    assertThat(s.firewalls())
+        .containsExactly(
+            new GcpShape.FirewallSpec(
+                GcpNames.clientFirewall(REF) + "-ipv6",
+                List.of("2001:db8::/32"),
+                Map.of("tcp", List.of(80)),
+                false,
+                IpFamily.IPv6),
+            new GcpShape.FirewallSpec(
+                GcpNames.nodeHealthFirewall("prod-eu") + "-ipv6",
+                List.of("2600:1901:8001::/48"),
+                Map.of("tcp", List.of(10256)),
+                true,
+                IpFamily.IPv6),
+            new GcpShape.FirewallSpec(
+                GcpNames.nodeHealthFirewall("prod-eu"),
+                GcpShape.HEALTH_CHECK_RANGES,
+                Map.of("tcp", List.of(10256)),
+                true,
+                IpFamily.IPv4));
+    assertThat(GcpShape.of(plan, false, List.of(IpFamily.IPv4)).rules())
+        .as("served in IPv4 alone where IPv6 cannot be")
+        .extracting(GcpShape.RuleSpec::family)
+        .containsExactly(IpFamily.IPv4);
   }
 
   @Test

@@ -18,8 +18,8 @@ import java.util.List;
  * show. In region {@link #REGION} (its three real zones, one empty):
  *
  * <ul>
- *   <li>a custom-mode VPC {@link #NETWORK} with one subnet in the region (internal load balancers
- *       must name a subnet there);
+ *   <li>a custom-mode VPC {@link #NETWORK} with one IPv4-only subnet in the region (internal load
+ *       balancers must name a subnet there; {@link #dualStack} gives it an external IPv6 range);
  *   <li>the cluster's node VMs, named and tagged as GKE names and tags them ({@link #NODE_TAG}),
  *       also carrying {@code http-server}, which a VM outside the cluster, {@link #OUTSIDER},
  *       carries too;
@@ -125,6 +125,26 @@ public final class GkeProject {
               .addAllowed(Allowed.newBuilder().setIPProtocol(fw[2]))
               .build());
     }
+  }
+
+  /** The subnet's external IPv6 range once {@link #dualStack} made it dual-stack. */
+  public static final String SUBNET_IPV6_RANGE = "2600:1900:4010:5a::/64";
+
+  /**
+   * Makes the nodes' subnet dual-stack with external IPv6 access, as a dual-stack GKE cluster's is
+   * (<a href="https://cloud.google.com/kubernetes-engine/docs/concepts/alias-ips#dual_stack">GKE
+   * dual-stack</a>: stackType IPV4_IPV6, ipv6AccessType EXTERNAL, a /64 of Google's).
+   */
+  public static void dualStack(ComputeFake fake) {
+    String link = project() + "/regions/" + REGION + "/subnetworks/" + SUBNET;
+    Subnetwork s = (Subnetwork) fake.get(link);
+    fake.put(
+        link,
+        s.toBuilder()
+            .setStackType("IPV4_IPV6")
+            .setIpv6AccessType("EXTERNAL")
+            .setExternalIpv6Prefix(SUBNET_IPV6_RANGE)
+            .build());
   }
 
   /** The node VM {@code i} as GKE names and tags it, in its zone. */
