@@ -11,6 +11,7 @@ import dev.ferry.provider.gcp.ComputeFake;
 import dev.ferry.provider.gcp.Exposure;
 import dev.ferry.provider.gcp.GkeProject;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -49,7 +50,7 @@ class GcpClusterIT {
   private static final String NS = "default";
   private static final String PROJECT = GkeProject.PROJECT;
   private static final String REGION = GkeProject.REGION;
-  private static final List<String> SERVICES = List.of("gcp-shop", "gcp-dns");
+  private static final List<String> SERVICES = List.of("gcp-shop", "gcp-dns", "gcp-v6");
 
   private static RealApiServer api;
   private static KubernetesClient admin;
@@ -149,7 +150,12 @@ class GcpClusterIT {
                 Duration.ofSeconds(1),
                 1,
                 3))
-        .sourceRanges(ranges == null || ranges.isEmpty() ? List.of("0.0.0.0/0") : ranges)
+        .sourceRanges(
+            ranges == null || ranges.isEmpty()
+                ? s.getSpec().getIpFamilies().stream()
+                    .map(f -> IpFamily.valueOf(f).everyAddress())
+                    .toList()
+                : ranges)
         .build();
   }
 
@@ -178,14 +184,8 @@ class GcpClusterIT {
         .build();
   }
 
-  @Test
-  @DisplayName(
-      "on a GKE-shaped project: a 2-port Service on the user's STANDARD address gets it (ipMode"
-          + " VIP) through a STANDARD rule, served by GKE's own k8s-ig groups, firewalls on GKE's"
-          + " node tag at its address only from its ranges; an internal TCP+UDP Service gets one"
-          + " shared internal address in the VPC's subnet; a Node joins GKE's group; nothing opens"
-          + " more than asked at any step; deletion leaves GKE's project as it was")
-  void endToEnd() throws Exception {
+  /** GKE's project seeded with 3 node VMs, and their Nodes. */
+  private void startProject() throws java.io.IOException {
     fake = new ComputeFake();
     fake.runningPolls(1);
     fake.pageSize(2);
@@ -193,8 +193,9 @@ class GcpClusterIT {
     vmNode(0, true);
     vmNode(1, true);
     vmNode(2, true);
-    node("gcp-on-prem", null, "127.0.109.9");
+  }
 
+  private void startController(String... more) throws Exception {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -204,7 +205,21 @@ class GcpClusterIT {
                 "--provider-setting", "gcp.region=" + REGION,
                 "--provider-setting", "gcp.network=" + GkeProject.NETWORK,
                 "--provider-setting", "gcp.endpoint=" + fake.endpoint()));
+    args.addAll(List.of(more));
     running.add(ClusterControllers.start(api, dir, args));
+  }
+
+  @Test
+  @DisplayName(
+      "on a GKE-shaped project: a 2-port Service on the user's STANDARD address gets it (ipMode"
+          + " VIP) through a STANDARD rule, served by GKE's own k8s-ig groups, firewalls on GKE's"
+          + " node tag at its address only from its ranges; an internal TCP+UDP Service gets one"
+          + " shared internal address in the VPC's subnet; a Node joins GKE's group; nothing opens"
+          + " more than asked at any step; deletion leaves GKE's project as it was")
+  void endToEnd() throws Exception {
+    startProject();
+    node("gcp-on-prem", null, "127.0.109.9");
+    startController();
 
     Service shop = service("gcp-shop", Map.of());
     shop.getSpec().setLoadBalancerIP(GkeProject.STANDARD_IP);
@@ -325,5 +340,103 @@ class GcpClusterIT {
     assertThat(gkeGroupMembers(GkeProject.NODE_ZONES.get(0)))
         .as("GKE's groups keep their nodes")
         .contains(GkeProject.NODE_PREFIX + 0);
+  }
+
+  @Test
+  @DisplayName(
+      "dual-stack on the real API server: on GKE's IPv4-only subnet a PreferDualStack Service gets"
+          + " IPv4 and a Normal IPFamilyNotServed event, a RequireDualStack one a Warning naming"
+          + " spec.ipFamilyPolicy and nothing built; once the subnet is dual-stack both get IPv4"
+          + " and IPv6 in spec.ipFamilies order (ipMode VIP), a SingleStack IPv6 Service gets IPv6"
+          + " alone; nothing opens more than asked; deletion leaves nothing")
+  void dualStack() throws Exception {
+    startProject();
+    // the periodic check is when a PreferDualStack Service gains the family it lacked
+    startController("--resync-period", "3s");
+    Service prefer = service("gcp-shop", Map.of());
+    prefer.getSpec().setIpFamilyPolicy("PreferDualStack");
+    prefer.getSpec().setPorts(List.of(port("http", 80, "TCP")));
+    prefer = admin.services().inNamespace(NS).resource(prefer).create();
+    assertThat(prefer.getSpec().getIpFamilies()).containsExactly("IPv4", "IPv6");
+    Service require = service("gcp-dns", Map.of());
+    require.getSpec().setIpFamilyPolicy("RequireDualStack");
+    require.getSpec().setIpFamilies(List.of("IPv6", "IPv4"));
+    require.getSpec().setPorts(List.of(port("dns", 53, "UDP")));
+    admin.services().inNamespace(NS).resource(require).create();
+
+    ClusterIT.eventually().until(() -> ingress("gcp-shop") != null);
+    assertThat(families("gcp-shop")).containsExactly(IpFamily.IPv4);
+    ClusterIT.eventually().until(() -> !events("gcp-shop", "IPFamilyNotServed").isEmpty());
+    Event notServed = events("gcp-shop", "IPFamilyNotServed").get(0);
+    assertThat(notServed.getType()).isEqualTo("Normal");
+    assertThat(notServed.getMessage()).contains("has no external IPv6 range");
+    ClusterIT.eventually()
+        .until(
+            () ->
+                events("gcp-dns", "SyncLoadBalancerFailed").stream()
+                    .anyMatch(e -> e.getMessage().contains("spec.ipFamilyPolicy")));
+    assertThat(ingress("gcp-dns")).isNull();
+    assertThat(ferry("forwardingRules", ForwardingRule.class))
+        .as("only gcp-shop's IPv4 rule")
+        .hasSize(1);
+    assertThat(exposure()).isEmpty();
+
+    GkeProject.dualStack(fake);
+    // the refused Service comes back when it changes; the served one at the next periodic check
+    admin
+        .services()
+        .inNamespace(NS)
+        .withName("gcp-dns")
+        .edit(
+            x ->
+                new ServiceBuilder(x)
+                    .editMetadata()
+                    .addToLabels("stack", "dual")
+                    .endMetadata()
+                    .build());
+    Service v6 = service("gcp-v6", Map.of());
+    v6.getSpec().setIpFamilies(List.of("IPv6"));
+    v6.getSpec().setPorts(List.of(port("http", 80, "TCP")));
+    admin.services().inNamespace(NS).resource(v6).create();
+    ClusterIT.eventually()
+        .until(
+            () ->
+                families("gcp-shop").size() == 2
+                    && families("gcp-dns").size() == 2
+                    && families("gcp-v6").size() == 1);
+    assertThat(families("gcp-shop")).containsExactly(IpFamily.IPv4, IpFamily.IPv6);
+    assertThat(families("gcp-dns")).containsExactly(IpFamily.IPv6, IpFamily.IPv4);
+    assertThat(families("gcp-v6")).containsExactly(IpFamily.IPv6);
+    assertThat(get("gcp-dns").getStatus().getLoadBalancer().getIngress())
+        .allSatisfy(i -> assertThat(i.getIpMode()).isEqualTo("VIP"));
+    assertThat(ferry("forwardingRules", ForwardingRule.class))
+        .filteredOn(r -> r.getIpVersion().equals("IPV6"))
+        .hasSize(3)
+        .allSatisfy(r -> assertThat(r.getNetworkTier()).isEqualTo("PREMIUM"));
+    assertThat(exposure()).isEmpty();
+
+    for (String name : SERVICES) {
+      admin.services().inNamespace(NS).withName(name).delete();
+    }
+    ClusterIT.eventually().until(() -> SERVICES.stream().allMatch(n -> get(n) == null));
+    for (String collection :
+        List.of("forwardingRules", "backendServices", "healthChecks", "firewalls", "addresses")) {
+      assertThat(ferry(collection, Message.class)).as(collection).isEmpty();
+    }
+  }
+
+  private static ServicePort port(String name, int port, String protocol) {
+    return new ServicePortBuilder().withName(name).withPort(port).withProtocol(protocol).build();
+  }
+
+  /** The families of a Service's status entries, in order. */
+  private static List<IpFamily> families(String name) {
+    Service s = get(name);
+    if (s == null || s.getStatus().getLoadBalancer().getIngress() == null) {
+      return List.of();
+    }
+    return s.getStatus().getLoadBalancer().getIngress().stream()
+        .map(i -> IpFamily.of(i.getIp()))
+        .toList();
   }
 }
