@@ -3,16 +3,19 @@ package dev.ferry.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ferry.controller.ControllerProcess;
+import dev.ferry.provider.local.LoopbackAddresses;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -73,14 +76,16 @@ class HaproxyPluginIT {
   @AfterAll
   static void stopHaproxy() throws Exception {
     // the provider leaves its haproxy running (a load balancer outlives the controller)
-    Path pid = dir.resolve("haproxy/haproxy.pid");
-    if (Files.exists(pid)) {
-      ProcessHandle.of(Long.parseLong(Files.readString(pid).trim()))
-          .ifPresent(
-              p -> {
-                p.destroy();
-                p.onExit().orTimeout(10, TimeUnit.SECONDS).join();
-              });
+    for (String state : List.of("haproxy", "haproxy-dual")) {
+      Path pid = dir.resolve(state + "/haproxy.pid");
+      if (Files.exists(pid)) {
+        ProcessHandle.of(Long.parseLong(Files.readString(pid).trim()))
+            .ifPresent(
+                p -> {
+                  p.destroy();
+                  p.onExit().orTimeout(10, TimeUnit.SECONDS).join();
+                });
+      }
     }
   }
 
@@ -116,11 +121,7 @@ class HaproxyPluginIT {
         .toList();
   }
 
-  @Test
-  @DisplayName(
-      "loaded from --plugin-path: a Service gets an address and traffic reaches both nodes; UDP"
-          + " gets a Warning and nothing is made; deletion removes the frontend")
-  void pluginEndToEnd() throws Exception {
+  private void nodes() throws Exception {
     for (int i = 0; i < NODES.length; i++) {
       admin
           .nodes()
@@ -143,17 +144,29 @@ class HaproxyPluginIT {
           .create();
       closing.add(FakeNodes.kubeProxyHealth(NODES[i]));
     }
-    Path state = dir.resolve("haproxy");
-    running.add(
-        ClusterControllers.start(
-            api,
-            dir,
+  }
+
+  private void controller(Path state, String... more) throws Exception {
+    List<String> args =
+        new ArrayList<>(
             List.of(
                 "--provider", "haproxy",
                 "--plugin-path", PLUGINS.toString(),
                 "--cluster-name", "bare-metal",
                 "--provider-setting", "haproxy.dir=" + state,
-                "--provider-setting", "haproxy.address-pool=127.0.127.0/24")));
+                "--provider-setting", "haproxy.address-pool=127.0.127.0/24"));
+    args.addAll(List.of(more));
+    running.add(ClusterControllers.start(api, dir, args));
+  }
+
+  @Test
+  @DisplayName(
+      "loaded from --plugin-path: a Service gets an address and traffic reaches both nodes; UDP"
+          + " gets a Warning and nothing is made; deletion removes the frontend")
+  void pluginEndToEnd() throws Exception {
+    nodes();
+    Path state = dir.resolve("haproxy");
+    controller(state);
 
     admin.services().inNamespace(NS).resource(service("hap-web", "TCP", 18480)).create();
     ClusterIT.eventually().until(() -> ip("hap-web") != null);
@@ -239,5 +252,73 @@ class HaproxyPluginIT {
                 burst.stream()
                     .allMatch(n -> admin.services().inNamespace(NS).withName(n).get() == null));
     assertThat(Files.list(state.resolve("services")).toList()).isEmpty();
+  }
+
+  @Test
+  @DisplayName(
+      "dual-stack through the plugin: with an IPv6 pool a PreferDualStack Service gets an IPv4 and"
+          + " an IPv6 address in spec.ipFamilies order, and real connections over IPv6 reach both"
+          + " nodes; deletion removes the frontend")
+  void dualStack() throws Exception {
+    List<InetAddress> v6 = new ArrayList<>();
+    for (int i = 1; i <= 4; i++) {
+      v6.add(InetAddress.getByName(V6_POOL_BASE + i));
+    }
+    Optional<String> off = LoopbackAddresses.unavailable(v6.get(0));
+    Assumptions.assumeTrue(off.isEmpty(), () -> "SKIPPED: no IPv6 on lo here: " + off.orElse(""));
+    for (InetAddress a : v6) {
+      LoopbackAddresses.add(a); // HAProxy binds only addresses the host has
+      closing.add(() -> LoopbackAddresses.remove(a));
+    }
+    nodes();
+    controller(
+        dir.resolve("haproxy-dual"),
+        "--provider-setting",
+        "haproxy.ipv6-address-pool=" + V6_POOL_BASE + "/124");
+    Service web = service("hap-dual", "TCP", 18490);
+    web.getSpec().setIpFamilyPolicy("PreferDualStack");
+    admin.services().inNamespace(NS).resource(web).create();
+    ClusterIT.eventually().until(() -> ips("hap-dual").size() == 2);
+    List<String> ips = ips("hap-dual");
+    assertThat(ips.get(0)).startsWith("127.0.127.");
+    assertThat(ips.get(1)).isEqualTo(V6_POOL_BASE + "1");
+    int nodePort =
+        admin
+            .services()
+            .inNamespace(NS)
+            .withName("hap-dual")
+            .get()
+            .getSpec()
+            .getPorts()
+            .get(0)
+            .getNodePort();
+    for (int i = 0; i < NODES.length; i++) {
+      closing.add(FakeNodes.answering(NODES[i], nodePort, "node-" + i));
+    }
+    Set<String> answered = new HashSet<>();
+    ClusterIT.eventually()
+        .until(
+            () -> {
+              String who = FakeNodes.ask(ips.get(1), 18490);
+              if (who != null) {
+                answered.add(who);
+              }
+              return answered.size() == 2;
+            });
+    assertThat(answered).containsExactlyInAnyOrder("node-0", "node-1");
+    admin.services().inNamespace(NS).withName("hap-dual").delete();
+    ClusterIT.eventually()
+        .until(() -> admin.services().inNamespace(NS).withName("hap-dual").get() == null);
+    assertThat(FakeNodes.ask(ips.get(1), 18490)).as("the IPv6 frontend is gone").isNull();
+  }
+
+  private static final String V6_POOL_BASE = "fdfe:44:127::";
+
+  private static List<String> ips(String name) {
+    Service s = admin.services().inNamespace(NS).withName(name).get();
+    var lb = s == null || s.getStatus() == null ? null : s.getStatus().getLoadBalancer();
+    return lb == null || lb.getIngress() == null
+        ? List.of()
+        : lb.getIngress().stream().map(i -> i.getIp()).toList();
   }
 }

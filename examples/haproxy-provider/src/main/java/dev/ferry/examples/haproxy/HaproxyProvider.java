@@ -3,6 +3,7 @@ package dev.ferry.examples.haproxy;
 import dev.ferry.spi.AddressKind;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Load balancers as HAProxy frontends. Everything the provider knows is on disk: one file per
@@ -36,31 +39,47 @@ import java.util.function.Consumer;
  */
 final class HaproxyProvider implements LoadBalancerProvider {
 
-  static final Capabilities CAPABILITIES =
-      Capabilities.builder()
-          .protocols(Protocol.TCP) // the community edition proxies no UDP
-          .maxListeners(100)
-          .sourceRanges(true)
-          .requestedIp(true)
-          .clientIpAffinity(true)
-          .healthCheckInterval(Duration.ofMillis(100), Duration.ofHours(1))
-          .addressKind(AddressKind.IP)
-          .build();
+  static final Capabilities CAPABILITIES = capabilities(false);
+
+  /**
+   * What this provider serves; both families, at once, when it has an IPv6 pool. A proxy reaches
+   * the nodes over IPv4 for clients of either family, so backends are not per family.
+   */
+  static Capabilities capabilities(boolean ipv6) {
+    Capabilities.Builder b =
+        Capabilities.builder()
+            .protocols(Protocol.TCP) // the community edition proxies no UDP
+            .maxListeners(100)
+            .sourceRanges(true)
+            .requestedIp(true)
+            .clientIpAffinity(true)
+            .healthCheckInterval(Duration.ofMillis(100), Duration.ofHours(1))
+            .addressKind(AddressKind.IP);
+    if (ipv6) {
+      b.ipFamilies(IpFamily.IPv4, IpFamily.IPv6).dualStack(true).backendsByFamily(false);
+    }
+    return b.build();
+  }
 
   private static final Map<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
 
   private final Haproxy haproxy;
   private final Ipv4Pool pool;
+  private final Optional<Ipv6Pool> pool6;
+  private final Capabilities capabilities;
   private final ProviderContext context;
   private final ReentrantLock lock;
   private final ConfigFiles files;
   // told of every change after it is made: tests count changes and crash after each
   private volatile Consumer<String> changes = change -> {};
 
-  HaproxyProvider(Haproxy haproxy, Ipv4Pool pool, ProviderContext context) {
+  HaproxyProvider(
+      Haproxy haproxy, Ipv4Pool pool, Optional<Ipv6Pool> pool6, ProviderContext context) {
     this.haproxy = haproxy;
     this.files = new ConfigFiles(haproxy.services());
     this.pool = pool;
+    this.pool6 = pool6;
+    this.capabilities = capabilities(pool6.isPresent());
     this.context = context;
     this.lock =
         LOCKS.computeIfAbsent(
@@ -82,7 +101,7 @@ final class HaproxyProvider implements LoadBalancerProvider {
 
   @Override
   public Capabilities capabilities() {
-    return CAPABILITIES;
+    return capabilities;
   }
 
   @Override
@@ -92,14 +111,17 @@ final class HaproxyProvider implements LoadBalancerProvider {
 
   @Override
   public LoadBalancerStatus ensure(LoadBalancerPlan plan) throws ProviderException {
-    CAPABILITIES.requireSupported(plan);
+    capabilities.requireSupported(plan);
     LoadBalancerRef ref = plan.ref();
     skippedNodes(plan);
     lock.lock();
     try {
       Optional<ServiceConfig> existing = files.read(ref);
-      String address = address(plan, existing);
-      ServiceConfig want = ServiceConfig.of(plan, address);
+      List<String> addresses = new ArrayList<>();
+      for (IpFamily family : plan.ipFamilies()) {
+        addresses.add(address(plan, family, existing));
+      }
+      ServiceConfig want = ServiceConfig.of(plan, addresses);
       String before = existing.map(ServiceConfig::render).orElse(null);
       if (!want.render().equals(before)) {
         files.write(ref, want.render());
@@ -133,21 +155,30 @@ final class HaproxyProvider implements LoadBalancerProvider {
     }
   }
 
-  /** The Service's address: its own, the one requested, the one it had, or the first free. */
-  private String address(LoadBalancerPlan plan, Optional<ServiceConfig> existing)
+  /**
+   * The Service's address of {@code family}: the one requested, the one it has, the one it had, or
+   * the first free of the family's pool.
+   */
+  private String address(
+      LoadBalancerPlan plan, IpFamily family, Optional<ServiceConfig> existing)
       throws ProviderException {
     Set<String> taken = new HashSet<>();
     for (ServiceConfig c : files.all()) {
       if (!c.ref().uid().equals(plan.ref().uid())) {
-        taken.add(c.address());
+        taken.addAll(c.addresses());
       }
     }
-    if (plan.requestedIp().isPresent()) {
-      String ip = plan.requestedIp().get();
-      if (!pool.contains(ip)) {
+    boolean v6 = family == IpFamily.IPv6;
+    Predicate<String> inPool = v6 ? ip -> pool6.orElseThrow().contains(ip) : pool::contains;
+    String poolText = v6 ? pool6.orElseThrow().toString() : pool.toString();
+    Optional<String> requested =
+        plan.requestedIp().filter(ip -> IpFamily.of(ip) == family).map(HaproxyProvider::canonical);
+    if (requested.isPresent()) {
+      String ip = requested.get();
+      if (!inPool.test(ip)) {
         throw new ProviderException.InvalidPlan(
             "spec.loadBalancerIP",
-            ip + " is outside the HAProxy address pool " + pool + "; choose an address in it");
+            ip + " is outside the HAProxy address pool " + poolText + "; choose an address in it");
       }
       if (taken.contains(ip)) {
         throw new ProviderException.InvalidPlan(
@@ -155,19 +186,24 @@ final class HaproxyProvider implements LoadBalancerProvider {
       }
       return ip;
     }
-    if (existing.isPresent()) {
-      return existing.get().address();
-    }
-    for (String current : plan.currentAddresses()) {
-      if (pool.contains(current) && !taken.contains(current)) {
-        return current;
+    List<String> had = new ArrayList<>(existing.map(ServiceConfig::addresses).orElse(List.of()));
+    had.addAll(plan.currentAddresses());
+    for (String current : had) {
+      if (IpFamily.of(current) == family
+          && inPool.test(current)
+          && !taken.contains(canonical(current))) {
+        return canonical(current);
       }
     }
-    return pool.firstFree(taken)
-        .orElseThrow(
-            () ->
-                new ProviderException.QuotaExceeded(
-                    "the HAProxy address pool " + pool + " is used up", null));
+    Optional<String> free = v6 ? pool6.orElseThrow().firstFree(taken) : pool.firstFree(taken);
+    return free.orElseThrow(
+        () ->
+            new ProviderException.QuotaExceeded(
+                "the HAProxy address pool " + poolText + " is used up", null));
+  }
+
+  private static String canonical(String ip) {
+    return ip.contains(":") ? Ipv6Pool.canonical(ip) : ip;
   }
 
   @Override
@@ -286,8 +322,11 @@ final class HaproxyProvider implements LoadBalancerProvider {
   // --- status ---
 
   private LoadBalancerStatus status(ServiceConfig c) {
-    LoadBalancerStatus status =
-        LoadBalancerStatus.ofIp(c.address(), LoadBalancerStatus.IpMode.Proxy);
+    List<LoadBalancerStatus.Ingress> ingress = new ArrayList<>();
+    for (String a : c.addresses()) {
+      ingress.addAll(LoadBalancerStatus.ofIp(a, LoadBalancerStatus.IpMode.Proxy).ingress());
+    }
+    LoadBalancerStatus status = new LoadBalancerStatus(ingress);
     String backend = ServiceConfig.backendName(c.ref(), c.listeners().get(0));
     try {
       int up = 0;

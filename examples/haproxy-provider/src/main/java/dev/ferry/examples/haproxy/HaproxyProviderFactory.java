@@ -6,6 +6,7 @@ import dev.ferry.spi.ProviderContext;
 import dev.ferry.spi.SpiVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -17,6 +18,10 @@ import java.util.Set;
  *       restarts: it is what the provider finds its load balancers by)
  *   <li>{@code haproxy.address-pool}: an IPv4 CIDR whose addresses the frontends bind (required;
  *       the addresses must be configured on this host)
+ *   <li>{@code haproxy.ipv6-address-pool}: an IPv6 prefix (a /104 to a /126) whose addresses the
+ *       frontends of IPv6 and dual-stack Services bind (optional; without it the provider serves
+ *       IPv4 only, and says so in its capabilities). The addresses must be local on this host, e.g.
+ *       {@code ip -6 route add local fdfe:44:200::/120 dev lo}
  *   <li>{@code haproxy.binary}: the haproxy executable (default {@code haproxy} on the PATH, then
  *       {@code /usr/sbin/haproxy})
  * </ul>
@@ -26,6 +31,7 @@ public final class HaproxyProviderFactory implements LoadBalancerProviderFactory
   static final String DIR = "haproxy.dir";
   static final String POOL = "haproxy.address-pool";
   static final String BINARY = "haproxy.binary";
+  static final String POOL6 = "haproxy.ipv6-address-pool";
 
   @Override
   public String name() {
@@ -40,7 +46,7 @@ public final class HaproxyProviderFactory implements LoadBalancerProviderFactory
   @Override
   public LoadBalancerProvider create(ProviderContext context) {
     for (String key : context.settings().keySet()) {
-      if (!Set.of(DIR, POOL, BINARY).contains(key)) {
+      if (!Set.of(DIR, POOL, POOL6, BINARY).contains(key)) {
         throw new IllegalArgumentException(
             "unknown haproxy provider setting '"
                 + key
@@ -48,6 +54,8 @@ public final class HaproxyProviderFactory implements LoadBalancerProviderFactory
                 + DIR
                 + ", "
                 + POOL
+                + ", "
+                + POOL6
                 + ", "
                 + BINARY);
       }
@@ -59,8 +67,15 @@ public final class HaproxyProviderFactory implements LoadBalancerProviderFactory
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(POOL + ": " + e.getMessage(), e);
     }
+    String v6 = context.setting(POOL6, "");
+    Optional<Ipv6Pool> pool6;
+    try {
+      pool6 = v6.isBlank() ? Optional.empty() : Optional.of(Ipv6Pool.parse(v6));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(POOL6 + ": " + e.getMessage(), e);
+    }
     Path binary = Path.of(context.setting(BINARY, defaultBinary()));
-    return new HaproxyProvider(new Haproxy(binary, Path.of(dir)), pool, context);
+    return new HaproxyProvider(new Haproxy(binary, Path.of(dir)), pool, pool6, context);
   }
 
   private static String require(ProviderContext context, String key) {

@@ -2,6 +2,7 @@ package dev.ferry.examples.haproxy;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -13,15 +14,18 @@ import java.util.Optional;
 
 /**
  * One Service's load balancer as an HAProxy configuration file: a frontend per port bound on the
- * Service's address, a backend per port with a server per node on the NodePort. The file starts
+ * Service's addresses (one per family, in {@code spec.ipFamilies} order: a dual-stack Service's
+ * frontend binds its IPv4 and its IPv6 address), a backend per port with a server per node on the
+ * NodePort (IPv4: the proxy reaches the nodes over IPv4 whichever family the client used). The file starts
  * with {@code #} lines that record what it was made from, so that a new provider instance finds the
  * ref, the address and the plan again from the file alone (never from memory).
  *
+ * @param addresses the Service's addresses, one per family, in the Service's order
  * @param backends the nodes (name and address) that receive traffic
  */
 record ServiceConfig(
     LoadBalancerRef ref,
-    String address,
+    List<String> addresses,
     List<Listener> listeners,
     HealthCheck check,
     List<String> sourceRanges,
@@ -31,18 +35,20 @@ record ServiceConfig(
   private static final String MAGIC = "# ferry-haproxy 1";
 
   ServiceConfig {
+    addresses = List.copyOf(addresses);
     listeners = List.copyOf(listeners);
     sourceRanges = List.copyOf(sourceRanges);
     backends = List.copyOf(backends);
   }
 
   /**
-   * The configuration for {@code plan} on {@code address}; nodes without an address are left out.
+   * The configuration for {@code plan} on {@code addresses}; nodes without an IPv4 address are left
+   * out.
    */
-  static ServiceConfig of(LoadBalancerPlan plan, String address) {
+  static ServiceConfig of(LoadBalancerPlan plan, List<String> addresses) {
     return new ServiceConfig(
         plan.ref(),
-        address,
+        addresses,
         plan.listeners(),
         plan.healthCheck(),
         plan.sourceRanges(),
@@ -59,7 +65,8 @@ record ServiceConfig(
   }
 
   ServiceConfig withBackends(List<Backend> next) {
-    return new ServiceConfig(ref, address, listeners, check, sourceRanges, clientIp, usable(next));
+    return new ServiceConfig(
+        ref, addresses, listeners, check, sourceRanges, clientIp, usable(next));
   }
 
   static String fileName(LoadBalancerRef ref) {
@@ -94,7 +101,7 @@ record ServiceConfig(
     List<String> out = new ArrayList<>();
     out.add(MAGIC);
     out.add("# ref " + ref.cluster() + " " + ref.namespace() + " " + ref.name() + " " + ref.uid());
-    out.add("# address " + address);
+    addresses.forEach(a -> out.add("# address " + a));
     for (Listener l : listeners) {
       out.add("# listener " + l.port() + " " + l.nodePort() + " " + orDash(l.name()));
     }
@@ -118,10 +125,15 @@ record ServiceConfig(
     for (Backend b : backends) {
       out.add("# backend " + b.nodeName() + " " + b.address());
     }
-    boolean open = sourceRanges.contains("0.0.0.0/0");
+    // open only when every bound family admits its every address; else a family without ranges
+    // of its own matches none of the listed ones, and is closed
+    boolean open =
+        addresses.stream().allMatch(a -> sourceRanges.contains(IpFamily.of(a).everyAddress()));
     for (Listener l : listeners) {
       out.add("frontend " + frontendName(ref, l));
-      out.add("  bind " + address + ":" + l.port());
+      for (String a : addresses) {
+        out.add("  bind " + (a.contains(":") ? "ipv6@" : "") + a + ":" + l.port());
+      }
       out.add("  option socket-stats");
       if (!open) {
         out.add(
@@ -151,7 +163,7 @@ record ServiceConfig(
       return Optional.empty();
     }
     LoadBalancerRef ref = null;
-    String address = null;
+    List<String> addresses = new ArrayList<>();
     List<Listener> listeners = new ArrayList<>();
     HealthCheck check = null;
     List<String> sources = new ArrayList<>();
@@ -164,7 +176,7 @@ record ServiceConfig(
       String[] f = line.substring(2).split(" ");
       switch (f[0]) {
         case "ref" -> ref = new LoadBalancerRef(f[1], f[2], f[3], f[4]);
-        case "address" -> address = f[1];
+        case "address" -> addresses.add(f[1]);
         case "listener" ->
             listeners.add(
                 new Listener(
@@ -188,11 +200,11 @@ record ServiceConfig(
         default -> {}
       }
     }
-    if (ref == null || address == null || listeners.isEmpty() || check == null) {
+    if (ref == null || addresses.isEmpty() || listeners.isEmpty() || check == null) {
       return Optional.empty();
     }
     return Optional.of(
-        new ServiceConfig(ref, address, listeners, check, sources, clientIp, backends));
+        new ServiceConfig(ref, addresses, listeners, check, sources, clientIp, backends));
   }
 
   private static String orDash(String s) {

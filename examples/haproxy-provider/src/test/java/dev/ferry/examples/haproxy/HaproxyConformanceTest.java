@@ -2,6 +2,7 @@ package dev.ferry.examples.haproxy;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.Scheme;
@@ -34,7 +35,7 @@ class HaproxyConformanceTest extends ProviderConformanceKit {
   @BeforeAll
   static void startScratch() throws IOException {
     HaproxyFixture.binary(); // skips loudly when there is no haproxy
-    fixture = new HaproxyFixture("127.0.120.0/24");
+    fixture = new HaproxyFixture("127.0.120.0/24", "fdfe:44:121::/120");
   }
 
   @AfterAll
@@ -138,6 +139,22 @@ class HaproxyConformanceTest extends ProviderConformanceKit {
       public Set<String> sourceRanges(LoadBalancerRef ref) {
         Matcher m = Pattern.compile("reject unless \\{ src ([^}]+) }").matcher(config(ref));
         return m.find() ? Set.of(m.group(1).trim().split(" ")) : Set.of("0.0.0.0/0");
+      }
+
+      /** One ACL guards every bind: a family's ranges are those of it in the ACL. */
+      @Override
+      public Set<String> sourceRanges(LoadBalancerRef ref, IpFamily family) {
+        Matcher m = Pattern.compile("reject unless \\{ src ([^}]+) }").matcher(config(ref));
+        if (!m.find()) {
+          return Set.of(family.everyAddress());
+        }
+        Set<String> out = new HashSet<>();
+        for (String r : m.group(1).trim().split(" ")) {
+          if (IpFamily.of(r) == family) {
+            out.add(r);
+          }
+        }
+        return out;
       }
 
       @Override

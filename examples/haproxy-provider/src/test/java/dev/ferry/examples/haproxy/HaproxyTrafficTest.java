@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
+import dev.ferry.spi.IpFamilyPolicy;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -24,6 +26,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,7 +50,7 @@ class HaproxyTrafficTest {
   @BeforeAll
   static void startScratch() throws IOException {
     HaproxyFixture.binary();
-    fixture = new HaproxyFixture("127.0.123.0/24");
+    fixture = new HaproxyFixture("127.0.123.0/24", "fdfe:44:123::/120");
   }
 
   @AfterAll
@@ -109,7 +112,11 @@ class HaproxyTrafficTest {
 
   /** Who answers a new connection to the load balancer. */
   private String ask() throws Exception {
-    try (Conn c = new Conn(address())) {
+    return ask(address());
+  }
+
+  private static String ask(String address) throws Exception {
+    try (Conn c = new Conn(address)) {
       return c.ask();
     }
   }
@@ -259,5 +266,42 @@ class HaproxyTrafficTest {
             ProviderException.InvalidPlan.class,
             e -> assertThat(e.violations().get(0).field()).isEqualTo("spec.ports[0].protocol"));
     assertThat(provider.find(ref)).isEmpty();
+  }
+
+  @Test
+  @DisplayName(
+      "dual-stack: real connections over IPv6 and IPv4 to the nodes (over IPv4), a node leaving"
+          + " leaves both families' traffic on the other; IPv4-only ranges close IPv6")
+  void dualStack() throws Exception {
+    Assumptions.assumeTrue(
+        fixture.dualStack(), "SKIPPED: this process may not put IPv6 addresses on lo (stderr)");
+    LoadBalancerPlan both =
+        plan(tcp(), List.of(one, two)).toBuilder()
+            .ipFamilies(List.of(IpFamily.IPv6, IpFamily.IPv4))
+            .ipFamilyPolicy(IpFamilyPolicy.RequireDualStack)
+            .sourceRanges(List.of("0.0.0.0/0", "::/0"))
+            .build();
+    List<String> ips =
+        provider.ensure(both).ingress().stream().map(i -> i.ip().orElseThrow()).toList();
+    assertThat(ips).hasSize(2);
+    assertThat(ips.get(0)).startsWith("fdfe:44:123::");
+    assertThat(IpFamily.of(ips.get(1))).isEqualTo(IpFamily.IPv4);
+    eventually(() -> allUp(2), "both nodes pass their checks");
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      seen.add(ask(ips.get(0)));
+    }
+    assertThat(seen).as("over IPv6").containsExactlyInAnyOrder("node-1", "node-2");
+    provider.updateBackends(ref, List.of(backend(one)));
+    for (String ip : ips) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(ask(ip)).as("after node-2 left, at " + ip).isEqualTo("node-1");
+      }
+    }
+    provider.ensure(both.toBuilder().backends(List.of(backend(one))).sourceRanges(List.of("0.0.0.0/0")).build());
+    assertThat(ask(ips.get(1))).isEqualTo("node-1");
+    assertThatThrownBy(() -> ask(ips.get(0)))
+        .as("IPv6 has no range of its own: closed")
+        .isInstanceOfAny(IOException.class, NullPointerException.class);
   }
 }
