@@ -6,29 +6,22 @@ import com.azure.resourcemanager.network.fluent.models.FrontendIpConfigurationIn
 import com.azure.resourcemanager.network.fluent.models.LoadBalancerInner;
 import com.azure.resourcemanager.network.fluent.models.LoadBalancingRuleInner;
 import com.azure.resourcemanager.network.fluent.models.ProbeInner;
-import com.azure.resourcemanager.network.fluent.models.PublicIpAddressInner;
-import com.azure.resourcemanager.network.fluent.models.SubnetInner;
-import com.azure.resourcemanager.network.models.IpAllocationMethod;
-import com.azure.resourcemanager.network.models.LoadBalancerBackendAddress;
 import com.azure.resourcemanager.network.models.LoadBalancerSku;
 import com.azure.resourcemanager.network.models.LoadBalancerSkuName;
-import com.azure.resourcemanager.network.models.LoadDistribution;
-import com.azure.resourcemanager.network.models.TransportProtocol;
 import dev.ferry.spi.Backend;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.PlanViolation;
-import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderException;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiPredicate;
 import java.util.function.Function;
@@ -45,10 +38,7 @@ final class AzureLbShape {
 
   private AzureLbShape() {}
 
-  /**
-   * @param otherRules load-balancing rules the nodes are already behind on the other load balancer
-   *     (public or internal): Azure counts them against the same NIC limit
-   */
+  /** The IPv4 load balancer of {@code plan} (its tests' and single-stack callers' form). */
   static LoadBalancerInner with(
       LoadBalancerInner current,
       LoadBalancerPlan plan,
@@ -57,10 +47,32 @@ final class AzureLbShape {
       AzureSettings s,
       int otherRules)
       throws ProviderException {
+    Map<IpFamily, String> pips = new EnumMap<>(IpFamily.class);
+    if (pipId != null) {
+      pips.put(IpFamily.IPv4, pipId);
+    }
+    return with(current, plan, wish, List.of(IpFamily.IPv4), pips, s, otherRules);
+  }
+
+  /**
+   * @param families the families served: a frontend, a probe and rules each, to the pool of that
+   *     family (an IPv6 frontend forwards to IPv6 addresses only)
+   * @param pipIds the public IP of each family's frontend (none for an internal one)
+   * @param otherRules load-balancing rules the nodes are already behind on the other load balancer
+   *     (public or internal): Azure counts them against the same NIC limit
+   */
+  static LoadBalancerInner with(
+      LoadBalancerInner current,
+      LoadBalancerPlan plan,
+      AzureWish wish,
+      List<IpFamily> families,
+      Map<IpFamily, String> pipIds,
+      AzureSettings s,
+      int otherRules)
+      throws ProviderException {
     LoadBalancerRef ref = plan.ref();
     String name = s.loadBalancer(ref.cluster(), wish.internal());
     String lbId = s.loadBalancerId(name);
-    String poolName = s.pool(ref.cluster());
     LoadBalancerInner lb = current;
     if (lb == null) {
       if (s.joined()) {
@@ -73,58 +85,71 @@ final class AzureLbShape {
     }
     List<FrontendIpConfigurationInner> frontends =
         new ArrayList<>(list(lb.frontendIpConfigurations()));
-    FrontendIpConfigurationInner frontend = frontend(lbId, ref, wish, pipId, s);
-    boolean isNew = frontends.stream().noneMatch(f -> frontend.name().equals(f.name()));
-    upsert(frontends, frontend, FrontendIpConfigurationInner::name, AzureLbShape::sameFrontend);
-    if (isNew && frontends.size() > s.limits().frontends()) {
-      throw new ProviderException.QuotaExceeded(
-          "load balancer "
-              + name
-              + " holds its limit of "
-              + s.limits().frontends()
-              + " frontend IP configurations (Azure's limit per Standard Load Balancer); delete"
-              + " Services or ask Microsoft for a higher limit",
-          null);
-    }
     List<BackendAddressPoolInner> pools = new ArrayList<>(list(lb.backendAddressPools()));
-    if (s.joined()) {
-      if (pools.stream().noneMatch(p -> poolName.equalsIgnoreCase(p.name()))) {
-        throw new ProviderException.Transient(
-            "load balancer "
-                + name
-                + " has no backend pool "
-                + poolName
-                + " for Ferry's rules to use",
-            null);
-      }
-    } else {
-      upsert(
-          pools,
-          pool(lbId, poolName, plan.backends(), s),
-          BackendAddressPoolInner::name,
-          AzureLbShape::samePool);
-    }
     List<ProbeInner> probes = new ArrayList<>(list(lb.probes()));
-    ProbeInner probe = wish.probe();
-    probe.withId(lbId + "/probes/" + probe.name());
-    upsert(probes, probe, ProbeInner::name, AzureLbShape::sameProbe);
     List<LoadBalancingRuleInner> rules = new ArrayList<>(list(lb.loadBalancingRules()));
     Set<String> wanted = new HashSet<>();
-    for (Listener l : plan.listeners()) {
-      LoadBalancingRuleInner rule =
-          rule(
-              lbId,
-              ref,
-              l,
-              wish,
-              frontend.id(),
-              poolName,
-              probe.id(),
-              s,
-              plan.affinity().clientIp());
-      wanted.add(rule.name());
-      upsert(rules, rule, LoadBalancingRuleInner::name, AzureLbShape::sameRule);
+    for (IpFamily family : families) {
+      FrontendIpConfigurationInner frontend =
+          family == IpFamily.IPv4
+              ? AzureLbParts.frontend(lbId, ref, wish, pipIds.get(family), s)
+              : AzureLbParts.ipv6Frontend(lbId, ref, pipIds.get(family));
+      wanted.add(frontend.name());
+      boolean isNew = frontends.stream().noneMatch(f -> frontend.name().equals(f.name()));
+      upsert(frontends, frontend, FrontendIpConfigurationInner::name, AzureLbShape::sameFrontend);
+      if (isNew && frontends.size() > s.limits().frontends()) {
+        throw new ProviderException.QuotaExceeded(
+            "load balancer "
+                + name
+                + " holds its limit of "
+                + s.limits().frontends()
+                + " frontend IP configurations (Azure's limit per Standard Load Balancer); delete"
+                + " Services or ask Microsoft for a higher limit",
+            null);
+      }
+      String poolName = AzureNames.of(s.pool(ref.cluster()), family);
+      if (s.joined()) {
+        if (pools.stream().noneMatch(p -> poolName.equalsIgnoreCase(p.name()))) {
+          throw new ProviderException.Transient(
+              "load balancer "
+                  + name
+                  + " has no backend pool "
+                  + poolName
+                  + " for Ferry's rules to use",
+              null);
+        }
+      } else {
+        upsert(
+            pools,
+            AzureLbParts.pool(lbId, poolName, plan.backends(), s, family),
+            BackendAddressPoolInner::name,
+            AzureLbShape::samePool);
+      }
+      ProbeInner probe =
+          family == IpFamily.IPv4
+              ? wish.probe()
+              : AzureLbParts.copy(wish.probe(), AzureNames.ipv6(wish.probe().name()));
+      probe.withId(lbId + "/probes/" + probe.name());
+      upsert(probes, probe, ProbeInner::name, AzureLbShape::sameProbe);
+      for (Listener l : plan.listeners()) {
+        LoadBalancingRuleInner rule =
+            AzureLbParts.rule(
+                lbId,
+                ref,
+                l,
+                wish,
+                frontend.id(),
+                poolName,
+                probe.id(),
+                s,
+                plan.affinity().clientIp(),
+                family);
+        wanted.add(rule.name());
+        upsert(rules, rule, LoadBalancingRuleInner::name, AzureLbShape::sameRule);
+      }
     }
+    // a family dropped: its frontend and rules go (its public IP after this write)
+    frontends.removeIf(f -> AzureNames.owns(ref, f.name()) && !wanted.contains(f.name()));
     rules.removeIf(r -> AzureNames.owns(ref, r.name()) && !wanted.contains(r.name()));
     int perNic = rules.size() + otherRules;
     if (perNic > s.limits().rulesPerNic()) {
@@ -176,93 +201,22 @@ final class AzureLbShape {
         null);
   }
 
-  private static FrontendIpConfigurationInner frontend(
-      String lbId, LoadBalancerRef ref, AzureWish wish, String pipId, AzureSettings s) {
-    FrontendIpConfigurationInner f =
-        new FrontendIpConfigurationInner().withName(AzureNames.service(ref));
-    f.withId(lbId + "/frontendIPConfigurations/" + f.name());
-    if (wish.internal()) {
-      f.withSubnet((SubnetInner) new SubnetInner().withId(s.subnetId(wish.subnet())))
-          .withPrivateIpAllocationMethod(
-              wish.requestedIp().isPresent()
-                  ? IpAllocationMethod.STATIC
-                  : IpAllocationMethod.DYNAMIC);
-      wish.requestedIp().ifPresent(f::withPrivateIpAddress);
-    } else {
-      f.withPublicIpAddress((PublicIpAddressInner) new PublicIpAddressInner().withId(pipId));
-    }
-    return f;
-  }
-
-  static LoadBalancingRuleInner rule(
-      String lbId,
-      LoadBalancerRef ref,
-      Listener l,
-      AzureWish wish,
-      String frontendId,
-      String poolName,
-      String probeId,
-      AzureSettings s,
-      boolean clientIp) {
-    boolean tcp = l.protocol() == Protocol.TCP;
-    LoadBalancingRuleInner rule =
-        new LoadBalancingRuleInner()
-            .withName(AzureNames.rule(ref, l.protocol().name(), l.port()))
-            .withFrontendIpConfiguration(new SubResource().withId(frontendId))
-            .withBackendAddressPool(
-                new SubResource().withId(lbId + "/backendAddressPools/" + poolName))
-            .withProbe(new SubResource().withId(probeId))
-            .withProtocol(tcp ? TransportProtocol.TCP : TransportProtocol.UDP)
-            .withFrontendPort(l.port())
-            // with floating IP the packets keep the frontend address and port, which kube-proxy
-            // matches; without, they go to the node's own address, so to the NodePort
-            .withBackendPort(wish.floatingIp() ? l.port() : l.nodePort())
-            .withEnableFloatingIp(wish.floatingIp())
-            .withIdleTimeoutInMinutes(wish.idleTimeout())
-            .withDisableOutboundSnat(s.disableOutboundSnat())
-            .withLoadDistribution(clientIp ? LoadDistribution.SOURCE_IP : LoadDistribution.DEFAULT);
-    if (tcp) {
-      rule.withEnableTcpReset(wish.tcpReset()); // TCP only, as upstream (UDP has no reset)
-    }
-    rule.withId(lbId + "/loadBalancingRules/" + rule.name());
-    return rule;
-  }
-
-  private static BackendAddressPoolInner pool(
-      String lbId, String name, List<Backend> backends, AzureSettings s) {
-    List<LoadBalancerBackendAddress> addresses = new ArrayList<>();
-    for (Backend b : new TreeMap<>(byName(backends)).values()) {
-      if (b.address() == null || b.address().isBlank()) {
-        continue; // warned about by the provider
-      }
-      addresses.add(
-          new LoadBalancerBackendAddress()
-              .withName(b.nodeName())
-              .withIpAddress(b.address())
-              .withVirtualNetwork(new SubResource().withId(s.vnetId())));
-    }
-    BackendAddressPoolInner pool =
-        new BackendAddressPoolInner().withName(name).withLoadBalancerBackendAddresses(addresses);
-    pool.withId(lbId + "/backendAddressPools/" + name);
-    return pool;
-  }
-
   /** Ferry's own pool holding {@code backends} (a joined load balancer's pool is not Ferry's). */
   static LoadBalancerInner withPool(
       LoadBalancerInner lb, String cluster, List<Backend> backends, AzureSettings s, String name) {
     List<BackendAddressPoolInner> pools = new ArrayList<>(list(lb.backendAddressPools()));
-    upsert(
-        pools,
-        pool(s.loadBalancerId(name), s.pool(cluster), backends, s),
-        BackendAddressPoolInner::name,
-        AzureLbShape::samePool);
+    for (IpFamily family : IpFamily.values()) {
+      String pool = AzureNames.of(s.pool(cluster), family);
+      // Ferry's IPv6 pool exists while a dual-stack Service uses it
+      if (family == IpFamily.IPv4 || pools.stream().anyMatch(p -> pool.equals(p.name()))) {
+        upsert(
+            pools,
+            AzureLbParts.pool(s.loadBalancerId(name), pool, backends, s, family),
+            BackendAddressPoolInner::name,
+            AzureLbShape::samePool);
+      }
+    }
     return lb.withBackendAddressPools(pools);
-  }
-
-  private static Map<String, Backend> byName(List<Backend> backends) {
-    Map<String, Backend> out = new LinkedHashMap<>();
-    backends.forEach(b -> out.put(b.nodeName(), b));
-    return out;
   }
 
   /** The load balancer without anything of {@code ref}'s (null when Ferry's and now empty). */
@@ -298,6 +252,19 @@ final class AzureLbShape {
                 .toList()));
     if (ours(lb) && list(lb.frontendIpConfigurations()).isEmpty()) {
       return null;
+    }
+    if (ours(lb)) { // Ferry's own IPv6 pool goes with the last rule using it
+      Set<String> pools = new HashSet<>();
+      list(lb.loadBalancingRules())
+          .forEach(
+              r ->
+                  pools.add(
+                      r.backendAddressPool() == null ? "" : last(r.backendAddressPool().id())));
+      lb.withBackendAddressPools(
+          new ArrayList<>(
+              list(lb.backendAddressPools()).stream()
+                  .filter(p -> !p.name().endsWith("-IPv6") || pools.contains(p.name()))
+                  .toList()));
     }
     return lb;
   }

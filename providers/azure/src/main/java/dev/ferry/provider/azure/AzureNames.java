@@ -18,7 +18,9 @@ import java.util.Locale;
  *   <li>a Service's public IP and frontend: {@code ferry-<24 hex of hash(cluster, uid)>}; its rules
  *       {@code <that>-<TCP|UDP>-<port>}, its own probe {@code <that>-hc}, its security rules {@code
  *       <that>-<tcp|udp>} (and {@code <that>-<tcp|udp>-<n>} per allowed service tag); the shared
- *       kube-proxy probe {@code ferry-kube-proxy}.
+ *       kube-proxy probe {@code ferry-kube-proxy};
+ *   <li>a dual-stack Service's IPv6 parts, and Ferry's IPv6 pool: the IPv4 ones' names plus {@code
+ *       -IPv6}.
  * </ul>
  */
 final class AzureNames {
@@ -32,6 +34,20 @@ final class AzureNames {
 
   static String service(LoadBalancerRef ref) {
     return "ferry-" + ResourceNames.hash(ref.cluster() + "/" + ref.uid()).substring(0, 24);
+  }
+
+  /**
+   * The IPv6 twin of a part: a dual-stack Service's IPv6 public IP, frontend, rules, probe and
+   * security rules, and Ferry's IPv6 pool, are the IPv4 ones' names plus {@code -IPv6}, as
+   * cloud-provider-azure names its own (its AKS pool {@code kubernetes-IPv6}).
+   */
+  static String ipv6(String name) {
+    return name + "-IPv6";
+  }
+
+  /** {@code name} for {@code family}: itself for IPv4, its {@link #ipv6} twin for IPv6. */
+  static String of(String name, dev.ferry.spi.IpFamily family) {
+    return family == dev.ferry.spi.IpFamily.IPv4 ? name : ipv6(name);
   }
 
   static String rule(LoadBalancerRef ref, String protocol, int port) {

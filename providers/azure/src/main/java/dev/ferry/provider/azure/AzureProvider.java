@@ -6,6 +6,7 @@ import com.azure.resourcemanager.network.fluent.models.PublicIpAddressInner;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
 import dev.ferry.spi.HealthCheckDefaults;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
@@ -14,6 +15,8 @@ import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -111,26 +114,58 @@ final class AzureProvider implements LoadBalancerProvider {
         // Azure: at least 5 s, and interval × failures under 120 s (failures ≥ 2: under 60 s)
         .healthCheckInterval(Duration.ofSeconds(5), Duration.ofSeconds(59))
         .healthCheckDefaults(DEFAULTS)
+        .ipFamilies(IpFamily.IPv4, IpFamily.IPv6)
+        .dualStack(true)
+        .backendsByFamily(true) // an IPv6 frontend forwards to the pool of IPv6 node addresses
         .build();
   }
 
   @Override
   public Optional<LoadBalancerStatus> find(LoadBalancerRef ref) throws ProviderException {
     for (String name : s.loadBalancers(ref.cluster())) {
+      Optional<LoadBalancerInner> lb =
+          arm.get("loadBalancers.get", s.loadBalancerId(name), LoadBalancerInner::fromJson);
       Optional<FrontendIpConfigurationInner> frontend =
-          arm.get("loadBalancers.get", s.loadBalancerId(name), LoadBalancerInner::fromJson)
-              .flatMap(l -> AzureLbShape.frontend(l, ref));
-      if (frontend.isPresent()) {
-        return Optional.of(status(address(frontend.get())));
+          lb.flatMap(l -> AzureLbShape.frontend(l, ref));
+      Optional<FrontendIpConfigurationInner> v6 = lb.flatMap(l -> ipv6Frontend(l, ref));
+      if (frontend.isPresent() || v6.isPresent()) {
+        Map<IpFamily, String> ips = new EnumMap<>(IpFamily.class);
+        if (frontend.isPresent()) {
+          ips.put(IpFamily.IPv4, address(frontend.get()));
+        }
+        List<IpFamily> order = List.of(IpFamily.IPv4, IpFamily.IPv6);
+        if (v6.isPresent()) {
+          Optional<PublicIpAddressInner> pip = pips.get(pips.ipv6Id(ref));
+          ips.put(IpFamily.IPv6, pip.map(PublicIpAddressInner::ipAddress).orElse(null));
+          if (pip.map(p -> p.tags() != null && p.tags().containsKey(AzurePublicIps.TAG_PRIMARY))
+              .orElse(false)) {
+            order = List.of(IpFamily.IPv6, IpFamily.IPv4);
+          }
+        }
+        return Optional.of(status(order, ips));
       }
     }
     return Optional.empty();
   }
 
-  private static LoadBalancerStatus status(String ip) {
-    return ip == null || ip.isEmpty()
-        ? new LoadBalancerStatus(List.of())
-        : LoadBalancerStatus.ofIp(ip, LoadBalancerStatus.IpMode.VIP);
+  private static Optional<FrontendIpConfigurationInner> ipv6Frontend(
+      LoadBalancerInner lb, LoadBalancerRef ref) {
+    String name = AzureNames.ipv6(AzureNames.service(ref));
+    return AzureLbShape.list(lb.frontendIpConfigurations()).stream()
+        .filter(f -> name.equals(f.name()))
+        .findFirst();
+  }
+
+  /** An ingress entry per family that has its address yet, in {@code order}. */
+  private static LoadBalancerStatus status(List<IpFamily> order, Map<IpFamily, String> ips) {
+    List<LoadBalancerStatus.Ingress> out = new ArrayList<>();
+    for (IpFamily family : order) {
+      String ip = ips.get(family);
+      if (ip != null && !ip.isEmpty()) {
+        out.addAll(LoadBalancerStatus.ofIp(ip, LoadBalancerStatus.IpMode.VIP).ingress());
+      }
+    }
+    return new LoadBalancerStatus(out);
   }
 
   private String address(FrontendIpConfigurationInner f) throws ProviderException {
@@ -145,8 +180,11 @@ final class AzureProvider implements LoadBalancerProvider {
     capabilities().requireSupported(plan);
     LoadBalancerRef ref = plan.ref();
     AzureWish wish = AzureWish.of(plan, s);
-    report(plan, wish);
-    boolean restricted = !plan.sourceRanges().equals(List.of("0.0.0.0/0"));
+    List<IpFamily> families = AzureFamilies.served(plan, wish, s, arm, events);
+    report(plan, wish, families);
+    // restricted: some family served admits less than its every address
+    boolean restricted =
+        families.stream().anyMatch(f -> !plan.sourceRanges(f).equals(List.of(f.everyAddress())));
     if ((restricted || !wish.serviceTags().isEmpty()) && s.securityGroup().isEmpty()) {
       throw new ProviderException.InvalidPlan(
           "spec.loadBalancerSourceRanges",
@@ -161,36 +199,49 @@ final class AzureProvider implements LoadBalancerProvider {
     String frontendId =
         s.loadBalancerId(name) + "/frontendIPConfigurations/" + AzureNames.service(ref);
 
-    String frontendIp = null;
-    String pipId = null;
-    if (!wish.internal()) {
+    Map<IpFamily, String> ips = new EnumMap<>(IpFamily.class);
+    Map<IpFamily, String> pipIds = new EnumMap<>(IpFamily.class);
+    if (!wish.internal() && families.contains(IpFamily.IPv4)) {
       PublicIpAddressInner pip = pips.ensure(plan, wish, frontendId);
-      pipId = pip.id() != null ? pip.id() : s.publicIpId(wish.pipGroup(), wish.pipName());
-      frontendIp = pip.ipAddress();
+      pipIds.put(
+          IpFamily.IPv4,
+          pip.id() != null ? pip.id() : s.publicIpId(wish.pipGroup(), wish.pipName()));
+      ips.put(IpFamily.IPv4, pip.ipAddress());
     }
-    String publicIp = pipId;
+    if (families.contains(IpFamily.IPv6)) {
+      PublicIpAddressInner pip = pips.ensureIpv6(plan, wish);
+      pipIds.put(IpFamily.IPv6, pip.id() != null ? pip.id() : pips.ipv6Id(ref));
+      ips.put(IpFamily.IPv6, pip.ipAddress());
+    }
     int otherRules = AzureLbShape.rules(other.orElse(null));
     Optional<LoadBalancerInner> lb =
         writer.change(
-            name, current -> AzureLbShape.with(current, plan, wish, publicIp, s, otherRules));
-    FrontendIpConfigurationInner frontend =
-        lb.flatMap(l -> AzureLbShape.frontend(l, ref))
-            .orElseThrow(
-                () ->
-                    new ProviderException.Transient(
-                        "frontend of " + ref + " not found after the write", null));
-    if (wish.internal() || wish.usersPip() || wish.requestedIp().isPresent()) {
+            name,
+            current -> AzureLbShape.with(current, plan, wish, families, pipIds, s, otherRules));
+    if (families.contains(IpFamily.IPv4)) {
+      FrontendIpConfigurationInner frontend =
+          lb.flatMap(l -> AzureLbShape.frontend(l, ref))
+              .orElseThrow(
+                  () ->
+                      new ProviderException.Transient(
+                          "frontend of " + ref + " not found after the write", null));
+      ips.putIfAbsent(IpFamily.IPv4, frontend.privateIpAddress());
+    }
+    if (wish.internal()
+        || wish.usersPip()
+        || wish.requestedIp().isPresent()
+        || !families.contains(IpFamily.IPv4)) {
       pips.deleteOwnIfPresent(ref, wish.pipGroup()); // left from before, when it had Ferry's
     }
-    if (frontendIp == null) {
-      frontendIp = frontend.privateIpAddress();
+    if (!families.contains(IpFamily.IPv6)) {
+      pips.deleteIpv6(ref); // a family dropped: its frontend went with the write above
     }
-    securityRules.ensure(plan, wish, frontendIp);
-    return status(frontendIp);
+    securityRules.ensure(plan, wish, ips);
+    return status(families, ips);
   }
 
   /** Warnings that do not stop the Service: what is ignored, and which nodes are left out. */
-  private void report(LoadBalancerPlan plan, AzureWish wish) {
+  private void report(LoadBalancerPlan plan, AzureWish wish, List<IpFamily> families) {
     LoadBalancerRef ref = plan.ref();
     for (String key : wish.ignored()) {
       events.warning(
@@ -198,14 +249,22 @@ final class AzureProvider implements LoadBalancerProvider {
           "UnsupportedAnnotation",
           key + " is not implemented by Ferry's Azure provider and is ignored");
     }
-    List<String> v6 = plan.sourceRanges().stream().filter(r -> r.contains(":")).toList();
-    if (!v6.isEmpty()) {
-      events.warning(
-          ref,
-          "SourceRangesIgnored",
-          "spec.loadBalancerSourceRanges "
-              + String.join(", ", v6)
-              + " are IPv6; the frontend is IPv4, so they admit no one");
+    for (IpFamily family : IpFamily.values()) {
+      List<String> unserved = plan.sourceRanges(family);
+      if (!families.contains(family)
+          && !unserved.isEmpty()
+          && !plan.ipFamilies().contains(family)) {
+        events.warning(
+            ref,
+            "SourceRangesIgnored",
+            "spec.loadBalancerSourceRanges "
+                + String.join(", ", unserved)
+                + " are "
+                + family
+                + "; the load balancer has no "
+                + family
+                + " frontend, so they admit no one");
+      }
     }
     if (!s.joined()) {
       warnUnusable(ref, plan.backends());
@@ -270,6 +329,7 @@ final class AzureProvider implements LoadBalancerProvider {
     }
     securityRules.delete(ref);
     pips.deleteOwn(ref, pipId);
+    pips.deleteIpv6(ref);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.ferry.provider.azure;
 import com.azure.core.management.SubResource;
 import com.azure.resourcemanager.network.fluent.models.PublicIpAddressInner;
 import com.azure.resourcemanager.network.models.IpAllocationMethod;
+import com.azure.resourcemanager.network.models.IpVersion;
 import com.azure.resourcemanager.network.models.PublicIpAddressDnsSettings;
 import com.azure.resourcemanager.network.models.PublicIpAddressSku;
 import com.azure.resourcemanager.network.models.PublicIpAddressSkuName;
@@ -113,6 +114,57 @@ final class AzurePublicIps {
                 wish.pipPrefix().isEmpty() ? null : new SubResource().withId(wish.pipPrefix()));
     want.withLocation(s.location()).withTags(tags);
     return arm.put("publicIPAddresses.put", id, want, Map.of(), PublicIpAddressInner::fromJson);
+  }
+
+  /** Marks the IPv6 public IP of a Service whose first family is IPv6 (spec.ipFamilies). */
+  static final String TAG_PRIMARY = "ferry.dev-primary-family";
+
+  /**
+   * The Service's IPv6 public IP, Ferry's always: Standard, Static, {@code IPv6} (<a
+   * href="https://learn.microsoft.com/azure/virtual-network/ip-services/public-ip-addresses#ip-address-version">public
+   * IP address version</a>), in the cluster's resource group, tagged as the IPv4 one (and {@value
+   * #TAG_PRIMARY} when IPv6 is the Service's first family, so a restarted controller answers the
+   * addresses in the Service's order).
+   */
+  PublicIpAddressInner ensureIpv6(LoadBalancerPlan plan, AzureWish wish) throws ProviderException {
+    String id = ipv6Id(plan.ref());
+    Map<String, String> tags = tags(plan.ref(), wish);
+    if (plan.ipFamilies().get(0) == dev.ferry.spi.IpFamily.IPv6) {
+      tags.put(TAG_PRIMARY, "IPv6");
+    }
+    Optional<PublicIpAddressInner> own = get(id);
+    if (own.isPresent()) {
+      if (!ownedBy(own.get().tags(), plan.ref())) {
+        throw new ProviderException.Transient(
+            "public IP "
+                + own.get().name()
+                + " exists but is not tagged as this Service's; Ferry leaves it alone",
+            null);
+      }
+      if (!"Failed".equalsIgnoreCase(state(own.get()))
+          && tags.equals(own.get().tags() == null ? Map.of() : own.get().tags())) {
+        return own.get();
+      }
+    }
+    PublicIpAddressInner want =
+        new PublicIpAddressInner()
+            .withSku(new PublicIpAddressSku().withName(PublicIpAddressSkuName.STANDARD))
+            .withPublicIpAllocationMethod(IpAllocationMethod.STATIC)
+            .withPublicIpAddressVersion(IpVersion.IPV6);
+    want.withLocation(s.location()).withTags(tags);
+    return arm.put("publicIPAddresses.put", id, want, Map.of(), PublicIpAddressInner::fromJson);
+  }
+
+  String ipv6Id(LoadBalancerRef ref) {
+    return s.publicIpId(s.resourceGroup(), AzureNames.ipv6(AzureNames.service(ref)));
+  }
+
+  /** Deletes the Service's IPv6 public IP if it exists (after its frontend is gone). */
+  void deleteIpv6(LoadBalancerRef ref) throws ProviderException {
+    Optional<PublicIpAddressInner> pip = get(ipv6Id(ref));
+    if (pip.isPresent() && ownedBy(pip.get().tags(), ref)) {
+      arm.delete("publicIPAddresses.delete", ipv6Id(ref));
+    }
   }
 
   /** A user's IP, checked: Standard SKU, provisioned, and not another frontend's. */

@@ -5,6 +5,7 @@ import com.azure.resourcemanager.network.fluent.models.SecurityRuleInner;
 import com.azure.resourcemanager.network.models.SecurityRuleAccess;
 import com.azure.resourcemanager.network.models.SecurityRuleDirection;
 import com.azure.resourcemanager.network.models.SecurityRuleProtocol;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.Listener;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
@@ -21,10 +22,11 @@ import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A Service's allow rules on the cluster's network security group: per protocol, its ports, from
- * its source ranges of the frontend's family (a rule holds one IP family: Azure refuses a mix, and
- * an IPv4 frontend is never reached from IPv6), to its frontend address only; one more rule per
- * Azure service tag it admits. A family with no range of its own gets no rule: it stays closed.
+ * A Service's allow rules on the cluster's network security group: per family served and protocol,
+ * its ports, from its source ranges of that family (a rule holds one IP family: Azure refuses a
+ * mix), to that family's frontend address only; one more rule per Azure service tag it admits. A
+ * family with no range of its own gets no rule: it stays closed. The IPv6 rules are named as the
+ * IPv4 ones plus {@code -IPv6}.
  */
 final class AzureSecurityRules {
 
@@ -41,33 +43,42 @@ final class AzureSecurityRules {
     this.s = settings;
   }
 
-  /** The source ranges of {@code plan} an IPv4 frontend serves (the others are reported). */
-  static List<String> ipv4(List<String> ranges) {
-    return ranges.stream().filter(r -> !r.contains(":")).toList();
-  }
-
-  /** The rules {@code plan} wants, by name (priority not yet set). */
+  /** The rules {@code plan} wants at its IPv4 frontend, by name (priority not yet set). */
   static Map<String, SecurityRuleInner> wanted(
       LoadBalancerPlan plan, AzureWish wish, String frontendIp) {
+    return wanted(plan, wish, Map.of(IpFamily.IPv4, frontendIp));
+  }
+
+  /**
+   * The rules {@code plan} wants, by name (priority not yet set).
+   *
+   * @param frontendIps the frontend address of each family served
+   */
+  static Map<String, SecurityRuleInner> wanted(
+      LoadBalancerPlan plan, AzureWish wish, Map<IpFamily, String> frontendIps) {
     LoadBalancerRef ref = plan.ref();
     Map<String, Set<Integer>> ports = new TreeMap<>();
     for (Listener l : plan.listeners()) {
       ports.computeIfAbsent(l.protocol().name(), p -> new TreeSet<>()).add(l.port());
     }
-    List<String> sources = ipv4(plan.sourceRanges());
     Map<String, SecurityRuleInner> out = new LinkedHashMap<>();
-    for (Map.Entry<String, Set<Integer>> e : ports.entrySet()) {
-      List<String> portRanges = e.getValue().stream().map(String::valueOf).toList();
-      if (!sources.isEmpty()) {
-        out.put(
-            AzureNames.securityRule(ref, e.getKey()),
-            allow(e.getKey(), portRanges, frontendIp, ref).withSourceAddressPrefixes(sources));
-      }
-      for (int i = 0; i < wish.serviceTags().size(); i++) {
-        out.put(
-            AzureNames.securityRule(ref, e.getKey(), i + 1),
-            allow(e.getKey(), portRanges, frontendIp, ref)
-                .withSourceAddressPrefix(wish.serviceTags().get(i)));
+    for (Map.Entry<IpFamily, String> f : new TreeMap<>(frontendIps).entrySet()) {
+      IpFamily family = f.getKey();
+      String frontendIp = f.getValue();
+      List<String> sources = plan.sourceRanges(family);
+      for (Map.Entry<String, Set<Integer>> e : ports.entrySet()) {
+        List<String> portRanges = e.getValue().stream().map(String::valueOf).toList();
+        if (!sources.isEmpty()) {
+          out.put(
+              AzureNames.of(AzureNames.securityRule(ref, e.getKey()), family),
+              allow(e.getKey(), portRanges, frontendIp, ref).withSourceAddressPrefixes(sources));
+        }
+        for (int i = 0; i < wish.serviceTags().size(); i++) {
+          out.put(
+              AzureNames.of(AzureNames.securityRule(ref, e.getKey(), i + 1), family),
+              allow(e.getKey(), portRanges, frontendIp, ref)
+                  .withSourceAddressPrefix(wish.serviceTags().get(i)));
+        }
       }
     }
     return out;
@@ -85,12 +96,13 @@ final class AzureSecurityRules {
         .withDescription(ref.serviceKey());
   }
 
-  void ensure(LoadBalancerPlan plan, AzureWish wish, String frontendIp) throws ProviderException {
+  void ensure(LoadBalancerPlan plan, AzureWish wish, Map<IpFamily, String> frontendIps)
+      throws ProviderException {
     if (s.securityGroup().isEmpty()) {
       return;
     }
     LoadBalancerRef ref = plan.ref();
-    Map<String, SecurityRuleInner> wanted = wanted(plan, wish, frontendIp);
+    Map<String, SecurityRuleInner> wanted = wanted(plan, wish, frontendIps);
     lock.lock();
     try {
       NetworkSecurityGroupInner nsg =

@@ -29,6 +29,15 @@ final class ArmDefaults {
 
   private ArmDefaults() {}
 
+  /**
+   * An IPv6 public address made from the next IPv4 one's counter, as Azure's look (a /64 of its
+   * region's range, written as RFC 5952 does).
+   */
+  static String ipv6(String v4) {
+    String[] o = v4.split("\\.");
+    return "2603:1020:206:" + (o[2].equals("0") ? "" : o[2] + ":") + ":" + o[3];
+  }
+
   static void apply(String type, ObjectNode r, String etag, Supplier<String> address) {
     String id = r.path("id").asText();
     references(r.path("properties"));
@@ -105,7 +114,10 @@ final class ArmDefaults {
         }
         if (p.path("publicIPAllocationMethod").asText().equals("Static")
             && !p.hasNonNull("ipAddress")) {
-          p.put("ipAddress", address.get());
+          String v4 = address.get();
+          p.put(
+              "ipAddress",
+              p.path("publicIPAddressVersion").asText().equals("IPv6") ? ipv6(v4) : v4);
         }
       }
       case "networksecuritygroups" -> {

@@ -44,7 +44,8 @@ public final class ArmFake implements AutoCloseable {
   private static final Pattern RESOURCE =
       Pattern.compile(
           "(/subscriptions/[^/]+/resourcegroups/([^/]+)/providers/microsoft\\.network/"
-              + "(loadbalancers|publicipaddresses|networksecuritygroups|publicipprefixes)/[^/]+"
+              + "(loadbalancers|publicipaddresses|networksecuritygroups|publicipprefixes"
+              + "|virtualnetworks)/[^/]+"
               + "(?:/securityrules/[^/]+)?)");
   private static final Pattern COLLECTION =
       Pattern.compile(
@@ -417,6 +418,7 @@ public final class ArmFake implements AutoCloseable {
                     "ResourceNotFound", "The network security group was not found.")
                 : ArmRules.securityRule(nsg, stored);
           }
+          case "publicipaddresses" -> ArmIpv6Rules.publicIp(stored);
           default -> null;
         };
     if (refusal != null) {

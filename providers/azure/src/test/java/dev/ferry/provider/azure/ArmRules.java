@@ -85,6 +85,9 @@ final class ArmRules {
     if (r == null) {
       r = nics(account);
     }
+    if (r == null) {
+      r = ArmIpv6Rules.loadBalancer(lb, account);
+    }
     return r;
   }
 

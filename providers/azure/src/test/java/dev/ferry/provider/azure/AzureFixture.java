@@ -61,6 +61,7 @@ public final class AzureFixture {
               + "\"protocol\":\"Tcp\",\"sourceAddressPrefix\":\"10.0.0.0/8\",\"sourcePortRange\":\"*\","
               + "\"destinationAddressPrefix\":\"*\",\"destinationPortRange\":\"22\"}}]}}");
       fake.group(SUBSCRIPTION, "rg-users");
+      fake.seed(network(GROUP, "virtualNetworks", "vnet-ferry"), vnet(false));
       for (int i = 0; i < 40; i++) {
         fake.nic(
             "/subscriptions/"
@@ -76,6 +77,45 @@ public final class AzureFixture {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The cluster's virtual network: IPv4, or dual-stack with a ULA /48 beside it. */
+  private static String vnet(boolean dualStack) {
+    return "{\"location\":\"westeurope\",\"properties\":{\"addressSpace\":{\"addressPrefixes\":"
+        + "[\"10.224.0.0/12\""
+        + (dualStack ? ",\"" + VNET_IPV6 + "\"" : "")
+        + "]},\"subnets\":[{\"name\":\"nodes\",\"properties\":{\"addressPrefixes\":"
+        + "[\"10.224.0.0/16\""
+        + (dualStack ? ",\"fd00:db8:deca:deed::/64\"" : "")
+        + "]}}]}}";
+  }
+
+  /** The IPv6 address space {@link #dualStack} gives the cluster's virtual network. */
+  static final String VNET_IPV6 = "fd00:db8:deca::/48";
+
+  /**
+   * Makes the cluster's virtual network dual-stack (<a
+   * href="https://learn.microsoft.com/azure/virtual-network/ip-services/ipv6-overview">IPv6 for
+   * Azure Virtual Network</a>: an IPv6 address space, a /64 per subnet), as a self-managed
+   * dual-stack cluster's is; its nodes then have IPv6 addresses ({@link #dualStackNode}).
+   */
+  static void dualStack(ArmFake fake) {
+    try {
+      fake.seed(network(GROUP, "virtualNetworks", "vnet-ferry"), vnet(true));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Node {@code i} with an IPv6 address in the dual-stack subnet too. */
+  static Backend dualStackNode(int i) {
+    Backend v4 = node(i);
+    return new Backend(
+        v4.nodeName(),
+        v4.providerId(),
+        v4.address(),
+        v4.zone(),
+        List.of(v4.address(), "fd00:db8:deca:deed::" + Integer.toHexString(i + 4)));
   }
 
   /** The AKS-shaped node resource group (see the class comment). */

@@ -3,6 +3,7 @@ package dev.ferry.provider.azure;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.HealthCheck;
+import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderContext;
@@ -21,6 +22,11 @@ class AzureProviderConformanceTest extends ProviderConformanceKit {
 
   // one fake for the class: the kit deletes what each test made after this class's own clean-up
   private static final ArmFake fake = AzureFixture.start();
+
+  static {
+    AzureFixture.dualStack(fake); // a dual-stack cluster's network: the kit's IPv6 cases run
+  }
+
   private static final List<Backend> nodes = AzureFixture.nodes(3);
 
   @AfterAll
@@ -38,6 +44,13 @@ class AzureProviderConformanceTest extends ProviderConformanceKit {
   @Override
   protected List<Backend> backends(int count) {
     return nodes.subList(0, count);
+  }
+
+  @Override
+  protected List<Backend> dualStackBackends(int count) {
+    return java.util.stream.IntStream.range(0, count)
+        .mapToObj(AzureFixture::dualStackNode)
+        .toList();
   }
 
   /** Another cluster's nodes are other NICs: a NIC is behind one public Standard LB only. */
@@ -91,7 +104,43 @@ class AzureProviderConformanceTest extends ProviderConformanceKit {
 
     @Override
     public int loadBalancerCount(LoadBalancerRef ref) {
-      return parts("frontendIPConfigurations", ref).size();
+      // a dual-stack Service's IPv6 frontend is the same load balancer's second address
+      List<JsonNode> frontends = parts("frontendIPConfigurations", ref);
+      long v6 = frontends.stream().filter(f -> f.get("name").asText().endsWith("-IPv6")).count();
+      return (int) Math.max(v6, frontends.size() - v6);
+    }
+
+    private static boolean ofFamily(JsonNode part, IpFamily family) {
+      return part.get("name").asText().endsWith("-IPv6") == (family == IpFamily.IPv6);
+    }
+
+    @Override
+    public Set<String> registeredBackends(LoadBalancerRef ref, IpFamily family) {
+      Set<String> out = new HashSet<>();
+      for (JsonNode rule : parts("loadBalancingRules", ref)) {
+        if (!ofFamily(rule, family)) {
+          continue;
+        }
+        JsonNode pool =
+            byId(rule.path("properties").path("backendAddressPool").path("id").asText());
+        pool.path("properties")
+            .path("loadBalancerBackendAddresses")
+            .forEach(a -> out.add(a.get("name").asText()));
+      }
+      return out;
+    }
+
+    @Override
+    public Set<String> sourceRanges(LoadBalancerRef ref, IpFamily family) {
+      Set<String> out = new HashSet<>();
+      securityRules(ref).stream()
+          .filter(r -> ofFamily(r, family))
+          .forEach(
+              r ->
+                  r.path("properties")
+                      .path("sourceAddressPrefixes")
+                      .forEach(x -> out.add(x.asText())));
+      return out;
     }
 
     @Override
