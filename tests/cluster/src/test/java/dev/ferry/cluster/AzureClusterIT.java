@@ -208,4 +208,119 @@ class AzureClusterIT {
         });
     return out;
   }
+
+  @Test
+  @DisplayName(
+      "dual-stack on a self-managed cluster: PreferDualStack on the IPv4-only network gets IPv4 and"
+          + " a Normal IPFamilyNotServed event; once the network is dual-stack the next periodic"
+          + " check adds the IPv6 frontend (status IPv4, IPv6), whose pool holds the IPv6 address"
+          + " of the node that has one (the other gets a Normal event); deletion leaves nothing")
+  void dualStack() throws Exception {
+    fake = AzureFixture.start();
+    String group = AzureFixture.GROUP;
+    dualNode("az-ds-0", "127.0.113.1", "fd00:db8:deca:deed::10");
+    dualNode("az-ds-1", "127.0.113.2", null);
+    running.add(
+        ClusterControllers.start(
+            api,
+            dir,
+            List.of(
+                "--provider", "azure",
+                "--cluster-name", "self-managed",
+                "--resync-period",
+                    "3s", // when a PreferDualStack Service gains the family it lacked
+                "--provider-setting", "azure.subscription-id=" + SUB,
+                "--provider-setting", "azure.resource-group=" + group,
+                "--provider-setting", "azure.location=westeurope",
+                "--provider-setting", "azure.vnet-name=vnet-ferry",
+                "--provider-setting", "azure.subnet=nodes",
+                "--provider-setting", "azure.security-group=" + AzureFixture.NSG,
+                "--provider-setting", "azure.endpoint=" + fake.endpoint())));
+    Service shop =
+        new ServiceBuilder()
+            .withNewMetadata()
+            .withName("azure-shop")
+            .withNamespace(NS)
+            .endMetadata()
+            .withNewSpec()
+            .withType("LoadBalancer")
+            .withIpFamilyPolicy("PreferDualStack")
+            .addToSelector("app", "shop")
+            .addNewPort()
+            .withName("http")
+            .withPort(80)
+            .withProtocol("TCP")
+            .endPort()
+            .endSpec()
+            .build();
+    admin.services().inNamespace(NS).resource(shop).create();
+    ClusterIT.eventually().until(() -> ingress() != null);
+    assertThat(get().getStatus().getLoadBalancer().getIngress()).hasSize(1);
+    ClusterIT.eventually().until(() -> !events("IPFamilyNotServed").isEmpty());
+    assertThat(events("IPFamilyNotServed").get(0).getMessage())
+        .contains("virtual network vnet-ferry has no IPv6 address space");
+
+    AzureFixture.dualStack(fake);
+    ClusterIT.eventually()
+        .until(() -> get().getStatus().getLoadBalancer().getIngress().size() == 2);
+    List<String> ips =
+        get().getStatus().getLoadBalancer().getIngress().stream().map(i -> i.getIp()).toList();
+    assertThat(ips.get(0)).startsWith("20.61.");
+    assertThat(ips.get(1)).startsWith("2603:1020:206:");
+    String lb = AzureFixture.network(group, "loadBalancers", "ferry-self-managed");
+    List<String> v6Pool = new ArrayList<>();
+    for (JsonNode pool : fake.get(lb).path("properties").path("backendAddressPools")) {
+      if (pool.path("name").asText().equals("ferry-self-managed-IPv6")) {
+        pool.path("properties")
+            .path("loadBalancerBackendAddresses")
+            .forEach(a -> v6Pool.add(a.path("properties").path("ipAddress").asText()));
+      }
+    }
+    assertThat(v6Pool).containsExactly("fd00:db8:deca:deed::10");
+    ClusterIT.eventually().until(() -> !events("NodesWithoutFamilyAddress").isEmpty());
+    assertThat(events("NodesWithoutFamilyAddress").get(0).getMessage()).contains("az-ds-1");
+    String nsg =
+        fake.get(AzureFixture.network(group, "networkSecurityGroups", AzureFixture.NSG)).toString();
+    assertThat(nsg).contains(ips.get(1), "::/0");
+
+    admin.services().inNamespace(NS).withName("azure-shop").delete();
+    ClusterIT.eventually().until(() -> get() == null);
+    assertThat(fake.get(lb)).as("Ferry's load balancer goes with its last frontend").isNull();
+    assertThat(fake.all("publicIPAddresses").toString()).doesNotContain("ferry-");
+    assertThat(
+            fake.get(AzureFixture.network(group, "networkSecurityGroups", AzureFixture.NSG))
+                .toString())
+        .doesNotContain("ferry-");
+  }
+
+  private static List<io.fabric8.kubernetes.api.model.Event> events(String reason) {
+    return admin.v1().events().inNamespace(NS).list().getItems().stream()
+        .filter(e -> "azure-shop".equals(e.getInvolvedObject().getName()))
+        .filter(e -> reason.equals(e.getReason()))
+        .toList();
+  }
+
+  /** A Node with an IPv4 InternalIP and, if given, an IPv6 one. */
+  private void dualNode(String name, String v4, String v6) {
+    io.fabric8.kubernetes.api.model.NodeBuilder b =
+        new io.fabric8.kubernetes.api.model.NodeBuilder()
+            .withNewMetadata()
+            .withName(name)
+            .endMetadata()
+            .withNewSpec()
+            .withProviderID(
+                "azure:///subscriptions/"
+                    + SUB
+                    + "/resourceGroups/mc/providers/Microsoft.Compute/virtualMachines/"
+                    + name)
+            .endSpec();
+    var status =
+        b.withNewStatus().addNewAddress().withType("InternalIP").withAddress(v4).endAddress();
+    if (v6 != null) {
+      status.addNewAddress().withType("InternalIP").withAddress(v6).endAddress();
+    }
+    status.addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus();
+    admin.nodes().resource(b.build()).create();
+    nodes.add(name);
+  }
 }

@@ -30,8 +30,8 @@ import java.util.TreeMap;
 public final class AzureFixture {
 
   public static final String SUBSCRIPTION = "00000000-0000-0000-0000-00000000f3e7";
-  static final String GROUP = "rg-ferry";
-  static final String NSG = "nsg-cluster";
+  public static final String GROUP = "rg-ferry";
+  public static final String NSG = "nsg-cluster";
   public static final String AKS_GROUP = "MC_rg-prod_aks-prod_westeurope";
   public static final String AKS_NSG = "aks-agentpool-31415926-nsg";
   static final String AKS_VMSS = "aks-nodepool1-31415926-vmss";
@@ -51,7 +51,7 @@ public final class AzureFixture {
         + name;
   }
 
-  static ArmFake start() {
+  public static ArmFake start() {
     try {
       ArmFake fake = new ArmFake();
       fake.seed(
@@ -99,7 +99,7 @@ public final class AzureFixture {
    * Azure Virtual Network</a>: an IPv6 address space, a /64 per subnet), as a self-managed
    * dual-stack cluster's is; its nodes then have IPv6 addresses ({@link #dualStackNode}).
    */
-  static void dualStack(ArmFake fake) {
+  public static void dualStack(ArmFake fake) {
     try {
       fake.seed(network(GROUP, "virtualNetworks", "vnet-ferry"), vnet(true));
     } catch (IOException e) {
