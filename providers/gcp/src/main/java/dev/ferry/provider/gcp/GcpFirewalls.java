@@ -46,9 +46,14 @@ final class GcpFirewalls {
    * Service's ranges leave closed.
    *
    * @param ips the load balancer's address by family
+   * @param tended the families whose firewalls the Service may have
    */
   void ensureAll(
-      LoadBalancerPlan plan, GcpShape shape, List<String> nodeTags, Map<IpFamily, String> ips)
+      LoadBalancerPlan plan,
+      GcpShape shape,
+      List<String> nodeTags,
+      Map<IpFamily, String> ips,
+      java.util.Collection<IpFamily> tended)
       throws ProviderException {
     LoadBalancerRef ref = plan.ref();
     Set<String> wanted = new HashSet<>();
@@ -58,7 +63,7 @@ final class GcpFirewalls {
         wanted.add(f.name());
       }
     }
-    for (String own : own(ref)) {
+    for (String own : own(ref, tended)) {
       if (!wanted.contains(own)) {
         resources.deleteOwned(resources.firewalls, own, ref);
       }
@@ -85,8 +90,13 @@ final class GcpFirewalls {
 
   /** The names of a Service's own firewalls, of both families. */
   static List<String> own(LoadBalancerRef ref) {
+    return own(ref, List.of(IpFamily.values()));
+  }
+
+  /** The names of a Service's own firewalls of {@code families}. */
+  static List<String> own(LoadBalancerRef ref, java.util.Collection<IpFamily> families) {
     List<String> out = new ArrayList<>();
-    for (IpFamily family : IpFamily.values()) {
+    for (IpFamily family : families) {
       out.add(GcpNames.of(GcpNames.clientFirewall(ref), family));
       out.add(GcpNames.of(GcpNames.healthFirewall(ref), family));
     }

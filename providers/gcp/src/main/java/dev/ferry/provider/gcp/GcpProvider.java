@@ -245,7 +245,7 @@ final class GcpProvider implements LoadBalancerProvider {
       forwarding.ensureRule(
           ref, shape, spec, chosen.get(spec.family()), service, in, rules.get(spec.name()));
     }
-    for (String name : ruleNames(ref)) {
+    for (String name : List.copyOf(rules.keySet())) { // as read: a rule no longer wanted goes
       if (shape.rules().stream().noneMatch(r -> r.name().equals(name))) {
         forwarding.deleteRule(ref, name);
       }
@@ -257,12 +257,16 @@ final class GcpProvider implements LoadBalancerProvider {
     }
     Map<IpFamily, String> ips = new EnumMap<>(IpFamily.class);
     chosen.forEach((family, a) -> ips.put(family, a.ip()));
-    firewalls.ensureAll(plan, shape, nodeTags, ips);
+    // the families whose leftovers are looked for: those served, and those the rules had (a family
+    // that never got a rule is looked for at deletion only)
+    Set<IpFamily> tended = new HashSet<>(shape.families());
+    rules.keySet().forEach(n -> tended.add(n.endsWith("-ipv6") ? IpFamily.IPv6 : IpFamily.IPv4));
+    firewalls.ensureAll(plan, shape, nodeTags, ips, tended);
     if (shape.probe().shared()) {
       // a Service that went back to the cluster's check leaves its own behind: remove it
       resources.deleteOwned(resources.healthChecks, GcpNames.serviceHealthCheck(ref), ref);
     }
-    for (IpFamily family : IpFamily.values()) {
+    for (IpFamily family : tended) {
       if (!shape.families().contains(family)) { // a family dropped: its address goes last
         resources.deleteOwned(resources.addresses, GcpNames.of(GcpNames.service(ref), family), ref);
       }
