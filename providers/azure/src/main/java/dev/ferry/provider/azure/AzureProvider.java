@@ -214,10 +214,14 @@ final class AzureProvider implements LoadBalancerProvider {
       ips.put(IpFamily.IPv6, pip.ipAddress());
     }
     int otherRules = AzureLbShape.rules(other.orElse(null));
+    boolean[] hadIpv6 = {false}; // its public IP is looked for only when its frontend was there
     Optional<LoadBalancerInner> lb =
         writer.change(
             name,
-            current -> AzureLbShape.with(current, plan, wish, families, pipIds, s, otherRules));
+            current -> {
+              hadIpv6[0] |= current != null && ipv6Frontend(current, ref).isPresent();
+              return AzureLbShape.with(current, plan, wish, families, pipIds, s, otherRules);
+            });
     if (families.contains(IpFamily.IPv4)) {
       FrontendIpConfigurationInner frontend =
           lb.flatMap(l -> AzureLbShape.frontend(l, ref))
@@ -233,7 +237,7 @@ final class AzureProvider implements LoadBalancerProvider {
         || !families.contains(IpFamily.IPv4)) {
       pips.deleteOwnIfPresent(ref, wish.pipGroup()); // left from before, when it had Ferry's
     }
-    if (!families.contains(IpFamily.IPv6)) {
+    if (!families.contains(IpFamily.IPv6) && hadIpv6[0]) {
       pips.deleteIpv6(ref); // a family dropped: its frontend went with the write above
     }
     securityRules.ensure(plan, wish, ips);

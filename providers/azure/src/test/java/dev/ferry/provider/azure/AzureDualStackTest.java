@@ -181,6 +181,26 @@ class AzureDualStackTest {
 
   @Test
   @DisplayName(
+      "IPv6 dropped from [IPv4, IPv6]: its frontend, rules, public IP and Ferry's IPv6 pool go,"
+          + " the IPv4 address stays")
+  void ipv6Dropped() throws Exception {
+    AzureFixture.dualStack(fake);
+    List<String> both =
+        ips(provider.ensure(plan(IpFamilyPolicy.PreferDualStack, IpFamily.IPv4, IpFamily.IPv6)));
+    assertThat(both).hasSize(2);
+    String service = AzureNames.service(REF);
+    String v6Pip = AzureFixture.network(AzureFixture.GROUP, "publicIPAddresses", service + "-IPv6");
+    assertThat(fake.get(v6Pip)).isNotNull();
+    assertThat(ips(provider.ensure(plan(IpFamilyPolicy.SingleStack, IpFamily.IPv4))))
+        .containsExactly(both.get(0));
+    assertThat(fake.get(v6Pip)).isNull();
+    assertThat(named(lb(), "frontendIPConfigurations", service + "-IPv6")).isNull();
+    assertThat(named(lb(), "backendAddressPools", "ferry-" + CLUSTER + "-IPv6")).isNull();
+    assertThat(lb().toString()).doesNotContain("-IPv6");
+  }
+
+  @Test
+  @DisplayName(
       "on the IPv4-only network: PreferDualStack gets IPv4 and a Normal event naming the virtual"
           + " network; RequireDualStack is refused naming spec.ipFamilyPolicy, nothing made")
   void ipv4OnlyNetwork() throws Exception {
