@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.github.resilience4j.core.IntervalFunction;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -39,6 +40,8 @@ public final class FerryController implements AutoCloseable {
   private final NodePortAssigner ports;
   private final ServiceReconciler reconciler;
   private final WorkQueue queue;
+  // after a (re)start, Services that show an address take it back before new ones are served
+  private final AddressReclaim reclaim = new AddressReclaim(Duration.ofMinutes(5));
   private final GuardedProvider provider;
   private final ServiceEvents events;
   private final ScheduledThreadPoolExecutor timer = newTimer();
@@ -117,7 +120,12 @@ public final class FerryController implements AutoCloseable {
     this.queue =
         new WorkQueue(
             key -> {
+              Service cached = cachedService(key);
+              if (cached != null && reclaim.mustWait(key, cached)) {
+                return new Outcome.RequeueAfter(AddressReclaim.WAIT);
+              }
               Outcome outcome = reconcileTimer.record(() -> reconciler.reconcile(key));
+              reclaim.reconciled(key, outcome);
               afterReconcile(key);
               return outcome;
             },
@@ -208,10 +216,16 @@ public final class FerryController implements AutoCloseable {
       return;
     }
     reconciler.forgetAll(); // another leader may have changed anything meanwhile
+    List<Service> relevant =
+        serviceInformer.getStore().list().stream().filter(classifier::isRelevant).toList();
+    // Services that show an address take it back before a Service without one is served
+    reclaim.start(
+        relevant.stream()
+            .filter(s -> !StatusWriter.ingressOf(s).isEmpty())
+            .map(Cache::metaNamespaceKeyFunc)
+            .toList());
     queue.start();
-    // Services that show an address first: they get it back before a new one could take it
-    serviceInformer.getStore().list().stream()
-        .filter(classifier::isRelevant)
+    relevant.stream()
         .sorted(Comparator.comparing(s -> StatusWriter.ingressOf(s).isEmpty()))
         .map(Cache::metaNamespaceKeyFunc)
         .forEach(queue::add);
