@@ -50,6 +50,7 @@ public final class FerryController implements AutoCloseable {
   private final PeriodicChecks checks;
   private final LeakSweep leaks;
   private volatile ScheduledFuture<?> sweepTask;
+  private int sweeps; // the workers' runs, so a sweep of an earlier run does not go on
   private volatile ScheduledFuture<?> checkTask;
   private volatile SharedIndexInformer<Service> serviceInformer;
   private volatile SharedIndexInformer<Node> nodeInformer;
@@ -238,11 +239,21 @@ public final class FerryController implements AutoCloseable {
             checkEvery,
             checkEvery,
             TimeUnit.MILLISECONDS);
+    scheduleSweep(++sweeps, leaks.every().dividedBy(2));
+  }
+
+  /** The next leak sweep of the workers' run {@code run}, after {@code delay}. */
+  private synchronized void scheduleSweep(int run, Duration delay) {
+    if (!leading || run != sweeps) {
+      return; // the workers stopped (or started again: that run schedules its own)
+    }
     sweepTask =
-        timer.scheduleWithFixedDelay(
-            () -> Thread.ofVirtual().name("ferry-sweep").start(leaks::run),
-            period / 2,
-            period * 3,
+        timer.schedule(
+            () ->
+                Thread.ofVirtual()
+                    .name("ferry-sweep")
+                    .start(() -> scheduleSweep(run, leaks.runOnce())),
+            delay.toMillis(),
             TimeUnit.MILLISECONDS);
   }
 

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * A stateful in-memory provider for component tests: it keeps the load balancers it "made" and the
  * calls it got, and can be told to fail the next calls. Tests assert the end state.
  */
-final class RecordingProvider implements LoadBalancerProvider {
+class RecordingProvider implements LoadBalancerProvider {
 
   record Call(String operation, String service) {}
 
