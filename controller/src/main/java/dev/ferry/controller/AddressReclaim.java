@@ -61,7 +61,9 @@ final class AddressReclaim {
       pending.clear();
       return false;
     }
-    return StatusWriter.ingressOf(service).isEmpty();
+    // a Service being deleted only releases: it never takes an address
+    return StatusWriter.ingressOf(service).isEmpty()
+        && service.getMetadata().getDeletionTimestamp() == null;
   }
 
   /** {@code key} was reconciled; it has reclaimed unless it is to be retried. */

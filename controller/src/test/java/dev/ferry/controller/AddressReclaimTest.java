@@ -35,6 +35,9 @@ class AddressReclaimTest {
     assertThat(r.mustWait("a/new", service(null))).isTrue();
     assertThat(r.mustWait("a/old-1", service("10.0.0.1"))).isFalse();
     assertThat(r.mustWait("a/other", service("10.0.0.9"))).as("shows an address").isFalse();
+    Service deleting = service(null);
+    deleting.getMetadata().setDeletionTimestamp("2026-12-08T00:00:00Z");
+    assertThat(r.mustWait("a/deleting", deleting)).as("only releases").isFalse();
     r.reconciled("a/old-1", Outcome.DONE);
     r.reconciled("a/old-2", new Outcome.Failed("cloud down"));
     assertThat(r.mustWait("a/new", service(null))).as("old-2 must still retry").isTrue();
