@@ -3,8 +3,8 @@ package dev.ferry.provider.azure;
 import com.azure.resourcemanager.network.fluent.models.BackendAddressPoolInner;
 import com.azure.resourcemanager.network.fluent.models.LoadBalancerInner;
 import com.azure.resourcemanager.network.fluent.models.VirtualNetworkInner;
+import dev.ferry.spi.FamilyFallback;
 import dev.ferry.spi.IpFamily;
-import dev.ferry.spi.IpFamilyPolicy;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
@@ -24,8 +24,6 @@ import java.util.Optional;
  * field.
  */
 final class AzureFamilies {
-
-  static final String FAMILY_NOT_SERVED = "IPFamilyNotServed";
 
   private AzureFamilies() {}
 
@@ -84,21 +82,6 @@ final class AzureFamilies {
     if (why == null) {
       return plan.ipFamilies();
     }
-    if (plan.ipFamilies().equals(List.of(IpFamily.IPv6))) {
-      throw new ProviderException.InvalidPlan(
-          "spec.ipFamilies", why + "; an IPv6-only Service cannot be built");
-    }
-    if (plan.ipFamilyPolicy() != IpFamilyPolicy.PreferDualStack) {
-      throw new ProviderException.InvalidPlan(
-          "spec.ipFamilyPolicy",
-          why + "; set PreferDualStack to be served in IPv4 until IPv6 can be");
-    }
-    events.normal(
-        plan.ref(),
-        FAMILY_NOT_SERVED,
-        "spec.ipFamilyPolicy is PreferDualStack, but "
-            + why
-            + ": the load balancer is IPv4 only for now, and gets IPv6 once it can");
-    return List.of(IpFamily.IPv4);
+    return FamilyFallback.ipv4Only(plan, why, events);
   }
 }

@@ -13,8 +13,8 @@ import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
-import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.tck.RecordedEvents;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,20 +39,7 @@ class AzureDualStackTest {
   private static final LoadBalancerRef REF = new LoadBalancerRef(CLUSTER, "shop", "web", "uid-v6");
 
   private final ArmFake fake = AzureFixture.start();
-  private final List<String> warnings = new ArrayList<>();
-  private final List<String> normal = new ArrayList<>();
-  private final ProviderEvents events =
-      new ProviderEvents() {
-        @Override
-        public void warning(LoadBalancerRef ref, String reason, String message) {
-          warnings.add(reason + ": " + message);
-        }
-
-        @Override
-        public void normal(LoadBalancerRef ref, String reason, String message) {
-          normal.add(reason + ": " + message);
-        }
-      };
+  private final RecordedEvents events = new RecordedEvents();
   private final AzureProvider provider =
       AzureFixture.provider(fake, ProviderContext.builder(CLUSTER).events(events));
 
@@ -172,7 +159,7 @@ class AzureDualStackTest {
     assertThat(lb()).as("Ferry's load balancer goes with its last frontend").isNull();
     assertThat(fake.all("publicIPAddresses"))
         .noneMatch(p -> AzureNames.owns(REF, p.path("name").asText()));
-    assertThat(warnings)
+    assertThat(events.warnings())
         .as("the IPv6-only step named its IPv4 range, which no frontend serves")
         .singleElement()
         .asString()
@@ -215,7 +202,7 @@ class AzureDualStackTest {
     List<String> ips =
         ips(provider.ensure(plan(IpFamilyPolicy.PreferDualStack, IpFamily.IPv4, IpFamily.IPv6)));
     assertThat(ips).singleElement().satisfies(ip -> assertThat(ip).doesNotContain(":"));
-    assertThat(normal)
+    assertThat(events.normal())
         .singleElement()
         .asString()
         .startsWith("IPFamilyNotServed: spec.ipFamilyPolicy is PreferDualStack")
@@ -235,7 +222,7 @@ class AzureDualStackTest {
               .backends(IntStream.range(0, 2).mapToObj(AzureFixture::node).toList())
               .build();
       assertThat(ips(p.ensure(prefer))).hasSize(1);
-      assertThat(normal)
+      assertThat(events.normal())
           .singleElement()
           .asString()
           .contains("no IPv6 backend pool kubernetes-IPv6");

@@ -163,19 +163,7 @@ final class GcpAddresses {
     }
     ip.ifPresent(a::setAddress);
     try {
-      api.insert(
-          "addresses.insert",
-          id ->
-              c.addresses()
-                  .insertCallable()
-                  .call(
-                      InsertAddressRequest.newBuilder()
-                          .setProject(c.project())
-                          .setRegion(c.region())
-                          .setAddressResource(a)
-                          .setRequestId(id)
-                          .build()),
-          () -> resources.addresses.read().get(shape.address()).isPresent());
+      insert(a);
     } catch (ProviderException e) {
       if (ip.isPresent() && GcpErrors.refusedAs(e)) {
         throw new ProviderException.InvalidPlan(
@@ -201,6 +189,23 @@ final class GcpAddresses {
                         "address " + shape.address() + " has no IP yet", null));
     labels(plan.ref(), made);
     return new Chosen(made.getAddress(), made.getNetworkTier());
+  }
+
+  /** Reserves {@code a} in the region (idempotent: a retry finds it by its name). */
+  private void insert(Address.Builder a) throws ProviderException {
+    api.insert(
+        "addresses.insert",
+        id ->
+            c.addresses()
+                .insertCallable()
+                .call(
+                    InsertAddressRequest.newBuilder()
+                        .setProject(c.project())
+                        .setRegion(c.region())
+                        .setAddressResource(a)
+                        .setRequestId(id)
+                        .build()),
+        () -> resources.addresses.read().get(a.getName()).isPresent());
   }
 
   /** Labels go on through setLabels only (discovery Address.labels), with the fingerprint. */
@@ -340,19 +345,7 @@ final class GcpAddresses {
               .setIpv6EndpointType("NETLB")
               .setNetworkTier("PREMIUM")
               .setSubnetwork(subnetwork);
-      api.insert(
-          "addresses.insert",
-          id ->
-              c.addresses()
-                  .insertCallable()
-                  .call(
-                      InsertAddressRequest.newBuilder()
-                          .setProject(c.project())
-                          .setRegion(c.region())
-                          .setAddressResource(a)
-                          .setRequestId(id)
-                          .build()),
-          () -> resources.addresses.read().get(name).isPresent());
+      insert(a);
       mine = resources.addresses.read().get(name).filter(x -> !x.getAddress().isEmpty());
       if (mine.isEmpty()) {
         throw new ProviderException.Transient("address " + name + " has no IP yet", null);

@@ -1,8 +1,8 @@
 package dev.ferry.provider.gcp;
 
 import com.google.cloud.compute.v1.Subnetwork;
+import dev.ferry.spi.FamilyFallback;
 import dev.ferry.spi.IpFamily;
-import dev.ferry.spi.IpFamilyPolicy;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
@@ -23,8 +23,6 @@ import java.util.Optional;
  * naming the field.
  */
 final class GcpFamilies {
-
-  static final String FAMILY_NOT_SERVED = "IPFamilyNotServed";
 
   private GcpFamilies() {}
 
@@ -95,21 +93,6 @@ final class GcpFamilies {
     if (why == null) {
       return new Served(plan.ipFamilies(), subnetLink);
     }
-    if (plan.ipFamilies().equals(List.of(IpFamily.IPv6))) {
-      throw new ProviderException.InvalidPlan(
-          "spec.ipFamilies", why + "; an IPv6-only Service cannot be built");
-    }
-    if (plan.ipFamilyPolicy() != IpFamilyPolicy.PreferDualStack) {
-      throw new ProviderException.InvalidPlan(
-          "spec.ipFamilyPolicy",
-          why + "; set PreferDualStack to be served in IPv4 until IPv6 can be");
-    }
-    events.normal(
-        plan.ref(),
-        FAMILY_NOT_SERVED,
-        "spec.ipFamilyPolicy is PreferDualStack, but "
-            + why
-            + ": the load balancer is IPv4 only for now, and gets IPv6 once it can");
-    return new Served(List.of(IpFamily.IPv4), "");
+    return new Served(FamilyFallback.ipv4Only(plan, why, events), "");
   }
 }

@@ -16,13 +16,11 @@ import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderContext;
-import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.tck.RecordedEvents;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -40,20 +38,7 @@ class GcpDualStackTest {
 
   private final ComputeFake fake = GcpFixture.start();
   private final List<Backend> nodes = GcpFixture.nodes(fake, 3);
-  private final List<String> warnings = new ArrayList<>();
-  private final List<String> normal = new ArrayList<>();
-  private final ProviderEvents events =
-      new ProviderEvents() {
-        @Override
-        public void warning(LoadBalancerRef ref, String reason, String message) {
-          warnings.add(reason + ": " + message);
-        }
-
-        @Override
-        public void normal(LoadBalancerRef ref, String reason, String message) {
-          normal.add(reason + ": " + message);
-        }
-      };
+  private final RecordedEvents events = new RecordedEvents();
   private final GcpProvider provider =
       GcpFixture.provider(fake, ProviderContext.builder(CLUSTER).events(events));
 
@@ -169,7 +154,7 @@ class GcpDualStackTest {
     LoadBalancerPlan prefer = plan(IpFamilyPolicy.PreferDualStack, IpFamily.IPv4, IpFamily.IPv6);
     LoadBalancerStatus status = provider.ensure(prefer);
     assertThat(ips(status)).singleElement().satisfies(ip -> assertThat(ip).doesNotContain(":"));
-    assertThat(normal)
+    assertThat(events.normal())
         .singleElement()
         .asString()
         .startsWith("IPFamilyNotServed: spec.ipFamilyPolicy is PreferDualStack")
@@ -225,6 +210,6 @@ class GcpDualStackTest {
         .isEqualTo(one);
     assertThat(ferry("addresses", Address.class)).hasSize(1);
     assertThat(provider.find(REF).map(GcpDualStackTest::ips)).hasValue(one);
-    assertThat(Optional.of(warnings)).hasValue(List.of());
+    assertThat(events.warnings()).isEmpty();
   }
 }
