@@ -112,13 +112,7 @@ class GcpClusterIT {
 
   /** Ferry's resources of a collection; GKE's and the user's are left out. */
   private <T extends Message> List<T> ferry(String collection, Class<T> type) {
-    return fake.all(collection).stream()
-        .map(type::cast)
-        .filter(
-            m ->
-                ((String) m.getField(m.getDescriptorForType().findFieldByName("name")))
-                    .startsWith("ferry-"))
-        .toList();
+    return fake.ferrys(collection, type);
   }
 
   private List<String> gkeGroupMembers(String zone) {

@@ -210,6 +210,20 @@ public final class ComputeFake implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Ferry's resources of {@code collection} (named {@code ferry-…}): the project's own, GKE's and
+   * the user's, left out.
+   */
+  public <T extends Message> List<T> ferrys(String collection, Class<T> type) {
+    return all(collection).stream()
+        .map(type::cast)
+        .filter(
+            m ->
+                ((String) m.getField(m.getDescriptorForType().findFieldByName("name")))
+                    .startsWith("ferry-"))
+        .toList();
+  }
+
   /** The resources of {@code collection} (e.g. {@code forwardingRules}) in every scope. */
   public synchronized List<Message> all(String collection) {
     List<Message> out = new ArrayList<>();

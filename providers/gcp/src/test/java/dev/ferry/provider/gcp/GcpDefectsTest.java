@@ -95,13 +95,7 @@ class GcpDefectsTest {
   }
 
   private <T extends Message> List<T> ferry(String collection, Class<T> type) {
-    return fake.all(collection).stream()
-        .map(type::cast)
-        .filter(
-            m ->
-                ((String) m.getField(m.getDescriptorForType().findFieldByName("name")))
-                    .startsWith("ferry-"))
-        .toList();
+    return fake.ferrys(collection, type);
   }
 
   private List<String> exposure() {

@@ -69,13 +69,7 @@ class GcpDualStackTest {
   }
 
   private <T extends Message> List<T> ferry(String collection, Class<T> type) {
-    return fake.all(collection).stream()
-        .map(type::cast)
-        .filter(
-            m ->
-                ((String) m.getField(m.getDescriptorForType().findFieldByName("name")))
-                    .startsWith("ferry-"))
-        .toList();
+    return fake.ferrys(collection, type);
   }
 
   private static List<String> ips(LoadBalancerStatus s) {

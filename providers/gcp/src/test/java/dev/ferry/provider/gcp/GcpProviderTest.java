@@ -94,12 +94,7 @@ class GcpProviderTest {
 
   /** Ferry's resources of a collection: the project's own (GKE's, the user's) left out. */
   private <T extends Message> List<T> ferry(String collection, Class<T> type) {
-    return all(collection, type).stream()
-        .filter(
-            m ->
-                ((String) m.getField(m.getDescriptorForType().findFieldByName("name")))
-                    .startsWith("ferry-"))
-        .toList();
+    return fake.ferrys(collection, type);
   }
 
   private Set<String> clusterVms() {
