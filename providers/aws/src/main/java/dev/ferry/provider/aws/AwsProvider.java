@@ -223,8 +223,9 @@ final class AwsProvider implements LoadBalancerProvider {
 
   @Override
   public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
-    // everything is found by name or tag, never by listing the region; the NLB goes first (its
-    // listeners hold the target groups), the frontend group last (the NLB holds it)
+    // everything is found by name or tag (only the backend group's release pages the region's
+    // NLBs, see there); the NLB goes first (its listeners hold the target groups), the frontend
+    // group after it (the NLB holds it), the cluster's backend group last (every NLB holds it)
     nodeRules.revokeAllRules(ref);
     Optional<LoadBalancer> lb = findLoadBalancer(ref);
     if (lb.isPresent()) {
@@ -238,6 +239,8 @@ final class AwsProvider implements LoadBalancerProvider {
       targetGroups.deleteTargetGroup(arn);
     }
     securityGroups.deleteFrontend(ref);
+    // the cluster's backend group goes with its last NLB
+    securityGroups.releaseBackend(ref.cluster());
   }
 
   @Override

@@ -187,6 +187,99 @@ final class AwsSecurityGroups {
     }
   }
 
+  /**
+   * Deletes the cluster's backend group once no load balancer carries it (called after a Service's
+   * NLB and frontend group are gone): first the rules that admit it on the node groups, then the
+   * group, as aws-load-balancer-controller releases its shared backend group. "No load balancer" is
+   * read from DescribeLoadBalancers, whose answer lists each NLB's groups: usually one page,
+   * stopping at the first NLB that still carries the group. A Service whose ensure takes the group
+   * between that read and the delete makes AWS refuse the delete (the group is in use): the rules
+   * are then put back at once and the group stays.
+   */
+  void releaseBackend(String cluster) throws ProviderException {
+    List<SecurityGroup> found =
+        describe(
+            Filter.builder().name("group-name").values(AwsNames.backendGroup(cluster)).build(),
+            Filter.builder().name("tag:" + AwsShape.TAG_CLUSTER).values(cluster).build());
+    for (SecurityGroup backend : found) {
+      String id = backend.groupId();
+      if (!"backend".equals(tag(backend, TAG_ROLE)) || carried(id)) {
+        continue;
+      }
+      // the groups admitting it, whoever they are (the node groups, by the rules admitBackend made)
+      List<SecurityGroup> admitters =
+          describe(Filter.builder().name("ip-permission.group-id").values(id).build());
+      for (SecurityGroup g : admitters) {
+        List<IpPermission> admitting = admitting(g, id);
+        if (!admitting.isEmpty()) {
+          aws.api.run(
+              Bucket.EC2_MUTATE,
+              "RevokeSecurityGroupIngress",
+              () ->
+                  aws.ec2.revokeSecurityGroupIngress(
+                      r -> r.groupId(g.groupId()).ipPermissions(admitting)));
+        }
+      }
+      try {
+        aws.api.run(
+            Bucket.EC2_MUTATE,
+            "DeleteSecurityGroup",
+            () -> aws.ec2.deleteSecurityGroup(r -> r.groupId(id)));
+      } catch (ProviderException.Transient e) {
+        if (AwsApi.failedWith(e, "InvalidGroup.NotFound")) {
+          continue;
+        }
+        if (AwsApi.failedWith(e, "DependencyViolation", "InvalidGroup.InUse")) {
+          // a new NLB took it meanwhile: its nodes admit it again at once
+          List<String> ids = admitters.stream().map(SecurityGroup::groupId).toList();
+          if (!ids.isEmpty()) {
+            admitBackend(
+                describe(Filter.builder().name("group-id").values(ids).build()), id, cluster);
+          }
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Whether any load balancer in the region carries {@code groupId}. */
+  private boolean carried(String groupId) throws ProviderException {
+    String marker = null;
+    do {
+      String from = marker;
+      var page =
+          aws.api.call(
+              Bucket.ELB_READ,
+              "DescribeLoadBalancers",
+              () -> aws.elb.describeLoadBalancers(r -> r.marker(from).pageSize(400)));
+      if (page.loadBalancers().stream().anyMatch(lb -> lb.securityGroups().contains(groupId))) {
+        return true;
+      }
+      marker = page.nextMarker();
+    } while (marker != null && !marker.isEmpty());
+    return false;
+  }
+
+  /** {@code group}'s permissions whose source is {@code sourceGroupId}, and only those pairs. */
+  private static List<IpPermission> admitting(SecurityGroup group, String sourceGroupId) {
+    List<IpPermission> out = new ArrayList<>();
+    for (IpPermission p : group.ipPermissions()) {
+      List<UserIdGroupPair> pairs =
+          p.userIdGroupPairs().stream().filter(u -> sourceGroupId.equals(u.groupId())).toList();
+      if (!pairs.isEmpty()) {
+        out.add(
+            IpPermission.builder()
+                .ipProtocol(p.ipProtocol())
+                .fromPort(p.fromPort())
+                .toPort(p.toPort())
+                .userIdGroupPairs(pairs) // as read, description too (moto matches it)
+                .build());
+      }
+    }
+    return out;
+  }
+
   private Optional<SecurityGroup> byName(String name, String vpcId) throws ProviderException {
     return describe(
             Filter.builder().name("group-name").values(name).build(),

@@ -71,6 +71,10 @@ class AwsCallCountTest {
               "DeleteLoadBalancer",
               "DeleteTargetGroup",
               "DeleteTargetGroup",
+              "DeleteSecurityGroup",
+              // the last NLB of the cluster: the node groups stop admitting the backend group,
+              // which goes too
+              "RevokeSecurityGroupIngress",
               "DeleteSecurityGroup");
 
       System.out.printf(
