@@ -8,6 +8,8 @@ import dev.ferry.controller.RunOptions;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerProviderFactory;
 import dev.ferry.spi.ProviderContext;
+import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.RetainedAddress;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,7 +61,9 @@ public final class Main {
       mixinStandardHelpOptions = true,
       description =
           "List load balancers the provider owns for a cluster that no Service wants; remove them"
-              + " with --delete (a dry run otherwise).",
+              + " with --delete (a dry run otherwise). Then list the addresses retained for the"
+              + " cluster (reclaim policy Retain); each goes only when named with"
+              + " --delete-retained.",
       footer = {
         "",
         "Example:",
@@ -96,6 +100,14 @@ public final class Main {
 
     @Option(names = "--delete", description = "Delete what is orphaned (default: only list).")
     boolean delete;
+
+    @Option(
+        names = "--delete-retained",
+        paramLabel = "ID",
+        description =
+            "Delete this retained address (its ID as listed); repeatable. Retained addresses are"
+                + " never deleted otherwise, --delete included.")
+    List<String> deleteRetained = new ArrayList<>();
 
     @Spec CommandSpec spec;
 
@@ -143,9 +155,47 @@ public final class Main {
             "%d load balancers owned by cluster %s; %d orphaned; %d deleted%n",
             found.size(), clusterName, orphans, deleted);
         out.flush();
-        return 0;
+        return retained(p, out, this);
       }
     }
+  }
+
+  /**
+   * Lists the addresses retained for the cluster ({@code ferry.dev/reclaim-policy: Retain}), and
+   * deletes those named with {@code --delete-retained}. Exit 2 when one named cannot be deleted.
+   */
+  private static int retained(LoadBalancerProvider p, PrintWriter out, Gc gc)
+      throws ProviderException {
+    if (!p.capabilities().retain()) {
+      if (!gc.deleteRetained.isEmpty()) {
+        out.println("provider '" + gc.provider + "' retains no addresses");
+        return 2;
+      }
+      return 0;
+    }
+    int status = 0;
+    List<String> done = new ArrayList<>();
+    for (String id : gc.deleteRetained) {
+      try {
+        p.deleteRetained(gc.clusterName, id);
+        done.add(id);
+      } catch (ProviderException.InvalidPlan e) {
+        out.println("not deleted: " + id + ": " + e.getMessage());
+        status = 2;
+      }
+    }
+    List<RetainedAddress> kept = p.listRetained(gc.clusterName);
+    out.printf("%n%-40s %-30s %-40s %-7s%n", "RETAINED ADDRESS", "FOR SERVICE", "ID", "STATE");
+    for (RetainedAddress r : kept) {
+      out.printf(
+          "%-40s %-30s %-40s %-7s%n",
+          r.address(), r.serviceKey(), r.id(), r.inUse() ? "in use" : "idle");
+    }
+    out.printf(
+        "%d addresses retained for cluster %s; %d deleted (--delete-retained ID)%n",
+        kept.size(), gc.clusterName, done.size());
+    out.flush();
+    return status;
   }
 
   public static void main(String[] args) {

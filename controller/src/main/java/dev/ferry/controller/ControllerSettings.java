@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.spi.ReclaimPolicy;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -16,6 +17,8 @@ import java.util.Objects;
  * @param providerTimeout the deadline of one provider call; an overrunning call is abandoned
  * @param resyncPeriod how often every load balancer is checked against its plan (jittered ±10 %)
  * @param owner names this deployment on the Services it takes (its Lease, {@code namespace/name})
+ * @param reclaimPolicy what becomes of a Service's address when it goes, unless its {@code
+ *     ferry.dev/reclaim-policy} annotation says
  */
 public record ControllerSettings(
     String clusterName,
@@ -26,7 +29,8 @@ public record ControllerSettings(
     Duration nodeSyncDelay,
     Duration providerTimeout,
     Duration resyncPeriod,
-    String owner) {
+    String owner,
+    ReclaimPolicy reclaimPolicy) {
 
   /** A provider call longer than this is abandoned unless {@code --provider-timeout} says. */
   public static final Duration DEFAULT_PROVIDER_TIMEOUT = Duration.ofMinutes(3);
@@ -61,6 +65,7 @@ public record ControllerSettings(
     if (owner == null || owner.isBlank()) {
       throw new IllegalArgumentException("the deployment's owner name must not be blank");
     }
+    Objects.requireNonNull(reclaimPolicy, "reclaimPolicy");
   }
 
   /** The settings an operator gets without flags, for {@code clusterName}. */
@@ -74,7 +79,8 @@ public record ControllerSettings(
         Duration.ZERO,
         DEFAULT_PROVIDER_TIMEOUT,
         DEFAULT_RESYNC_PERIOD,
-        "default/ferry-controller");
+        "default/ferry-controller",
+        ReclaimPolicy.Delete);
   }
 
   public ControllerSettings withNodeSyncDelay(Duration d) {
@@ -87,7 +93,8 @@ public record ControllerSettings(
         d,
         providerTimeout,
         resyncPeriod,
-        owner);
+        owner,
+        reclaimPolicy);
   }
 
   public ControllerSettings withWorkers(int n) {
@@ -100,7 +107,8 @@ public record ControllerSettings(
         nodeSyncDelay,
         providerTimeout,
         resyncPeriod,
-        owner);
+        owner,
+        reclaimPolicy);
   }
 
   public ControllerSettings withProviderTimeout(Duration d) {
@@ -113,7 +121,22 @@ public record ControllerSettings(
         nodeSyncDelay,
         d,
         resyncPeriod,
-        owner);
+        owner,
+        reclaimPolicy);
+  }
+
+  public ControllerSettings withReclaimPolicy(ReclaimPolicy p) {
+    return new ControllerSettings(
+        clusterName,
+        loadBalancerClass,
+        handleDefaultClass,
+        nodePortRange,
+        workers,
+        nodeSyncDelay,
+        providerTimeout,
+        resyncPeriod,
+        owner,
+        p);
   }
 
   public ControllerSettings withResyncPeriod(Duration d) {
@@ -126,6 +149,7 @@ public record ControllerSettings(
         nodeSyncDelay,
         providerTimeout,
         d,
-        owner);
+        owner,
+        reclaimPolicy);
   }
 }

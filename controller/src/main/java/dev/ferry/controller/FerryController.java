@@ -111,7 +111,8 @@ public final class FerryController implements AutoCloseable {
             new Planner.Settings(
                 settings.clusterName(),
                 this.provider.capabilities().healthCheckDefaults(),
-                this.provider.capabilities().localHealthCheckDefaults()),
+                this.provider.capabilities().localHealthCheckDefaults(),
+                settings.reclaimPolicy()),
             registry);
     Timer reconcileTimer =
         Timer.builder("ferry.reconcile.duration")

@@ -7,6 +7,7 @@ import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.RetainedAddress;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -119,6 +120,35 @@ final class GuardedProvider implements LoadBalancerProvider {
         ref,
         () -> {
           delegate.ensureDeleted(ref);
+          return null;
+        });
+  }
+
+  @Override
+  public void ensureRetained(LoadBalancerRef ref) throws ProviderException {
+    guarded(
+        "ensureRetained",
+        ref,
+        () -> {
+          delegate.ensureRetained(ref);
+          return null;
+        });
+  }
+
+  @Override
+  public List<RetainedAddress> listRetained(String clusterName) throws ProviderException {
+    List<RetainedAddress> answer =
+        guarded("listRetained", null, () -> delegate.listRetained(clusterName));
+    return answer == null ? List.of() : answer;
+  }
+
+  @Override
+  public void deleteRetained(String clusterName, String id) throws ProviderException {
+    guarded(
+        "deleteRetained",
+        null,
+        () -> {
+          delegate.deleteRetained(clusterName, id);
           return null;
         });
   }

@@ -10,6 +10,7 @@ import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.PlanViolation;
 import dev.ferry.spi.Protocol;
+import dev.ferry.spi.ReclaimPolicy;
 import dev.ferry.spi.Scheme;
 import dev.ferry.spi.SessionAffinity;
 import io.fabric8.kubernetes.api.model.Service;
@@ -37,6 +38,12 @@ final class Planner {
   static final String SOURCE_RANGES_ANNOTATION =
       "service.beta.kubernetes.io/load-balancer-source-ranges";
 
+  /** {@code Delete} or {@code Retain}: what becomes of the address when the Service goes. */
+  static final String RECLAIM_POLICY = ANNOTATION_PREFIX + "reclaim-policy";
+
+  /** {@code "true"}: a Service gets the address retained for its namespace and name, if any. */
+  static final String CLAIM_RETAINED = ANNOTATION_PREFIX + "claim-retained";
+
   static final String TAG_CLUSTER = "ferry.dev/cluster";
   static final String TAG_SERVICE = "ferry.dev/service";
   static final String TAG_UID = "ferry.dev/service-uid";
@@ -52,13 +59,23 @@ final class Planner {
    * @param healthCheckDefaults the provider's health-check timings for a Service that sets none;
    *     empty for Ferry's own (10 s, 5 s, 2, and 3 unhealthy, 2 for the Local policy)
    * @param localHealthCheckDefaults the same for an {@code externalTrafficPolicy: Local} Service
+   * @param reclaimPolicy a Service's {@value #RECLAIM_POLICY} when it has none ({@code
+   *     --reclaim-policy})
    */
   record Settings(
       String clusterName,
       Optional<HealthCheckDefaults> healthCheckDefaults,
-      Optional<HealthCheckDefaults> localHealthCheckDefaults) {
+      Optional<HealthCheckDefaults> localHealthCheckDefaults,
+      ReclaimPolicy reclaimPolicy) {
     Settings(String clusterName) {
       this(clusterName, Optional.empty(), Optional.empty());
+    }
+
+    Settings(
+        String clusterName,
+        Optional<HealthCheckDefaults> healthCheckDefaults,
+        Optional<HealthCheckDefaults> localHealthCheckDefaults) {
+      this(clusterName, healthCheckDefaults, localHealthCheckDefaults, ReclaimPolicy.Delete);
     }
 
     Settings(String clusterName, Optional<HealthCheckDefaults> healthCheckDefaults) {
@@ -115,6 +132,8 @@ final class Planner {
     Optional<String> requestedIp = requestedIp(spec, violations);
     SessionAffinity affinity = affinity(spec);
     Scheme scheme = scheme(annotations, violations);
+    ReclaimPolicy reclaim = reclaimPolicy(annotations, settings, violations);
+    claimRetained(annotations, violations);
 
     if (!violations.isEmpty() || healthCheck == null) {
       return new Rejected(violations);
@@ -136,7 +155,52 @@ final class Planner {
             .tags(tags)
             .ipFamilies(ipFamilies(spec))
             .ipFamilyPolicy(ipFamilyPolicy(spec))
+            .reclaimPolicy(reclaim)
             .build());
+  }
+
+  /**
+   * The Service's reclaim policy: its {@value #RECLAIM_POLICY} annotation, else the controller's
+   * default. At deletion an invalid value (which kept the Service from being planned) counts as the
+   * default.
+   */
+  static ReclaimPolicy reclaimPolicy(Service service, Settings settings) {
+    Map<String, String> annotations = service.getMetadata().getAnnotations();
+    return reclaimPolicy(annotations == null ? Map.of() : annotations, settings, new ArrayList<>());
+  }
+
+  private static ReclaimPolicy reclaimPolicy(
+      Map<String, String> annotations, Settings settings, List<PlanViolation> violations) {
+    String value = annotations.get(RECLAIM_POLICY);
+    if (value == null) {
+      return settings.reclaimPolicy();
+    }
+    for (ReclaimPolicy p : ReclaimPolicy.values()) {
+      if (p.name().equalsIgnoreCase(value.trim())) {
+        return p;
+      }
+    }
+    violations.add(
+        new PlanViolation(
+            "metadata.annotations[" + RECLAIM_POLICY + "]",
+            "'" + value + "' is neither Delete nor Retain"));
+    return settings.reclaimPolicy();
+  }
+
+  /** Whether the Service asks for the address retained for its name ({@value #CLAIM_RETAINED}). */
+  static boolean claimRetained(Map<String, String> annotations, List<PlanViolation> violations) {
+    String value = annotations.get(CLAIM_RETAINED);
+    if (value == null || value.equalsIgnoreCase("false")) {
+      return false;
+    }
+    if (value.equalsIgnoreCase("true")) {
+      return true;
+    }
+    violations.add(
+        new PlanViolation(
+            "metadata.annotations[" + CLAIM_RETAINED + "]",
+            "'" + value + "' is neither true nor false"));
+    return false;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.spi.ReclaimPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -130,6 +131,16 @@ public final class RunOptions {
               + " drifted) and its status rewritten if it differs (default: ${DEFAULT-VALUE}).")
   public String resyncPeriod;
 
+  @Option(
+      names = "--reclaim-policy",
+      defaultValue = "Delete",
+      description =
+          "What becomes of a Service's address when the Service is deleted or stops being a load"
+              + " balancer, unless its ferry.dev/reclaim-policy annotation says: Delete, or Retain"
+              + " (kept for the Service's namespace and name; see ferry gc) (default:"
+              + " ${DEFAULT-VALUE}).")
+  public ReclaimPolicy reclaimPolicy = ReclaimPolicy.Delete;
+
   ControllerSettings controllerSettings(String owner) {
     return new ControllerSettings(
         clusterName,
@@ -140,7 +151,8 @@ public final class RunOptions {
         Duration.ZERO, // node changes: at once; those that come while a sync is pending join it
         parseDuration(providerTimeout, "--provider-timeout"),
         parseDuration(resyncPeriod, "--resync-period"),
-        owner);
+        owner,
+        reclaimPolicy);
   }
 
   /** A duration as the options spell it: {@code 500ms}, {@code 15s}, {@code 10m}. */

@@ -8,10 +8,12 @@ import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.PlanViolation;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.ReclaimPolicy;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -55,6 +57,7 @@ final class ServiceReconciler {
   private final StatusWriter status;
   private final ServiceOwnership ownership;
   private final ServiceProblems problems;
+  private final RetainedClaims claims;
 
   ServiceReconciler(
       KubernetesClient client,
@@ -78,6 +81,7 @@ final class ServiceReconciler {
     this.problems = new ServiceProblems(events, status);
     this.ownership =
         new ServiceOwnership(patches, classifier.owner(), plannerSettings.clusterName());
+    this.claims = new RetainedClaims(provider, plannerSettings.clusterName());
   }
 
   Outcome reconcile(String key) {
@@ -170,7 +174,20 @@ final class ServiceReconciler {
     }
     IpFamilyFit.Fit fit = IpFamilyFit.fit(plan, caps);
     plan = fit.plan();
-    List<PlanViolation> unsupported = caps.violations(plan);
+    List<PlanViolation> unsupported = new ArrayList<>(caps.violations(plan));
+    boolean claims = "true".equalsIgnoreCase(annotation(withPorts, Planner.CLAIM_RETAINED));
+    if (claims && !caps.retain()) {
+      unsupported.add(
+          new PlanViolation(
+              "metadata.annotations[" + Planner.CLAIM_RETAINED + "]",
+              "this provider keeps no addresses after their Service; remove the annotation"));
+    } else if (claims && unsupported.isEmpty()) {
+      try {
+        plan = this.claims.resolve(key, withPorts, plan);
+      } catch (ProviderException e) {
+        return problems.syncFailed(withPorts, e);
+      }
+    }
     if (!unsupported.isEmpty()) {
       return problems.rejected(withPorts, unsupported);
     }
@@ -225,6 +242,7 @@ final class ServiceReconciler {
 
   /** Forgets every memo of what was applied: a new leadership term checks everything afresh. */
   void forgetAll() {
+    claims.forgetAll();
     ownership.forgetAll();
     checked.clear();
     applied.clear();
@@ -348,11 +366,40 @@ final class ServiceReconciler {
     return Outcome.DONE;
   }
 
+  private static String annotation(Service service, String name) {
+    Map<String, String> annotations = service.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(name);
+  }
+
   private Outcome cleanup(String key, Service service) {
     LoadBalancerRef ref = Planner.ref(service, plannerSettings);
-    events.normal(service, ServiceEvents.DELETING, "Deleting load balancer");
+    boolean retain = Planner.reclaimPolicy(service, plannerSettings) == ReclaimPolicy.Retain;
+    List<String> addresses = IngressStatus.addressesOf(service);
     try {
-      provider.ensureDeleted(ref);
+      if (retain && !provider.checkedCapabilities().retain()) {
+        retain = false;
+        events.warning(
+            service,
+            ServiceEvents.DELETE_FAILED,
+            "The provider cannot keep an address after its Service, so "
+                + Planner.RECLAIM_POLICY
+                + ": Retain is not honoured: the load balancer and its address are deleted");
+      }
+    } catch (ProviderException e) {
+      return new Outcome.Failed(e.getMessage()); // the provider is not ready: retried
+    }
+    events.normal(
+        service,
+        ServiceEvents.DELETING,
+        retain
+            ? "Deleting load balancer, keeping its address (" + Planner.RECLAIM_POLICY + ": Retain)"
+            : "Deleting load balancer");
+    try {
+      if (retain) {
+        provider.ensureRetained(ref);
+      } else {
+        provider.ensureDeleted(ref);
+      }
     } catch (ProviderException.Throttled t) {
       log.info("deleting: throttled, retrying in {}", t.retryAfter());
       return new Outcome.RequeueAfter(t.retryAfter());
@@ -375,11 +422,23 @@ final class ServiceReconciler {
       service = status.clear(service);
     }
     ownership.set(key, service, false);
-    events.normal(service, ServiceEvents.DELETED, "Deleted load balancer");
+    events.normal(
+        service,
+        ServiceEvents.DELETED,
+        retain && !addresses.isEmpty()
+            ? "Deleted load balancer; its address "
+                + String.join(", ", addresses)
+                + " is retained for "
+                + key
+                + " (claim it with "
+                + Planner.CLAIM_RETAINED
+                + ": \"true\" or spec.loadBalancerIP; list it with ferry gc)"
+            : "Deleted load balancer");
     return Outcome.DONE;
   }
 
   private void forget(String key) {
+    claims.forget(key);
     ownership.forget(key);
     checked.remove(key);
     applied.remove(key);

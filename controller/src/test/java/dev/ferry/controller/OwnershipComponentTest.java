@@ -53,7 +53,8 @@ class OwnershipComponentTest {
         Duration.ofMillis(50),
         d.providerTimeout(),
         d.resyncPeriod(),
-        owner);
+        owner,
+        d.reclaimPolicy());
   }
 
   private FerryController start(RecordingProvider provider, ControllerSettings settings) {

@@ -123,7 +123,7 @@ class PluginPathTest {
 
   @Test
   @DisplayName(
-      "a plugin built for SPI 1.2 (before IP families) still loads on 1.3: the contract grew"
+      "a plugin built for SPI 1.2 (before IP families) still loads on 1.4: the contract grew"
           + " compatibly")
   void olderMinorAccepted() throws Exception {
     Path plugins =
@@ -137,7 +137,7 @@ class PluginPathTest {
             List.of("com/example", "picocli"));
     ProviderRegistry registry =
         ProviderRegistry.load(getClass().getClassLoader(), List.of(plugins));
-    assertThat(dev.ferry.spi.SpiVersion.CURRENT).isEqualTo("1.3");
+    assertThat(dev.ferry.spi.SpiVersion.CURRENT).isEqualTo("1.4");
     assertThat(registry.get("older").spiVersion()).isEqualTo("1.2");
   }
 

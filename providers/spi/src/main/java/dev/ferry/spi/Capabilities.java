@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
  * compiled provider. The defaults are what a provider that says nothing can be trusted with: TCP
  * only, one protocol per load balancer, no limit on listeners, no source ranges, no requested
  * address, no internal scheme, no ClientIP affinity, any health-check interval (1 ms to 1 hour),
- * IPv4 only (no dual-stack), and an IP address.
+ * IPv4 only (no dual-stack), an IP address, and no retained addresses.
  */
 public final class Capabilities {
 
@@ -35,6 +35,7 @@ public final class Capabilities {
   private final boolean dualStack;
   private final boolean backendsByFamily;
   private final AddressKind addressKind;
+  private final boolean retain;
   private final HealthCheckDefaults healthCheckDefaults;
   private final HealthCheckDefaults localHealthCheckDefaults;
 
@@ -52,6 +53,7 @@ public final class Capabilities {
     dualStack = b.dualStack;
     backendsByFamily = b.backendsByFamily;
     addressKind = b.addressKind;
+    retain = b.retain;
     healthCheckDefaults = b.healthCheckDefaults;
     localHealthCheckDefaults = b.localHealthCheckDefaults;
   }
@@ -133,6 +135,16 @@ public final class Capabilities {
   }
 
   /**
+   * Whether a Service's address can outlive it ({@link ReclaimPolicy#Retain}): {@link
+   * LoadBalancerProvider#ensureRetained}, {@code listRetained} and {@code deleteRetained} work, and
+   * {@code ensure} serves on a retained address of the cluster that a plan requests ({@code
+   * spec.loadBalancerIP}). Since 1.4.
+   */
+  public boolean retain() {
+    return retain;
+  }
+
+  /**
    * The health-check timings this cloud's users expect when a Service does not set them (e.g. GCE's
    * 8 s / 1 s / 1 / 3); empty for Ferry's own defaults. Since 1.1.
    */
@@ -206,6 +218,8 @@ public final class Capabilities {
         + backendsByFamily
         + ", addressKind="
         + addressKind
+        + ", retain="
+        + retain
         + ", healthCheckDefaults="
         + healthCheckDefaults
         + ", localHealthCheckDefaults="
@@ -228,6 +242,7 @@ public final class Capabilities {
     private boolean dualStack;
     private boolean backendsByFamily = true;
     private AddressKind addressKind = AddressKind.IP;
+    private boolean retain;
     private HealthCheckDefaults healthCheckDefaults;
     private HealthCheckDefaults localHealthCheckDefaults;
 
@@ -302,6 +317,12 @@ public final class Capabilities {
 
     public Builder addressKind(AddressKind value) {
       addressKind = Objects.requireNonNull(value, "addressKind");
+      return this;
+    }
+
+    /** Addresses that outlive their Service; see {@link Capabilities#retain()}. Since 1.4. */
+    public Builder retain(boolean value) {
+      retain = value;
       return this;
     }
 

@@ -29,6 +29,7 @@ public final class LoadBalancerPlan {
   private final List<String> currentAddresses;
   private final List<IpFamily> ipFamilies;
   private final IpFamilyPolicy ipFamilyPolicy;
+  private final ReclaimPolicy reclaimPolicy;
 
   private LoadBalancerPlan(Builder b) {
     ref = Objects.requireNonNull(b.ref, "ref");
@@ -43,6 +44,7 @@ public final class LoadBalancerPlan {
     currentAddresses = List.copyOf(b.currentAddresses);
     ipFamilies = List.copyOf(b.ipFamilies);
     ipFamilyPolicy = Objects.requireNonNull(b.ipFamilyPolicy, "ipFamilyPolicy");
+    reclaimPolicy = Objects.requireNonNull(b.reclaimPolicy, "reclaimPolicy");
     sourceRanges =
         b.sourceRanges != null
             ? List.copyOf(b.sourceRanges)
@@ -82,6 +84,7 @@ public final class LoadBalancerPlan {
     b.currentAddresses = currentAddresses;
     b.ipFamilies = ipFamilies;
     b.ipFamilyPolicy = ipFamilyPolicy;
+    b.reclaimPolicy = reclaimPolicy;
     return b;
   }
 
@@ -169,6 +172,15 @@ public final class LoadBalancerPlan {
     return ipFamilyPolicy;
   }
 
+  /**
+   * What becomes of the address when the Service goes ({@code ferry.dev/reclaim-policy}); Delete
+   * when absent. The controller calls {@link LoadBalancerProvider#ensureRetained} instead of {@code
+   * ensureDeleted} for Retain. Since 1.4.
+   */
+  public ReclaimPolicy reclaimPolicy() {
+    return reclaimPolicy;
+  }
+
   /** The same plan with another backend set. */
   public LoadBalancerPlan withBackends(List<Backend> newBackends) {
     return toBuilder().backends(newBackends).build();
@@ -193,7 +205,8 @@ public final class LoadBalancerPlan {
       tags,
       currentAddresses,
       ipFamilies,
-      ipFamilyPolicy
+      ipFamilyPolicy,
+      reclaimPolicy
     };
   }
 
@@ -219,6 +232,7 @@ public final class LoadBalancerPlan {
         && currentAddresses.equals(p.currentAddresses)
         && ipFamilies.equals(p.ipFamilies)
         && ipFamilyPolicy == p.ipFamilyPolicy
+        && reclaimPolicy == p.reclaimPolicy
         && (backends == p.backends
             || backends.size() == p.backends.size() && backends.equals(p.backends));
   }
@@ -243,7 +257,8 @@ public final class LoadBalancerPlan {
       "tags",
       "currentAddresses",
       "ipFamilies",
-      "ipFamilyPolicy"
+      "ipFamilyPolicy",
+      "reclaimPolicy"
     };
     Object[] values = fields();
     StringBuilder out = new StringBuilder("LoadBalancerPlan[");
@@ -268,6 +283,7 @@ public final class LoadBalancerPlan {
     private List<String> currentAddresses = List.of();
     private List<IpFamily> ipFamilies = List.of(IpFamily.IPv4);
     private IpFamilyPolicy ipFamilyPolicy = IpFamilyPolicy.SingleStack;
+    private ReclaimPolicy reclaimPolicy = ReclaimPolicy.Delete;
 
     private Builder() {}
 
@@ -334,6 +350,12 @@ public final class LoadBalancerPlan {
     /** Since 1.3. */
     public Builder ipFamilyPolicy(IpFamilyPolicy value) {
       ipFamilyPolicy = value;
+      return this;
+    }
+
+    /** Since 1.4. */
+    public Builder reclaimPolicy(ReclaimPolicy value) {
+      reclaimPolicy = value;
       return this;
     }
 

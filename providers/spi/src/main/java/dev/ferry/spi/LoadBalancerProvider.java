@@ -52,6 +52,37 @@ public interface LoadBalancerProvider extends AutoCloseable {
   /** Deletes everything this provider made for {@code ref}; succeeds when nothing is there. */
   void ensureDeleted(LoadBalancerRef ref) throws ProviderException;
 
+  /**
+   * Deletes everything made for {@code ref} except its address, which is marked as retained by
+   * {@code ref}'s cluster for its namespace and name (where the cloud ties the address to the load
+   * balancer, the load balancer stays, emptied). The mark goes on before anything is deleted, so a
+   * crash leaves either the Service's load balancer or a retained address. Afterwards {@link
+   * #listOwned} no longer lists {@code ref} and {@link #listRetained} lists the address.
+   * Idempotent; succeeds when nothing is there, and deletes like {@link #ensureDeleted} what has no
+   * address of Ferry's (a Service on the user's own or an already retained address). Only called
+   * when {@link Capabilities#retain()}. Since 1.4.
+   */
+  default void ensureRetained(LoadBalancerRef ref) throws ProviderException {
+    throw new ProviderException.InvalidPlan(
+        "metadata.annotations[ferry.dev/reclaim-policy]",
+        "this provider cannot keep an address after its Service");
+  }
+
+  /** The addresses retained for {@code clusterName}; see {@link #ensureRetained}. Since 1.4. */
+  default List<RetainedAddress> listRetained(String clusterName) throws ProviderException {
+    return List.of();
+  }
+
+  /**
+   * Deletes the address {@code id} retained for {@code clusterName}; succeeds when it is gone.
+   *
+   * @throws ProviderException.InvalidPlan when it is not an address retained for that cluster, or a
+   *     Service serves on it now
+   */
+  default void deleteRetained(String clusterName, String id) throws ProviderException {
+    throw new ProviderException.InvalidPlan("id", "this provider retains no addresses");
+  }
+
   /** The load balancers this provider owns for {@code clusterName}, and nothing else. */
   List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException;
 

@@ -58,6 +58,13 @@ final class PlanChecks {
           new PlanViolation(
               "spec.loadBalancerIP", "this provider cannot honour a requested IP; remove it"));
     }
+    if (!c.retain() && plan.reclaimPolicy() == ReclaimPolicy.Retain) {
+      found.add(
+          new PlanViolation(
+              "metadata.annotations[ferry.dev/reclaim-policy]",
+              "this provider cannot keep an address after its Service; remove the annotation (or"
+                  + " set it to Delete)"));
+    }
     if (!c.internal() && plan.scheme() == Scheme.INTERNAL) {
       found.add(
           new PlanViolation(

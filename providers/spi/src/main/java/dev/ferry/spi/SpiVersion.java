@@ -10,7 +10,7 @@ package dev.ferry.spi;
 public final class SpiVersion {
 
   /** This contract's version, {@code major.minor}. */
-  public static final String CURRENT = "1.3";
+  public static final String CURRENT = "1.4";
 
   private SpiVersion() {}
 

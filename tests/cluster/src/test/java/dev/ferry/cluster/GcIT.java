@@ -57,10 +57,16 @@ class GcIT {
   }
 
   private static String gc(String... args) throws Exception {
+    return gc(api.adminKubeconfigFile(dir), List.of(args));
+  }
+
+  /**
+   * Runs {@code ferry gc} in this JVM with {@code kubeconfig}; answers what it printed (exit 0).
+   */
+  static String gc(Path kubeconfig, List<String> args) {
     StringWriter out = new StringWriter();
-    List<String> all = new ArrayList<>(List.of("gc", "--kubeconfig"));
-    all.add(api.adminKubeconfigFile(dir).toString());
-    all.addAll(List.of(args));
+    List<String> all = new ArrayList<>(List.of("gc", "--kubeconfig", kubeconfig.toString()));
+    all.addAll(args);
     int code =
         new CommandLine(new Main())
             .setOut(new PrintWriter(out))

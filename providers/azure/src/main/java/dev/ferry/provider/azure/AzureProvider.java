@@ -14,6 +14,7 @@ import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.RetainedAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -109,6 +110,7 @@ final class AzureProvider implements LoadBalancerProvider {
         .maxListeners(100)
         .sourceRanges(true)
         .requestedIp(true)
+        .retain(true)
         .internal(true)
         .clientIpAffinity(true)
         // Azure: at least 5 s, and interval × failures under 120 s (failures ≥ 2: under 60 s)
@@ -334,6 +336,26 @@ final class AzureProvider implements LoadBalancerProvider {
     securityRules.delete(ref);
     pips.deleteOwn(ref, pipId);
     pips.deleteIpv6(ref);
+  }
+
+  /**
+   * Marks the Service's public IPs retained first (tags), then deletes the rest as {@link
+   * #ensureDeleted} does, which deletes only public IPs tagged with the Service's UID.
+   */
+  @Override
+  public void ensureRetained(LoadBalancerRef ref) throws ProviderException {
+    pips.retain(ref);
+    ensureDeleted(ref);
+  }
+
+  @Override
+  public List<RetainedAddress> listRetained(String clusterName) throws ProviderException {
+    return pips.retainedFor(clusterName);
+  }
+
+  @Override
+  public void deleteRetained(String clusterName, String id) throws ProviderException {
+    pips.deleteRetained(clusterName, id);
   }
 
   @Override

@@ -10,6 +10,8 @@ import com.azure.resourcemanager.network.models.PublicIpAddressSkuName;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.RetainedAddress;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,7 +74,7 @@ final class AzurePublicIps {
         && !(own.isPresent() && wish.requestedIp().get().equals(own.get().ipAddress()))) {
       String ip = wish.requestedIp().get();
       PublicIpAddressInner users =
-          withAddress(wish.pipGroup(), ip)
+          withAddress(wish.pipGroup(), ip, plan.ref().cluster())
               .orElseThrow(
                   () ->
                       new ProviderException.InvalidPlan(
@@ -234,16 +236,112 @@ final class AzurePublicIps {
     return arm.get("publicIPAddresses.get", id, PublicIpAddressInner::fromJson);
   }
 
-  /** A public IP of the group with this address that is no Service's of Ferry's. */
-  private Optional<PublicIpAddressInner> withAddress(String group, String ip)
+  /**
+   * A public IP of the group with this address that is no Service's of Ferry's: the user's, or one
+   * retained for {@code cluster} (another cluster's retained IP is not this one's to take).
+   */
+  private Optional<PublicIpAddressInner> withAddress(String group, String ip, String cluster)
       throws ProviderException {
     return arm
         .list(
             "publicIPAddresses.list", s.publicIpsCollection(group), PublicIpAddressInner::fromJson)
         .stream()
+        .filter(p -> ip.equals(p.ipAddress()))
         .filter(
-            p -> ip.equals(p.ipAddress()) && (p.tags() == null || !p.tags().containsKey(TAG_UID)))
+            p ->
+                p.tags() == null
+                    || !p.tags().containsKey(TAG_UID)
+                        && (!retained(p.tags()) || cluster.equals(clusterOf(p.tags()))))
         .findFirst();
+  }
+
+  /**
+   * Marks a retained public IP: {@value #TAG_RECLAIM}{@code =Retain} beside the cluster and Service
+   * tags, and no UID tag, so that no Service's deletion, the leak sweep or {@code listOwned} counts
+   * it as a load balancer's any more.
+   */
+  static final String TAG_RECLAIM = "ferry.dev-reclaim";
+
+  static boolean retained(Map<String, String> tags) {
+    return tags != null && "Retain".equals(tags.get(TAG_RECLAIM));
+  }
+
+  /** Marks every public IP of {@code ref}'s retained (one per family, in any resource group). */
+  void retain(LoadBalancerRef ref) throws ProviderException {
+    for (PublicIpAddressInner pip : subscription()) {
+      if (pip.id() == null || !ownedBy(pip.tags(), ref)) {
+        continue;
+      }
+      Map<String, String> tags = new LinkedHashMap<>(pip.tags());
+      tags.remove(TAG_UID);
+      tags.put(TAG_RECLAIM, "Retain");
+      // written whole, as read (ARM's PUT replaces; a Static IP keeps its address)
+      PublicIpAddressInner want =
+          new PublicIpAddressInner()
+              .withSku(pip.sku())
+              .withPublicIpAllocationMethod(pip.publicIpAllocationMethod())
+              .withPublicIpAddressVersion(pip.publicIpAddressVersion())
+              .withDnsSettings(
+                  pip.dnsSettings() == null || pip.dnsSettings().domainNameLabel() == null
+                      ? null
+                      : new PublicIpAddressDnsSettings()
+                          .withDomainNameLabel(pip.dnsSettings().domainNameLabel()))
+              .withPublicIpPrefix(
+                  pip.publicIpPrefix() == null
+                      ? null
+                      : new SubResource().withId(pip.publicIpPrefix().id()));
+      want.withLocation(pip.location()).withTags(tags);
+      arm.put("publicIPAddresses.put", pip.id(), want, Map.of(), PublicIpAddressInner::fromJson);
+    }
+  }
+
+  /** The public IPs retained for {@code cluster}, in the subscription. */
+  List<RetainedAddress> retainedFor(String cluster) throws ProviderException {
+    List<RetainedAddress> out = new ArrayList<>();
+    for (PublicIpAddressInner pip : subscription()) {
+      Map<String, String> t = pip.tags();
+      String service = t == null ? "" : t.getOrDefault(TAG_SERVICE, "");
+      if (retained(t)
+          && cluster.equals(clusterOf(t))
+          && service.contains("/")
+          && pip.id() != null
+          && pip.ipAddress() != null) {
+        String[] ns = service.split("/", 2);
+        out.add(
+            new RetainedAddress(
+                pip.id(), pip.ipAddress(), ns[0], ns[1], pip.ipConfiguration() != null));
+      }
+    }
+    return out;
+  }
+
+  /** Deletes the public IP {@code id} retained for {@code cluster}; see the SPI. */
+  void deleteRetained(String cluster, String id) throws ProviderException {
+    if (!id.toLowerCase(java.util.Locale.ROOT).startsWith("/subscriptions/")) {
+      throw new ProviderException.InvalidPlan(
+          "id", "'" + id + "' is not a public IP's resource id (/subscriptions/...)");
+    }
+    Optional<PublicIpAddressInner> found = get(id);
+    if (found.isEmpty()) {
+      return;
+    }
+    PublicIpAddressInner pip = found.get();
+    if (!retained(pip.tags()) || !cluster.equals(clusterOf(pip.tags()))) {
+      throw new ProviderException.InvalidPlan(
+          "id", "public IP " + pip.name() + " is not retained for cluster " + cluster);
+    }
+    if (pip.ipConfiguration() != null) {
+      throw new ProviderException.InvalidPlan(
+          "id",
+          "public IP "
+              + pip.name()
+              + " ("
+              + pip.ipAddress()
+              + ") is in use by "
+              + describe(pip.ipConfiguration().id())
+              + "; delete the Service using it first");
+    }
+    arm.delete("publicIPAddresses.delete", id);
   }
 
   /**

@@ -12,7 +12,11 @@ import com.google.cloud.compute.v1.SubnetworkList;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.RetainedAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -86,7 +90,7 @@ final class GcpAddresses {
       return new Chosen(mine.get().getAddress(), mine.get().getNetworkTier());
     }
     Optional<Address> users =
-        requested.isPresent() ? reservedByUser(requested.get()) : Optional.empty();
+        requested.isPresent() ? reservedByUser(requested.get(), ref.cluster()) : Optional.empty();
     if (users.isPresent()) {
       Address a = users.get();
       check(shape, tier, a);
@@ -208,11 +212,30 @@ final class GcpAddresses {
         () -> resources.addresses.read().get(a.getName()).isPresent());
   }
 
-  /** Labels go on through setLabels only (discovery Address.labels), with the fingerprint. */
-  private void labels(LoadBalancerRef ref, Address a) throws ProviderException {
-    if (a.getLabelsMap().equals(GcpOwner.labels(ref))) {
-      return;
+  /** The label that marks an address retained after its Service ({@code ferry-reclaim: retain}). */
+  static final String RETAINED = "ferry-reclaim";
+
+  static boolean retained(Address a) {
+    return "retain".equals(a.getLabelsMap().get(RETAINED));
+  }
+
+  /** Marks {@code a} retained: Ferry deletes it only when an operator names it. */
+  void retain(Address a) throws ProviderException {
+    if (!retained(a)) {
+      Map<String, String> labels = new LinkedHashMap<>(a.getLabelsMap());
+      labels.put(RETAINED, "retain");
+      setLabels(a, labels);
     }
+  }
+
+  private void labels(LoadBalancerRef ref, Address a) throws ProviderException {
+    if (!a.getLabelsMap().equals(GcpOwner.labels(ref))) {
+      setLabels(a, GcpOwner.labels(ref));
+    }
+  }
+
+  /** Labels go on through setLabels only (discovery Address.labels), with the fingerprint. */
+  private void setLabels(Address a, Map<String, String> labels) throws ProviderException {
     api.mutate(
         "addresses.setLabels",
         id ->
@@ -226,16 +249,70 @@ final class GcpAddresses {
                         .setRegionSetLabelsRequestResource(
                             RegionSetLabelsRequest.newBuilder()
                                 .setLabelFingerprint(a.getLabelFingerprint())
-                                .putAllLabels(GcpOwner.labels(ref)))
+                                .putAllLabels(labels))
                         .setRequestId(id)
                         .build()));
   }
 
-  /** An address the project reserved with {@code ip} that Ferry did not make. */
-  private Optional<Address> reservedByUser(String ip) throws ProviderException {
+  /**
+   * An address the project reserved with {@code ip} that Ferry did not make, or that Ferry retained
+   * for {@code cluster}: used as it is, and never deleted with the Service.
+   */
+  private Optional<Address> reservedByUser(String ip, String cluster) throws ProviderException {
     return list("address = \"" + ip + "\"").stream()
-        .filter(a -> a.getAddress().equals(ip) && !a.getName().startsWith("ferry-"))
+        .filter(a -> a.getAddress().equals(ip))
+        .filter(
+            a ->
+                !a.getName().startsWith("ferry-")
+                    || retained(a) && GcpOwner.ownerOf(a.getDescription(), cluster).isPresent())
         .findFirst();
+  }
+
+  /** The addresses retained for {@code cluster}. */
+  List<RetainedAddress> retainedFor(String cluster) throws ProviderException {
+    List<RetainedAddress> out = new ArrayList<>();
+    for (Address a : list("")) {
+      if (retained(a)) {
+        Optional<LoadBalancerRef> from = GcpOwner.ownerOf(a.getDescription(), cluster);
+        if (from.isPresent()) {
+          out.add(
+              new RetainedAddress(
+                  a.getName(),
+                  a.getAddress(),
+                  from.get().namespace(),
+                  from.get().name(),
+                  a.getUsersCount() > 0));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Deletes the address {@code name} retained for {@code cluster}; see the SPI. */
+  void deleteRetained(String cluster, String name) throws ProviderException {
+    Optional<Address> found = resources.addresses.read().get(name);
+    if (found.isEmpty()) {
+      return;
+    }
+    Address a = found.get();
+    if (!retained(a) || GcpOwner.ownerOf(a.getDescription(), cluster).isEmpty()) {
+      throw new ProviderException.InvalidPlan(
+          "id", "address " + name + " is not retained for cluster " + cluster);
+    }
+    if (a.getUsersCount() > 0) {
+      throw new ProviderException.InvalidPlan(
+          "id",
+          "address "
+              + name
+              + " ("
+              + a.getAddress()
+              + ") is in use by "
+              + a.getUsersList().stream().map(GcpContext::last).toList()
+              + "; delete the Service using it first");
+    }
+    if (!resources.addresses.delete().delete(name)) {
+      throw new ProviderException.Transient("address " + name + " is still in use", null);
+    }
   }
 
   /** The region's addresses that {@code filter} (Compute's list filter, or empty) admits. */

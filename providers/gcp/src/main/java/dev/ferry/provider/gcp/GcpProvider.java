@@ -1,5 +1,6 @@
 package dev.ferry.provider.gcp;
 
+import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.BackendService;
 import com.google.cloud.compute.v1.BackendServiceList;
 import com.google.cloud.compute.v1.ForwardingRule;
@@ -17,6 +18,7 @@ import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.RetainedAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -126,6 +128,7 @@ final class GcpProvider implements LoadBalancerProvider {
         .maxListeners(100)
         .sourceRanges(true)
         .requestedIp(true)
+        .retain(true)
         .internal(true)
         .clientIpAffinity(true)
         .healthCheckInterval(Duration.ofSeconds(1), Duration.ofSeconds(300))
@@ -324,7 +327,11 @@ final class GcpProvider implements LoadBalancerProvider {
       resources.deleteOwned(resources.firewalls, name, ref);
     }
     for (IpFamily family : IpFamily.values()) {
-      resources.deleteOwned(resources.addresses, GcpNames.of(GcpNames.service(ref), family), ref);
+      String name = GcpNames.of(GcpNames.service(ref), family);
+      // a retained address stays (deleteRetained only); a crash after it was marked finds it so
+      if (resources.addresses.read().get(name).filter(GcpAddresses::retained).isEmpty()) {
+        resources.deleteOwned(resources.addresses, name, ref);
+      }
     }
     // the cluster's shared parts go with the last Service using them (Compute refuses otherwise)
     if (resources.deleteShared(resources.healthChecks, GcpNames.nodeHealthCheck(ref.cluster()))) {
@@ -336,11 +343,40 @@ final class GcpProvider implements LoadBalancerProvider {
     nodes.deleteUnused(ref.cluster());
   }
 
+  /**
+   * Marks the Service's addresses retained first (labels), then deletes the rest as {@link
+   * #ensureDeleted} does, which leaves retained addresses alone.
+   */
+  @Override
+  public void ensureRetained(LoadBalancerRef ref) throws ProviderException {
+    for (IpFamily family : IpFamily.values()) {
+      Optional<Address> a =
+          resources.addresses.read().get(GcpNames.of(GcpNames.service(ref), family));
+      if (a.isPresent() && GcpOwner.owned(a.get().getDescription(), ref)) {
+        addresses.retain(a.get());
+      }
+    }
+    ensureDeleted(ref);
+  }
+
+  @Override
+  public List<RetainedAddress> listRetained(String clusterName) throws ProviderException {
+    return addresses.retainedFor(clusterName);
+  }
+
+  @Override
+  public void deleteRetained(String clusterName, String id) throws ProviderException {
+    addresses.deleteRetained(clusterName, id);
+  }
+
   @Override
   public List<LoadBalancerRef> listOwned(String clusterName) throws ProviderException {
     Set<LoadBalancerRef> found = new HashSet<>();
-    // what any crash point leaves: an address, a check, a backend service or a rule
-    for (String description : resources.descriptions(addresses.list(""))) {
+    // what any crash point leaves: an address, a check, a backend service or a rule (a retained
+    // address is no load balancer's)
+    List<Address> live =
+        addresses.list("").stream().filter(a -> !GcpAddresses.retained(a)).toList();
+    for (String description : resources.descriptions(live)) {
       GcpOwner.ownerOf(description, clusterName).ifPresent(found::add);
     }
     return List.copyOf(found);

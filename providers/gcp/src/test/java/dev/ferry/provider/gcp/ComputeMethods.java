@@ -62,7 +62,7 @@ final class ComputeMethods {
     if (found == null) {
       ComputeAnswers.notFound(ex, link);
     } else {
-      ComputeAnswers.send(ex, 200, found);
+      ComputeAnswers.send(ex, 200, fake.rules.shown(link, found));
     }
   }
 
@@ -80,7 +80,8 @@ final class ComputeMethods {
       String k = e.getKey();
       if (k.startsWith(collectionLink + "/") && k.indexOf('/', collectionLink.length() + 1) < 0) {
         JsonObject item =
-            JsonParser.parseString(ComputeAnswers.print(e.getValue())).getAsJsonObject();
+            JsonParser.parseString(ComputeAnswers.print(fake.rules.shown(k, e.getValue())))
+                .getAsJsonObject();
         if (filter.matches(item)) {
           items.add(item);
         }

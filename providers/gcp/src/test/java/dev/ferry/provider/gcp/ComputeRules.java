@@ -10,6 +10,7 @@ import com.google.cloud.compute.v1.ForwardingRule;
 import com.google.cloud.compute.v1.Instance;
 import com.google.protobuf.Message;
 import dev.ferry.provider.gcp.ComputeDiscovery.Method;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -292,6 +293,30 @@ final class ComputeRules {
       }
     }
     return null;
+  }
+
+  /**
+   * An address as Compute shows it: {@code users} the URLs of the forwarding rules of its region
+   * that use its IP, and {@code status} IN_USE while there are any, RESERVED otherwise (discovery
+   * document, Address.users and Address.status: both output only).
+   */
+  Message shown(String link, Message m) {
+    if (!(m instanceof Address a)) {
+      return m;
+    }
+    List<String> users = new ArrayList<>();
+    for (Map.Entry<String, Message> e : fake.resources.entrySet()) {
+      if (e.getValue() instanceof ForwardingRule r
+          && scope(e.getKey()).equals(scope(link))
+          && ComputeAddressRules.withoutPrefix(r.getIPAddress()).equals(a.getAddress())) {
+        users.add(ComputeFake.GOOGLEAPIS + e.getKey());
+      }
+    }
+    return a.toBuilder()
+        .clearUsers()
+        .addAllUsers(users)
+        .setStatus(users.isEmpty() ? "RESERVED" : "IN_USE")
+        .build();
   }
 
   /** Label keys and values as Compute takes them (compute/docs/labeling-resources#requirements). */

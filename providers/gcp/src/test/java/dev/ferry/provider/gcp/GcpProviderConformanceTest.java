@@ -102,6 +102,24 @@ class GcpProviderConformanceTest extends ProviderConformanceKit {
     }
 
     @Override
+    public void ensureRetained(LoadBalancerRef ref) throws dev.ferry.spi.ProviderException {
+      p.ensureRetained(ref);
+      plans.remove(ref.uid());
+    }
+
+    @Override
+    public List<dev.ferry.spi.RetainedAddress> listRetained(String clusterName)
+        throws dev.ferry.spi.ProviderException {
+      return p.listRetained(clusterName);
+    }
+
+    @Override
+    public void deleteRetained(String clusterName, String id)
+        throws dev.ferry.spi.ProviderException {
+      p.deleteRetained(clusterName, id);
+    }
+
+    @Override
     public List<LoadBalancerRef> listOwned(String clusterName)
         throws dev.ferry.spi.ProviderException {
       return p.listOwned(clusterName);

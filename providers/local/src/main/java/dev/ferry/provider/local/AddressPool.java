@@ -13,6 +13,9 @@ import java.util.Optional;
  */
 final class AddressPool {
 
+  /** The holder of an address kept after its Service went (see {@link #retain}). */
+  static final String RETAINED = "\u0000retained";
+
   private final Cidr block;
   private final Map<InetAddress, String> holders = new HashMap<>();
 
@@ -28,15 +31,17 @@ final class AddressPool {
   }
 
   /**
-   * Takes {@code requested} for {@code owner}; else the first of {@code previous} (the addresses
-   * the Service showed) that is in the pool and free; else an address derived from the owner.
+   * Takes {@code requested} for {@code owner} (free, or retained: the caller checked it is the
+   * owner's cluster's); else the first of {@code previous} (the addresses the Service showed) that
+   * is in the pool and free; else an address derived from the owner.
    */
   synchronized InetAddress take(
       String owner, Optional<InetAddress> requested, List<InetAddress> previous) {
     if (requested.isPresent()) {
       InetAddress want = requested.get();
       String holder = holders.get(want);
-      if (!block.contains(want) || (holder != null && !holder.equals(owner))) {
+      if (!block.contains(want)
+          || (holder != null && !holder.equals(owner) && !holder.equals(RETAINED))) {
         throw new IllegalArgumentException(Cidr.text(want));
       }
       holders.put(want, owner);
@@ -63,5 +68,20 @@ final class AddressPool {
 
   synchronized void release(InetAddress address, String owner) {
     holders.remove(address, owner);
+  }
+
+  /** Keeps {@code address} from every pick but an explicit request, once its holder lets go. */
+  synchronized void retain(InetAddress address) {
+    holders.putIfAbsent(address, RETAINED);
+  }
+
+  /** Whether anyone holds {@code address}. */
+  synchronized boolean held(InetAddress address) {
+    return holders.containsKey(address);
+  }
+
+  /** Whether {@code address} is retained and no Service serves on it. */
+  synchronized boolean idle(InetAddress address) {
+    return RETAINED.equals(holders.get(address));
   }
 }

@@ -5,6 +5,7 @@ import dev.ferry.spi.IpFamily;
 import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
+import dev.ferry.spi.RetainedAddress;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -38,6 +39,8 @@ final class LocalCloud {
   private final AddressPool ipv6; // null: IPv4 only
   private final Optional<String> ipv6Off; // why there is no IPv6, when one was asked for
   private final Map<String, List<LocalBalancer>> balancers = new ConcurrentHashMap<>();
+  // addresses kept after their Service went, with the Service they were kept from
+  private final Map<InetAddress, LoadBalancerRef> retained = new ConcurrentHashMap<>();
   // told of every change to this cloud, after it is made (tests count and crash on them)
   private volatile Consumer<String> changes = change -> {};
   private final ScheduledExecutorService timer =
@@ -153,6 +156,12 @@ final class LocalCloud {
         b = null;
       }
       boolean made = b == null;
+      if (made && want.isPresent()) {
+        LoadBalancerRef keptFor = retained.get(want.get());
+        if (keptFor != null && !keptFor.cluster().equals(ref.cluster())) {
+          throw new IllegalArgumentException(Cidr.text(want.get())); // another cluster's
+        }
+      }
       if (made) {
         InetAddress address = pool.take(ref.uid(), want, literals(plan.currentAddresses(), family));
         try {
@@ -221,8 +230,62 @@ final class LocalCloud {
 
   private void close(LocalBalancer b) {
     b.close();
-    pool(family(b.address())).release(b.address(), b.ref().uid());
+    AddressPool pool = pool(family(b.address()));
+    pool.release(b.address(), b.ref().uid());
+    if (retained.containsKey(b.address())) {
+      pool.retain(b.address()); // a retained address outlives whoever serves on it
+    }
     LoopbackAddresses.remove(b.address());
+  }
+
+  /**
+   * Removes {@code ref}'s load balancer and keeps its addresses for its cluster (an address it
+   * served on that was already retained stays retained for the Service it was kept from).
+   */
+  synchronized void retain(LoadBalancerRef ref) {
+    for (LocalBalancer b : frontends(ref)) {
+      retained.putIfAbsent(b.address(), ref);
+    }
+    remove(ref);
+  }
+
+  /** The addresses retained for {@code cluster}. */
+  List<RetainedAddress> retained(String cluster) {
+    List<RetainedAddress> out = new ArrayList<>();
+    retained.forEach(
+        (address, ref) -> {
+          if (ref.cluster().equals(cluster)) {
+            String text = Cidr.text(address);
+            boolean idle = pool(family(address)).idle(address);
+            out.add(new RetainedAddress(text, text, ref.namespace(), ref.name(), !idle));
+          }
+        });
+    out.sort(java.util.Comparator.comparing(RetainedAddress::id));
+    return out;
+  }
+
+  /**
+   * Lets {@code address}, retained for {@code cluster}, go back to the pool; nothing to do when no
+   * one holds it.
+   *
+   * @throws IllegalArgumentException when a load balancer, or another cluster, holds it
+   * @throws IllegalStateException when a Service serves on it
+   */
+  synchronized void deleteRetained(String cluster, InetAddress address) {
+    LoadBalancerRef keptFor = retained.get(address);
+    AddressPool pool = pool(family(address));
+    if (keptFor == null && (pool == null || !pool.held(address))) {
+      return; // gone
+    }
+    if (keptFor == null || !keptFor.cluster().equals(cluster)) {
+      throw new IllegalArgumentException(Cidr.text(address) + " is not retained for " + cluster);
+    }
+    if (!pool.idle(address)) {
+      throw new IllegalStateException(Cidr.text(address) + " is in use");
+    }
+    retained.remove(address);
+    pool.release(address, AddressPool.RETAINED);
+    changes.accept("DeleteRetainedAddress");
   }
 
   synchronized void remove(LoadBalancerRef ref) {

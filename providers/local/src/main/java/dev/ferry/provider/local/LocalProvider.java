@@ -11,6 +11,7 @@ import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.RetainedAddress;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -50,6 +51,7 @@ public final class LocalProvider implements LoadBalancerProvider {
             .requestedIp(true)
             .internal(true)
             .clientIpAffinity(true)
+            .retain(true)
             .healthCheckInterval(Duration.ofMillis(50), Duration.ofHours(1));
     if (families.contains(IpFamily.IPv6)) {
       b.ipFamilies(IpFamily.IPv4, IpFamily.IPv6).dualStack(true);
@@ -127,6 +129,34 @@ public final class LocalProvider implements LoadBalancerProvider {
   @Override
   public void ensureDeleted(LoadBalancerRef ref) {
     cloud.remove(ref);
+  }
+
+  @Override
+  public void ensureRetained(LoadBalancerRef ref) {
+    cloud.retain(ref);
+  }
+
+  @Override
+  public List<RetainedAddress> listRetained(String clusterName) {
+    return cloud.retained(clusterName);
+  }
+
+  @Override
+  public void deleteRetained(String clusterName, String id) throws ProviderException {
+    InetAddress address;
+    try {
+      if (!id.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
+        throw new UnknownHostException(id); // a literal only: never a name lookup
+      }
+      address = InetAddress.getByName(id);
+    } catch (UnknownHostException e) {
+      throw new ProviderException.InvalidPlan("id", "'" + id + "' is not an IP address");
+    }
+    try {
+      cloud.deleteRetained(clusterName, address);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new ProviderException.InvalidPlan("id", e.getMessage());
+    }
   }
 
   @Override
