@@ -103,6 +103,7 @@ public final class FerryController implements AutoCloseable {
         new ServiceReconciler(
             client,
             this::cachedService,
+            this::cachedServices,
             this::eligibleBackends,
             this.provider,
             classifier,

@@ -133,6 +133,13 @@ final class Planner {
     SessionAffinity affinity = affinity(spec);
     Scheme scheme = scheme(annotations, violations);
     ReclaimPolicy reclaim = reclaimPolicy(annotations, settings, violations);
+    String sharing = annotations.get(SharedAddresses.KEY);
+    if (sharing != null && !SharedAddresses.valid(sharing)) {
+      violations.add(
+          new PlanViolation(
+              "metadata.annotations[" + SharedAddresses.KEY + "]",
+              "'" + sharing + "' is not a sharing key: 1 to 63 letters, digits, '.', '_' or '-'"));
+    }
     claimRetained(annotations, violations);
 
     if (!violations.isEmpty() || healthCheck == null) {
@@ -156,6 +163,7 @@ final class Planner {
             .ipFamilies(ipFamilies(spec))
             .ipFamilyPolicy(ipFamilyPolicy(spec))
             .reclaimPolicy(reclaim)
+            .sharingKey(Optional.ofNullable(sharing))
             .build());
   }
 

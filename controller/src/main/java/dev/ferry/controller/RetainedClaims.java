@@ -21,11 +21,18 @@ final class RetainedClaims {
 
   private final GuardedProvider provider;
   private final String cluster;
-  private final Map<String, String> claimed = new ConcurrentHashMap<>();
+  private final Map<String, RetainedAddress> claimed = new ConcurrentHashMap<>();
 
-  RetainedClaims(GuardedProvider provider, String cluster) {
+  private final boolean ips;
+
+  /**
+   * @param ips whether the provider serves IP addresses that a requested IP can name (else a
+   *     retained address is claimed by its id alone, e.g. an NLB's hostname)
+   */
+  RetainedClaims(GuardedProvider provider, String cluster, boolean ips) {
     this.provider = provider;
     this.cluster = cluster;
+    this.ips = ips;
   }
 
   /**
@@ -40,7 +47,7 @@ final class RetainedClaims {
         || !"true".equalsIgnoreCase(annotations.get(Planner.CLAIM_RETAINED))) {
       return plan;
     }
-    String address = claimed.get(key);
+    RetainedAddress address = claimed.get(key);
     if (address == null) {
       address = pick(service, plan.ipFamilies().get(0)).orElse(null);
       if (address == null) {
@@ -48,25 +55,29 @@ final class RetainedClaims {
       }
       claimed.put(key, address);
     }
-    return plan.toBuilder().requestedIp(Optional.of(address)).build();
+    LoadBalancerPlan.Builder b = plan.toBuilder().claimRetained(Optional.of(address.id()));
+    if (ips) {
+      b.requestedIp(Optional.of(address.address()));
+    }
+    return b.build();
   }
 
   /** The address to claim: the one the Service shows, else one no Service serves on. */
-  private Optional<String> pick(Service service, IpFamily family) throws ProviderException {
+  private Optional<RetainedAddress> pick(Service service, IpFamily family)
+      throws ProviderException {
     String namespace = service.getMetadata().getNamespace();
     String name = service.getMetadata().getName();
     List<String> shown = IngressStatus.addressesOf(service);
     List<RetainedAddress> mine =
         provider.listRetained(cluster).stream()
             .filter(r -> r.namespace().equals(namespace) && r.name().equals(name))
-            .filter(r -> r.address().contains(":") == (family == IpFamily.IPv6))
+            .filter(r -> !ips || r.address().contains(":") == (family == IpFamily.IPv6))
             .toList();
     return mine.stream()
         .filter(r -> shown.contains(r.address()) || !r.inUse())
         .min(
             Comparator.comparing((RetainedAddress r) -> !shown.contains(r.address()))
-                .thenComparing(RetainedAddress::id))
-        .map(RetainedAddress::address);
+                .thenComparing(RetainedAddress::id));
   }
 
   void forget(String key) {

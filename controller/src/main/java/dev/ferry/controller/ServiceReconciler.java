@@ -38,6 +38,7 @@ final class ServiceReconciler {
   private static final Logger log = LoggerFactory.getLogger(ServiceReconciler.class);
 
   private final Function<String, Service> services;
+  private final Supplier<List<Service>> allServices;
   private final Supplier<NodeEligibility.Eligible> eligibleBackends;
   private final GuardedProvider provider;
   private final ServiceClassifier classifier;
@@ -62,6 +63,7 @@ final class ServiceReconciler {
   ServiceReconciler(
       KubernetesClient client,
       Function<String, Service> services,
+      Supplier<List<Service>> allServices,
       Supplier<NodeEligibility.Eligible> eligibleBackends,
       GuardedProvider provider,
       ServiceClassifier classifier,
@@ -70,6 +72,7 @@ final class ServiceReconciler {
       Planner.Settings plannerSettings,
       MeterRegistry registry) {
     this.services = services;
+    this.allServices = allServices;
     this.eligibleBackends = eligibleBackends;
     this.provider = provider;
     this.classifier = classifier;
@@ -81,7 +84,12 @@ final class ServiceReconciler {
     this.problems = new ServiceProblems(events, status);
     this.ownership =
         new ServiceOwnership(patches, classifier.owner(), plannerSettings.clusterName());
-    this.claims = new RetainedClaims(provider, plannerSettings.clusterName());
+    Capabilities caps = provider.capabilities();
+    this.claims =
+        new RetainedClaims(
+            provider,
+            plannerSettings.clusterName(),
+            caps.addressKind() == dev.ferry.spi.AddressKind.IP && caps.requestedIp());
   }
 
   Outcome reconcile(String key) {
@@ -175,6 +183,15 @@ final class ServiceReconciler {
     IpFamilyFit.Fit fit = IpFamilyFit.fit(plan, caps);
     plan = fit.plan();
     List<PlanViolation> unsupported = new ArrayList<>(caps.violations(plan));
+    if (unsupported.isEmpty() && plan.sharingKey().isPresent()) {
+      List<PlanViolation> clash =
+          SharedAddresses.conflicts(withPorts, allServices.get(), classifier::wantsLoadBalancer);
+      if (!clash.isEmpty()) {
+        problems.rejected(withPorts, clash);
+        // the Service it clashes with may go or change: look again, slowly
+        return new Outcome.RequeueAfter(java.time.Duration.ofSeconds(30));
+      }
+    }
     boolean claims = "true".equalsIgnoreCase(annotation(withPorts, Planner.CLAIM_RETAINED));
     if (claims && !caps.retain()) {
       unsupported.add(

@@ -18,7 +18,7 @@ import java.util.stream.Collectors;
  * compiled provider. The defaults are what a provider that says nothing can be trusted with: TCP
  * only, one protocol per load balancer, no limit on listeners, no source ranges, no requested
  * address, no internal scheme, no ClientIP affinity, any health-check interval (1 ms to 1 hour),
- * IPv4 only (no dual-stack), an IP address, and no retained addresses.
+ * IPv4 only (no dual-stack), an IP address, no retained addresses, and no shared addresses.
  */
 public final class Capabilities {
 
@@ -36,6 +36,7 @@ public final class Capabilities {
   private final boolean backendsByFamily;
   private final AddressKind addressKind;
   private final boolean retain;
+  private final boolean sharedAddresses;
   private final HealthCheckDefaults healthCheckDefaults;
   private final HealthCheckDefaults localHealthCheckDefaults;
 
@@ -54,6 +55,7 @@ public final class Capabilities {
     backendsByFamily = b.backendsByFamily;
     addressKind = b.addressKind;
     retain = b.retain;
+    sharedAddresses = b.sharedAddresses;
     healthCheckDefaults = b.healthCheckDefaults;
     localHealthCheckDefaults = b.localHealthCheckDefaults;
   }
@@ -145,6 +147,14 @@ public final class Capabilities {
   }
 
   /**
+   * Whether several Services can share one address, each on its own ports ({@link
+   * LoadBalancerPlan#sharingKey()}). Since 1.4.
+   */
+  public boolean sharedAddresses() {
+    return sharedAddresses;
+  }
+
+  /**
    * The health-check timings this cloud's users expect when a Service does not set them (e.g. GCE's
    * 8 s / 1 s / 1 / 3); empty for Ferry's own defaults. Since 1.1.
    */
@@ -220,6 +230,8 @@ public final class Capabilities {
         + addressKind
         + ", retain="
         + retain
+        + ", sharedAddresses="
+        + sharedAddresses
         + ", healthCheckDefaults="
         + healthCheckDefaults
         + ", localHealthCheckDefaults="
@@ -243,6 +255,7 @@ public final class Capabilities {
     private boolean backendsByFamily = true;
     private AddressKind addressKind = AddressKind.IP;
     private boolean retain;
+    private boolean sharedAddresses;
     private HealthCheckDefaults healthCheckDefaults;
     private HealthCheckDefaults localHealthCheckDefaults;
 
@@ -323,6 +336,12 @@ public final class Capabilities {
     /** Addresses that outlive their Service; see {@link Capabilities#retain()}. Since 1.4. */
     public Builder retain(boolean value) {
       retain = value;
+      return this;
+    }
+
+    /** One address for several Services; see {@link Capabilities#sharedAddresses()}. Since 1.4. */
+    public Builder sharedAddresses(boolean value) {
+      sharedAddresses = value;
       return this;
     }
 

@@ -30,6 +30,8 @@ public final class LoadBalancerPlan {
   private final List<IpFamily> ipFamilies;
   private final IpFamilyPolicy ipFamilyPolicy;
   private final ReclaimPolicy reclaimPolicy;
+  private final Optional<String> claimRetained;
+  private final Optional<String> sharingKey;
 
   private LoadBalancerPlan(Builder b) {
     ref = Objects.requireNonNull(b.ref, "ref");
@@ -45,6 +47,8 @@ public final class LoadBalancerPlan {
     ipFamilies = List.copyOf(b.ipFamilies);
     ipFamilyPolicy = Objects.requireNonNull(b.ipFamilyPolicy, "ipFamilyPolicy");
     reclaimPolicy = Objects.requireNonNull(b.reclaimPolicy, "reclaimPolicy");
+    claimRetained = Objects.requireNonNull(b.claimRetained, "claimRetained");
+    sharingKey = Objects.requireNonNull(b.sharingKey, "sharingKey");
     sourceRanges =
         b.sourceRanges != null
             ? List.copyOf(b.sourceRanges)
@@ -85,6 +89,8 @@ public final class LoadBalancerPlan {
     b.ipFamilies = ipFamilies;
     b.ipFamilyPolicy = ipFamilyPolicy;
     b.reclaimPolicy = reclaimPolicy;
+    b.claimRetained = claimRetained;
+    b.sharingKey = sharingKey;
     return b;
   }
 
@@ -181,6 +187,26 @@ public final class LoadBalancerPlan {
     return reclaimPolicy;
   }
 
+  /**
+   * The retained address this Service takes ({@code ferry.dev/claim-retained}), by the id {@link
+   * LoadBalancerProvider#listRetained} gave it; the controller also puts its IP in {@link
+   * #requestedIp()} for a provider of IP addresses, so a provider that serves a requested retained
+   * IP needs nothing more. A provider of hostnames serves the Service on it. Since 1.4.
+   */
+  public Optional<String> claimRetained() {
+    return claimRetained;
+  }
+
+  /**
+   * The Service's {@code ferry.dev/allow-shared-ip} key: the cluster's Services with the same key
+   * share one address, each on its own ports (the controller has checked that no port of this plan
+   * is another's, and that they ask for the same {@link #requestedIp()}). The address is the key's,
+   * not one Service's: made with the first, kept while any Service uses it. Since 1.4.
+   */
+  public Optional<String> sharingKey() {
+    return sharingKey;
+  }
+
   /** The same plan with another backend set. */
   public LoadBalancerPlan withBackends(List<Backend> newBackends) {
     return toBuilder().backends(newBackends).build();
@@ -206,7 +232,9 @@ public final class LoadBalancerPlan {
       currentAddresses,
       ipFamilies,
       ipFamilyPolicy,
-      reclaimPolicy
+      reclaimPolicy,
+      claimRetained,
+      sharingKey
     };
   }
 
@@ -233,6 +261,8 @@ public final class LoadBalancerPlan {
         && ipFamilies.equals(p.ipFamilies)
         && ipFamilyPolicy == p.ipFamilyPolicy
         && reclaimPolicy == p.reclaimPolicy
+        && claimRetained.equals(p.claimRetained)
+        && sharingKey.equals(p.sharingKey)
         && (backends == p.backends
             || backends.size() == p.backends.size() && backends.equals(p.backends));
   }
@@ -258,7 +288,9 @@ public final class LoadBalancerPlan {
       "currentAddresses",
       "ipFamilies",
       "ipFamilyPolicy",
-      "reclaimPolicy"
+      "reclaimPolicy",
+      "claimRetained",
+      "sharingKey"
     };
     Object[] values = fields();
     StringBuilder out = new StringBuilder("LoadBalancerPlan[");
@@ -284,6 +316,8 @@ public final class LoadBalancerPlan {
     private List<IpFamily> ipFamilies = List.of(IpFamily.IPv4);
     private IpFamilyPolicy ipFamilyPolicy = IpFamilyPolicy.SingleStack;
     private ReclaimPolicy reclaimPolicy = ReclaimPolicy.Delete;
+    private Optional<String> claimRetained = Optional.empty();
+    private Optional<String> sharingKey = Optional.empty();
 
     private Builder() {}
 
@@ -356,6 +390,18 @@ public final class LoadBalancerPlan {
     /** Since 1.4. */
     public Builder reclaimPolicy(ReclaimPolicy value) {
       reclaimPolicy = value;
+      return this;
+    }
+
+    /** Since 1.4. */
+    public Builder claimRetained(Optional<String> value) {
+      claimRetained = value;
+      return this;
+    }
+
+    /** Since 1.4. */
+    public Builder sharingKey(Optional<String> value) {
+      sharingKey = value;
       return this;
     }
 

@@ -65,6 +65,12 @@ final class PlanChecks {
               "this provider cannot keep an address after its Service; remove the annotation (or"
                   + " set it to Delete)"));
     }
+    if (!c.sharedAddresses() && plan.sharingKey().isPresent()) {
+      found.add(
+          new PlanViolation(
+              "metadata.annotations[ferry.dev/allow-shared-ip]",
+              "this provider cannot put several Services on one address; remove the annotation"));
+    }
     if (!c.internal() && plan.scheme() == Scheme.INTERNAL) {
       found.add(
           new PlanViolation(

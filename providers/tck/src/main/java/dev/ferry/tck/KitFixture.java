@@ -106,6 +106,15 @@ public abstract class KitFixture {
     return ref;
   }
 
+  /** A fresh ref for a Service of {@code like}'s cluster, namespace and name (made again). */
+  protected LoadBalancerRef newRef(LoadBalancerRef like) {
+    LoadBalancerRef ref =
+        new LoadBalancerRef(
+            like.cluster(), like.namespace(), like.name(), UUID.randomUUID().toString());
+    made.add(ref);
+    return ref;
+  }
+
   /** A TCP plan on one port with {@code backends}. */
   protected LoadBalancerPlan plan(
       LoadBalancerRef ref, List<Backend> backends, Listener... listeners) {

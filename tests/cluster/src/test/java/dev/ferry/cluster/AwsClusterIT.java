@@ -301,4 +301,93 @@ class AwsClusterIT {
         .until(() -> admin.services().inNamespace(NS).withName("aws-dual").get() == null);
     assertThat(cloud.loadBalancers()).isEmpty();
   }
+
+  @Test
+  @DisplayName(
+      "Retain on moto through the controller: deleted, the NLB stays with no listener and gc lists"
+          + " its hostname for the Service; made again with claim-retained, the Service gets the"
+          + " same hostname and its listeners back; gc --delete-retained removes it")
+  void retain() throws Exception {
+    String cluster = "aws-e2e-retain";
+    AwsAccount cloud = AwsAccount.connect();
+    List<Subnet> subnets = cloud.tagSubnets(cluster);
+    String sg = cloud.nodeSecurityGroup(cluster, subnets.get(0).vpcId());
+    Instance instance = cloud.launch(1, subnets.get(0), sg).get(0);
+    node(
+        "aws-rt-node",
+        "aws:///" + instance.placement().availabilityZone() + "/" + instance.instanceId(),
+        "127.0.114.1");
+    controller(cloud, cluster);
+    List<String> gcArgs = new ArrayList<>(List.of("--provider", "aws", "--cluster-name", cluster));
+    cloud
+        .providerSettings()
+        .forEach((k, v) -> gcArgs.addAll(List.of("--provider-setting", k + "=" + v)));
+    Map<String, String> retain =
+        Map.of("ferry.dev/reclaim-policy", "Retain", "ferry.dev/claim-retained", "true");
+    Service keep =
+        new ServiceBuilder(shop())
+            .editMetadata()
+            .withName("aws-keep")
+            .withAnnotations(retain)
+            .endMetadata()
+            .build();
+    admin.services().inNamespace(NS).resource(keep).create();
+    ClusterIT.eventually().until(() -> CloudE2e.ingress(admin, NS, "aws-keep") != null);
+    String hostname = CloudE2e.ingress(admin, NS, "aws-keep").getHostname();
+    java.util.function.Supplier<LoadBalancer> nlb =
+        () ->
+            cloud.loadBalancers().stream()
+                .filter(lb -> lb.dnsName().equals(hostname))
+                .findFirst()
+                .orElse(null);
+    assertThat(cloud.listeners(nlb.get())).hasSize(2);
+
+    admin.services().inNamespace(NS).withName("aws-keep").delete();
+    ClusterIT.eventually()
+        .until(() -> admin.services().inNamespace(NS).withName("aws-keep").get() == null);
+    assertThat(nlb.get()).as("the NLB stays: its name is the address").isNotNull();
+    assertThat(cloud.listeners(nlb.get())).isEmpty();
+    String listed = GcIT.gc(api.adminKubeconfigFile(dir), gcArgs);
+    assertThat(listed)
+        .contains(hostname)
+        .contains("default/aws-keep")
+        .contains("1 addresses retained for cluster " + cluster);
+
+    admin.services().inNamespace(NS).resource(keep).create();
+    ClusterIT.eventually().until(() -> CloudE2e.ingress(admin, NS, "aws-keep") != null);
+    assertThat(CloudE2e.ingress(admin, NS, "aws-keep").getHostname()).isEqualTo(hostname);
+    ClusterIT.eventually().until(() -> cloud.listeners(nlb.get()).size() == 2);
+
+    admin.services().inNamespace(NS).withName("aws-keep").delete();
+    ClusterIT.eventually()
+        .until(() -> admin.services().inNamespace(NS).withName("aws-keep").get() == null);
+    List<String> delete = new ArrayList<>(gcArgs);
+    delete.addAll(List.of("--delete-retained", nlb.get().loadBalancerArn()));
+    assertThat(GcIT.gc(api.adminKubeconfigFile(dir), delete)).contains("1 deleted");
+    assertThat(nlb.get()).isNull();
+
+    // an NLB has addresses of its own: sharing one is refused, naming the annotation
+    Service shared =
+        new ServiceBuilder(shop())
+            .editMetadata()
+            .withName("aws-shared")
+            .withAnnotations(Map.of("ferry.dev/allow-shared-ip", "web"))
+            .endMetadata()
+            .build();
+    admin.services().inNamespace(NS).resource(shared).create();
+    ClusterIT.eventually()
+        .until(
+            () ->
+                admin.v1().events().inNamespace(NS).list().getItems().stream()
+                    .filter(e -> "aws-shared".equals(e.getInvolvedObject().getName()))
+                    .anyMatch(
+                        e ->
+                            "Warning".equals(e.getType())
+                                && e.getMessage().contains("ferry.dev/allow-shared-ip")));
+    assertThat(CloudE2e.ingress(admin, NS, "aws-shared")).isNull();
+    assertThat(cloud.loadBalancers()).isEmpty();
+    admin.services().inNamespace(NS).withName("aws-shared").delete();
+    ClusterIT.eventually()
+        .until(() -> admin.services().inNamespace(NS).withName("aws-shared").get() == null);
+  }
 }

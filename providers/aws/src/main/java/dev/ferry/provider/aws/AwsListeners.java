@@ -27,14 +27,7 @@ final class AwsListeners {
 
   void syncListeners(LoadBalancer lb, AwsShape shape, Map<String, TargetGroup> groups)
       throws ProviderException {
-    var actual =
-        aws.api.call(
-            Bucket.ELB_READ,
-            "DescribeListeners",
-            () ->
-                aws.elb
-                    .describeListeners(r -> r.loadBalancerArn(lb.loadBalancerArn()))
-                    .listeners());
+    var actual = listeners(lb);
     List<AwsDiff.WantedListener> wanted = new ArrayList<>();
     for (TargetGroupSpec spec : shape.targetGroups()) {
       wanted.add(
@@ -47,6 +40,21 @@ final class AwsListeners {
         case MODIFY -> modifyListener(lb, change);
         case DELETE -> deleteListener(change.arn());
       }
+    }
+  }
+
+  private List<software.amazon.awssdk.services.elasticloadbalancingv2.model.Listener> listeners(
+      LoadBalancer lb) throws ProviderException {
+    return aws.api.call(
+        Bucket.ELB_READ,
+        "DescribeListeners",
+        () -> aws.elb.describeListeners(r -> r.loadBalancerArn(lb.loadBalancerArn())).listeners());
+  }
+
+  /** Deletes every listener of {@code lb} (a retained NLB serves nothing). */
+  void deleteAll(LoadBalancer lb) throws ProviderException {
+    for (var l : listeners(lb)) {
+      deleteListener(l.listenerArn());
     }
   }
 

@@ -13,6 +13,7 @@ import dev.ferry.spi.LoadBalancerStatus;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
+import dev.ferry.spi.RetainedAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,6 +54,7 @@ final class AwsProvider implements LoadBalancerProvider {
           .ipFamilies(IpFamily.IPv4, IpFamily.IPv6)
           .dualStack(true)
           .backendsByFamily(false) // IPv4 instance targets serve both families
+          .retain(true) // the NLB itself: its DNS name is the address
           .build();
 
   private final AwsContext aws;
@@ -62,6 +64,7 @@ final class AwsProvider implements LoadBalancerProvider {
   private final AwsNodeRules nodeRules;
   private final AwsSecurityGroups securityGroups;
   private final AwsAttributes attributes;
+  private final AwsRetained retained;
   private final ProviderEvents events;
 
   AwsProvider(AwsContext aws, int[] nodePorts, ProviderEvents events) {
@@ -72,6 +75,7 @@ final class AwsProvider implements LoadBalancerProvider {
     this.targetGroups = new AwsTargetGroups(aws);
     this.listeners = new AwsListeners(aws);
     this.nodeRules = new AwsNodeRules(aws, discovery);
+    this.retained = new AwsRetained(aws);
     this.events = events;
   }
 
@@ -125,6 +129,9 @@ final class AwsProvider implements LoadBalancerProvider {
     warnGone(plan, nodes.gone());
 
     LoadBalancer lb = findLoadBalancer(ref).orElse(null);
+    if (lb == null && plan.claimRetained().isPresent()) {
+      lb = retained.claim(ref, plan.claimRetained().get()); // the NLB kept for this Service
+    }
     if (lb != null && (lb.scheme() == LoadBalancerSchemeEnum.INTERNAL) != options.internal()) {
       // an NLB's scheme is fixed at creation: refuse before any change, the NLB keeps serving
       throw new ProviderException.InvalidPlan(
@@ -146,7 +153,12 @@ final class AwsProvider implements LoadBalancerProvider {
               "backend:" + ref.cluster() + ":" + vpcId,
               () -> securityGroups.backendGroup(ref.cluster(), vpcId));
       String frontendGroup =
-          securityGroups.frontendGroup(ref, vpcId, shape.frontendRules(), shape.tags());
+          securityGroups.frontendGroup(
+              ref,
+              lb == null ? AwsNames.frontendGroup(ref) : lb.loadBalancerName(),
+              vpcId,
+              shape.frontendRules(),
+              shape.tags());
       List<String> wanted = List.of(frontendGroup, backendGroup);
       if (lb == null) {
         lb = createLoadBalancer(shape, options, subnets, wanted, dual);
@@ -221,6 +233,29 @@ final class AwsProvider implements LoadBalancerProvider {
     }
   }
 
+  /**
+   * Keeps the NLB (its DNS name is the address) and empties it: marked retained first, then its
+   * listeners, target groups and rules go, and the Service's UID comes off last.
+   */
+  @Override
+  public void ensureRetained(LoadBalancerRef ref) throws ProviderException {
+    Optional<LoadBalancer> lb = findLoadBalancer(ref);
+    if (lb.isPresent()) {
+      retained.mark(lb.get());
+    }
+    ensureDeleted(ref);
+  }
+
+  @Override
+  public List<RetainedAddress> listRetained(String clusterName) throws ProviderException {
+    return retained.list(clusterName);
+  }
+
+  @Override
+  public void deleteRetained(String clusterName, String id) throws ProviderException {
+    retained.delete(clusterName, id, securityGroups);
+  }
+
   @Override
   public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
     // everything is found by name or tag (only the backend group's release pages the region's
@@ -228,6 +263,15 @@ final class AwsProvider implements LoadBalancerProvider {
     // group after it (the NLB holds it), the cluster's backend group last (every NLB holds it)
     nodeRules.revokeAllRules(ref);
     Optional<LoadBalancer> lb = findLoadBalancer(ref);
+    if (lb.isPresent() && AwsRetained.retained(tagsOf(lb.get()))) {
+      // a retained NLB (this Service's, or one it claimed) stays, emptied
+      listeners.deleteAll(lb.get());
+      for (String arn : targetGroups.taggedArns(ref)) {
+        targetGroups.deleteTargetGroup(arn);
+      }
+      retained.release(ref, lb.get(), nodeRules);
+      return;
+    }
     if (lb.isPresent()) {
       String arn = lb.get().loadBalancerArn();
       aws.api.run(
@@ -281,11 +325,28 @@ final class AwsProvider implements LoadBalancerProvider {
     }
   }
 
+  private Map<String, String> tagsOf(LoadBalancer lb) throws ProviderException {
+    String arn = lb.loadBalancerArn();
+    return aws.tags(List.of(arn)).getOrDefault(arn, Map.of());
+  }
+
+  /**
+   * {@code ref}'s NLB: by its name, else (a retained NLB the Service claimed keeps its first
+   * Service's name) by the Service's UID tag; empty when the name's NLB is retained for the cluster
+   * and no longer the Service's.
+   */
   private Optional<LoadBalancer> findLoadBalancer(LoadBalancerRef ref) throws ProviderException {
     String name = AwsNames.loadBalancer(ref);
     List<LoadBalancer> found =
         aws.shared("lb:" + name, () -> aws.describeLoadBalancers(List.of(name)));
     if (found.isEmpty()) {
+      for (String arn :
+          aws.taggedArns("elasticloadbalancing:loadbalancer", AwsShape.TAG_UID, ref.uid())) {
+        Optional<LoadBalancer> claimed = retained.byArn(arn);
+        if (claimed.isPresent() && AwsShape.owns(ref, tagsOf(claimed.get()))) {
+          return claimed;
+        }
+      }
       return Optional.empty();
     }
     // AWS keeps names unique; should an emulator hold two, the first owned one is the one
@@ -294,8 +355,12 @@ final class AwsProvider implements LoadBalancerProvider {
             "tags:" + name,
             () -> aws.tags(found.stream().map(LoadBalancer::loadBalancerArn).toList()));
     for (LoadBalancer lb : found) {
-      if (AwsShape.owns(ref, tags.getOrDefault(lb.loadBalancerArn(), Map.of()))) {
+      Map<String, String> t = tags.getOrDefault(lb.loadBalancerArn(), Map.of());
+      if (AwsShape.owns(ref, t)) {
         return Optional.of(lb);
+      }
+      if (AwsRetained.retained(t) && AwsRetained.ofCluster(t, ref.cluster())) {
+        return Optional.empty(); // kept for the cluster; no longer this Service's
       }
     }
     throw new ProviderException.Transient(

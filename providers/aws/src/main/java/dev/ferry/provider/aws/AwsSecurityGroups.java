@@ -67,10 +67,13 @@ final class AwsSecurityGroups {
     }
   }
 
-  /** {@code ref}'s frontend group in {@code vpcId} admitting exactly {@code rules}. */
-  String frontendGroup(LoadBalancerRef ref, String vpcId, Set<Rule> rules, Map<String, String> tags)
+  /**
+   * {@code ref}'s frontend group {@code name} (its NLB's name) in {@code vpcId} admitting exactly
+   * {@code rules}.
+   */
+  String frontendGroup(
+      LoadBalancerRef ref, String name, String vpcId, Set<Rule> rules, Map<String, String> tags)
       throws ProviderException {
-    String name = AwsNames.frontendGroup(ref);
     Optional<SecurityGroup> found = byName(name, vpcId).filter(g -> owns(ref, g));
     String id;
     Set<Rule> actual;
@@ -170,18 +173,22 @@ final class AwsSecurityGroups {
             Filter.builder().name("group-name").values(AwsNames.frontendGroup(ref)).build(),
             Filter.builder().name("tag:" + AwsShape.TAG_UID).values(ref.uid()).build());
     for (SecurityGroup g : found) {
-      if (!owns(ref, g)) {
-        continue;
+      if (!owns(ref, g) || "Retain".equals(tag(g, AwsRetained.TAG_RECLAIM))) {
+        continue; // a retained NLB's group stays with it
       }
-      try {
-        aws.api.run(
-            Bucket.EC2_MUTATE,
-            "DeleteSecurityGroup",
-            () -> aws.ec2.deleteSecurityGroup(r -> r.groupId(g.groupId())));
-      } catch (ProviderException.Transient e) {
-        if (AwsApi.failedWith(e, "InvalidGroup.NotFound")) {
-          continue;
-        }
+      deleteGroup(g.groupId());
+    }
+  }
+
+  /** Deletes group {@code id}; gone already is done. */
+  private void deleteGroup(String id) throws ProviderException {
+    try {
+      aws.api.run(
+          Bucket.EC2_MUTATE,
+          "DeleteSecurityGroup",
+          () -> aws.ec2.deleteSecurityGroup(r -> r.groupId(id)));
+    } catch (ProviderException.Transient e) {
+      if (!AwsApi.failedWith(e, "InvalidGroup.NotFound")) {
         throw e;
       }
     }
@@ -221,14 +228,8 @@ final class AwsSecurityGroups {
         }
       }
       try {
-        aws.api.run(
-            Bucket.EC2_MUTATE,
-            "DeleteSecurityGroup",
-            () -> aws.ec2.deleteSecurityGroup(r -> r.groupId(id)));
+        deleteGroup(id);
       } catch (ProviderException.Transient e) {
-        if (AwsApi.failedWith(e, "InvalidGroup.NotFound")) {
-          continue;
-        }
         if (AwsApi.failedWith(e, "DependencyViolation", "InvalidGroup.InUse")) {
           // a new NLB took it meanwhile: its nodes admit it again at once
           List<String> ids = admitters.stream().map(SecurityGroup::groupId).toList();
@@ -278,6 +279,31 @@ final class AwsSecurityGroups {
       }
     }
     return out;
+  }
+
+  /**
+   * Deletes the frontend group {@code name} of a deleted retained NLB; while AWS still holds it for
+   * the NLB's network interfaces, a transient error says to run the delete again.
+   */
+  void deleteRetainedFrontend(String name, String cluster) throws ProviderException {
+    List<SecurityGroup> found =
+        describe(
+            Filter.builder().name("group-name").values(name).build(),
+            Filter.builder().name("tag:" + AwsRetained.TAG_RECLAIM).values("Retain").build(),
+            Filter.builder().name("tag:" + AwsShape.TAG_CLUSTER).values(cluster).build());
+    for (SecurityGroup g : found) {
+      try {
+        deleteGroup(g.groupId());
+      } catch (ProviderException.Transient e) {
+        throw new ProviderException.Transient(
+            "the NLB is deleted; its security group "
+                + g.groupId()
+                + " goes once AWS releases it: delete the retained address again in a minute ("
+                + e.getMessage()
+                + ")",
+            e);
+      }
+    }
   }
 
   private Optional<SecurityGroup> byName(String name, String vpcId) throws ProviderException {

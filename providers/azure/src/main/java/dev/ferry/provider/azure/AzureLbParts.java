@@ -32,9 +32,8 @@ final class AzureLbParts {
   private AzureLbParts() {}
 
   static FrontendIpConfigurationInner frontend(
-      String lbId, LoadBalancerRef ref, AzureWish wish, String pipId, AzureSettings s) {
-    FrontendIpConfigurationInner f =
-        new FrontendIpConfigurationInner().withName(AzureNames.service(ref));
+      String lbId, String name, AzureWish wish, String pipId, AzureSettings s) {
+    FrontendIpConfigurationInner f = new FrontendIpConfigurationInner().withName(name);
     f.withId(lbId + "/frontendIPConfigurations/" + f.name());
     if (wish.internal()) {
       f.withSubnet((SubnetInner) new SubnetInner().withId(s.subnetId(wish.subnet())))

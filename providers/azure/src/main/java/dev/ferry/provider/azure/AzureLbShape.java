@@ -92,7 +92,7 @@ final class AzureLbShape {
     for (IpFamily family : families) {
       FrontendIpConfigurationInner frontend =
           family == IpFamily.IPv4
-              ? AzureLbParts.frontend(lbId, ref, wish, pipIds.get(family), s)
+              ? AzureLbParts.frontend(lbId, AzureNames.frontend(plan), wish, pipIds.get(family), s)
               : AzureLbParts.ipv6Frontend(lbId, ref, pipIds.get(family));
       wanted.add(frontend.name());
       boolean isNew = frontends.stream().noneMatch(f -> frontend.name().equals(f.name()));
@@ -250,6 +250,20 @@ final class AzureLbShape {
             list(lb.probes()).stream()
                 .filter(p -> !AzureNames.ferrys(p.name()) || used.contains(p.name()))
                 .toList()));
+    // a shared frontend goes with the last rule on it
+    Set<String> fronted = new HashSet<>();
+    list(lb.loadBalancingRules())
+        .forEach(
+            r ->
+                fronted.add(
+                    r.frontendIpConfiguration() == null
+                        ? ""
+                        : last(r.frontendIpConfiguration().id())));
+    lb.withFrontendIpConfigurations(
+        new ArrayList<>(
+            list(lb.frontendIpConfigurations()).stream()
+                .filter(f -> !AzureNames.shared(f.name()) || fronted.contains(f.name()))
+                .toList()));
     if (ours(lb) && list(lb.frontendIpConfigurations()).isEmpty()) {
       return null;
     }
@@ -273,10 +287,24 @@ final class AzureLbShape {
     return lb.tags() != null && lb.tags().containsKey(TAG_CLUSTER);
   }
 
+  /** {@code ref}'s IPv4 frontend: its own, else the shared one its rules use. */
   static java.util.Optional<FrontendIpConfigurationInner> frontend(
       LoadBalancerInner lb, LoadBalancerRef ref) {
+    java.util.Optional<FrontendIpConfigurationInner> own =
+        list(lb.frontendIpConfigurations()).stream()
+            .filter(f -> AzureNames.service(ref).equals(f.name()))
+            .findFirst();
+    if (own.isPresent()) {
+      return own;
+    }
+    Set<String> used = new HashSet<>();
+    for (LoadBalancingRuleInner r : list(lb.loadBalancingRules())) {
+      if (AzureNames.owns(ref, r.name()) && r.frontendIpConfiguration() != null) {
+        used.add(last(r.frontendIpConfiguration().id()));
+      }
+    }
     return list(lb.frontendIpConfigurations()).stream()
-        .filter(f -> AzureNames.service(ref).equals(f.name()))
+        .filter(f -> AzureNames.shared(f.name()) && used.contains(f.name()))
         .findFirst();
   }
 

@@ -32,6 +32,28 @@ final class AzureNames {
 
   private AzureNames() {}
 
+  /**
+   * The frontend (and its public IP) that the cluster's Services with sharing key {@code key} use;
+   * no Service's own, so none owns it.
+   */
+  static String sharedFrontend(String cluster, String key) {
+    return "ferry-"
+        + ResourceNames.hash(cluster + "/shared-ip/" + key).substring(0, 24)
+        + "-shared";
+  }
+
+  /** Whether {@code name} is a shared frontend's (or its public IP's). */
+  static boolean shared(String name) {
+    return name != null && name.startsWith("ferry-") && name.endsWith("-shared");
+  }
+
+  /** The IPv4 frontend of {@code plan}'s Service: its key's, when it shares one, else its own. */
+  static String frontend(dev.ferry.spi.LoadBalancerPlan plan) {
+    return plan.sharingKey()
+        .map(k -> sharedFrontend(plan.ref().cluster(), k))
+        .orElse(service(plan.ref()));
+  }
+
   static String service(LoadBalancerRef ref) {
     return "ferry-" + ResourceNames.hash(ref.cluster() + "/" + ref.uid()).substring(0, 24);
   }

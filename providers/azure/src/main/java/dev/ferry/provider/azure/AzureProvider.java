@@ -111,6 +111,7 @@ final class AzureProvider implements LoadBalancerProvider {
         .sourceRanges(true)
         .requestedIp(true)
         .retain(true)
+        .sharedAddresses(true)
         .internal(true)
         .clientIpAffinity(true)
         // Azure: at least 5 s, and interval × failures under 120 s (failures ≥ 2: under 60 s)
@@ -199,7 +200,7 @@ final class AzureProvider implements LoadBalancerProvider {
         writer.change(otherName, lb -> lb == null ? null : AzureLbShape.without(lb, ref));
     String name = s.loadBalancer(ref.cluster(), wish.internal());
     String frontendId =
-        s.loadBalancerId(name) + "/frontendIPConfigurations/" + AzureNames.service(ref);
+        s.loadBalancerId(name) + "/frontendIPConfigurations/" + AzureNames.frontend(plan);
 
     Map<IpFamily, String> ips = new EnumMap<>(IpFamily.class);
     Map<IpFamily, String> pipIds = new EnumMap<>(IpFamily.class);
@@ -236,6 +237,7 @@ final class AzureProvider implements LoadBalancerProvider {
     if (wish.internal()
         || wish.usersPip()
         || wish.requestedIp().isPresent()
+        || plan.sharingKey().isPresent()
         || !families.contains(IpFamily.IPv4)) {
       pips.deleteOwnIfPresent(ref, wish.pipGroup()); // left from before, when it had Ferry's
     }
@@ -335,6 +337,7 @@ final class AzureProvider implements LoadBalancerProvider {
     }
     securityRules.delete(ref);
     pips.deleteOwn(ref, pipId);
+    pips.deleteSharedIfUnused(pipId, ref.cluster()); // the last Service on a shared frontend
     pips.deleteIpv6(ref);
   }
 

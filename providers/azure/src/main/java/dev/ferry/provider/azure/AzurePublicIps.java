@@ -87,10 +87,20 @@ final class AzurePublicIps {
                               + ")"));
       return usable(users, wish.requestedIpField(), frontendId);
     }
-    Map<String, String> tags = tags(plan.ref(), wish);
+    Map<String, String> tags =
+        plan.sharingKey().isPresent()
+            ? sharedTags(plan.ref().cluster(), plan.sharingKey().get(), wish)
+            : tags(plan.ref(), wish);
     if (own.isPresent()) {
       PublicIpAddressInner pip = own.get();
-      if (!ownedBy(pip.tags(), plan.ref())) {
+      boolean ours =
+          plan.sharingKey().isPresent()
+              ? plan.sharingKey().get().equals(tagOf(pip, TAG_SHARED))
+                  && plan.ref()
+                      .cluster()
+                      .equals(clusterOf(pip.tags() == null ? Map.of() : pip.tags()))
+              : ownedBy(pip.tags(), plan.ref());
+      if (!ours) {
         throw new ProviderException.Transient(
             "public IP "
                 + pip.name()
@@ -400,6 +410,35 @@ final class AzurePublicIps {
   private List<PublicIpAddressInner> subscription() throws ProviderException {
     return arm.list(
         "publicIPAddresses.listAll", s.subscriptionPublicIps(), PublicIpAddressInner::fromJson);
+  }
+
+  /** The key a shared public IP serves ({@code ferry.dev/allow-shared-ip}). */
+  static final String TAG_SHARED = "ferry.dev-shared-ip";
+
+  /** A shared public IP's tags: the cluster and the key, no Service (it is the key's). */
+  static Map<String, String> sharedTags(String cluster, String key, AzureWish wish) {
+    Map<String, String> out = new LinkedHashMap<>(wish.pipTags());
+    out.put(TAG_CLUSTER, cluster);
+    out.put(TAG_SHARED, key);
+    return out;
+  }
+
+  private static String tagOf(PublicIpAddressInner pip, String key) {
+    return pip.tags() == null ? null : pip.tags().get(key);
+  }
+
+  /** Deletes the shared public IP {@code id} of {@code cluster} once no frontend uses it. */
+  void deleteSharedIfUnused(String id, String cluster) throws ProviderException {
+    if (id == null) {
+      return;
+    }
+    Optional<PublicIpAddressInner> pip = get(id);
+    if (pip.isPresent()
+        && tagOf(pip.get(), TAG_SHARED) != null
+        && cluster.equals(clusterOf(pip.get().tags()))
+        && pip.get().ipConfiguration() == null) {
+      arm.delete("publicIPAddresses.delete", id);
+    }
   }
 
   static Map<String, String> tags(LoadBalancerRef ref, AzureWish wish) {

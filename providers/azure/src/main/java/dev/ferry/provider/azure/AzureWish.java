@@ -119,8 +119,16 @@ record AzureWish(
     }
     String pipName = a.get(PIP_NAME);
     boolean users = pipName != null && !pipName.isBlank();
+    if (plan.sharingKey().isPresent() && (internal || users)) {
+      problems.add(
+          new PlanViolation(
+              "metadata.annotations[ferry.dev/allow-shared-ip]",
+              "Ferry's Azure provider shares a public frontend of its own only: remove "
+                  + (internal ? INTERNAL : PIP_NAME)
+                  + " or the sharing key"));
+    }
     if (!users) {
-      pipName = AzureNames.service(plan.ref());
+      pipName = AzureNames.frontend(plan);
     }
     String pipGroup = a.getOrDefault(PIP_RESOURCE_GROUP, s.resourceGroup()).trim();
     Optional<String> requested = requestedIp(plan, a, problems);

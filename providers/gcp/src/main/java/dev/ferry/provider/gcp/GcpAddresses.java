@@ -57,6 +57,9 @@ final class GcpAddresses {
       ProviderCall dropRules)
       throws ProviderException {
     LoadBalancerRef ref = plan.ref();
+    if (plan.sharingKey().isPresent()) {
+      return shared(plan, shape, subnetwork, tier, dropRules);
+    }
     Optional<String> requested = plan.requestedIp();
     Optional<Address> mine = resources.addresses.read().get(shape.address());
     if (mine.isPresent()) {
@@ -104,6 +107,68 @@ final class GcpAddresses {
       return new Chosen(users.get().getAddress(), users.get().getNetworkTier());
     }
     return reserve(plan, shape, subnetwork, wantTier, requested);
+  }
+
+  /**
+   * The address of the Service's sharing key: the cluster's, named after the key, reserved by the
+   * first Service with it (with its requested IP, if any: the controller made every Service with
+   * the key ask for the same) and used by each one's forwarding rules, which Compute lets share an
+   * IP on different ports (discovery ForwardingRule.ports). An address of the Service's own, from
+   * before it shared, goes.
+   */
+  private Chosen shared(
+      LoadBalancerPlan plan,
+      GcpShape shape,
+      String subnetwork,
+      Optional<String> tier,
+      ProviderCall dropRules)
+      throws ProviderException {
+    LoadBalancerRef ref = plan.ref();
+    String name = GcpNames.sharedAddress(ref.cluster(), plan.sharingKey().get());
+    Optional<Address> mine = resources.addresses.read().get(shape.address());
+    Optional<Address> key = resources.addresses.read().get(name);
+    if (mine.isPresent()
+        && GcpOwner.owned(mine.get().getDescription(), ref)
+        && !retained(mine.get())
+        && !(key.isPresent() && key.get().getAddress().equals(mine.get().getAddress()))) {
+      dropRules.run();
+      resources.addresses.delete().delete(shape.address());
+    }
+    if (key.isEmpty()) {
+      insert(
+          address(
+              name,
+              GcpOwner.sharedAddress(ref.cluster(), plan.sharingKey().get()),
+              shape,
+              subnetwork,
+              tier.orElse("PREMIUM"),
+              plan.requestedIp()));
+      key = resources.addresses.read().get(name).filter(x -> !x.getAddress().isEmpty());
+      if (key.isEmpty()) {
+        throw new ProviderException.Transient("address " + name + " has no IP yet", null);
+      }
+    } else if (!GcpOwner.sharedAddressOf(key.get().getDescription(), ref.cluster())) {
+      throw new ProviderException.Transient(
+          "address " + name + " exists but is not this cluster's shared address", null);
+    }
+    check(shape, tier, key.get());
+    return new Chosen(key.get().getAddress(), key.get().getNetworkTier());
+  }
+
+  /**
+   * Deletes the shared addresses among {@code ips} (the IPs a deleted Service's rules had) that no
+   * rule uses any more; one still in use stays, for the Services left.
+   */
+  void releaseShared(String cluster, java.util.Set<String> ips) throws ProviderException {
+    for (String ip : ips) {
+      for (Address a : list("address = \"" + ip + "\"")) {
+        if (a.getAddress().equals(ip)
+            && GcpOwner.sharedAddressOf(a.getDescription(), cluster)
+            && a.getUsersCount() == 0) {
+          resources.addresses.delete().delete(a.getName()); // false: a rule took it meanwhile
+        }
+      }
+    }
   }
 
   /** A user's address fits the Service, or the field to change is named. */
@@ -158,16 +223,8 @@ final class GcpAddresses {
   private Chosen reserve(
       LoadBalancerPlan plan, GcpShape shape, String subnetwork, String tier, Optional<String> ip)
       throws ProviderException {
-    Address.Builder a =
-        Address.newBuilder().setName(shape.address()).setDescription(shape.description());
-    if (shape.internal()) {
-      a.setAddressType("INTERNAL").setPurpose("SHARED_LOADBALANCER_VIP").setSubnetwork(subnetwork);
-    } else {
-      a.setAddressType("EXTERNAL").setNetworkTier(tier);
-    }
-    ip.ifPresent(a::setAddress);
     try {
-      insert(a);
+      insert(address(shape.address(), shape.description(), shape, subnetwork, tier, ip));
     } catch (ProviderException e) {
       if (ip.isPresent() && GcpErrors.refusedAs(e)) {
         throw new ProviderException.InvalidPlan(
@@ -193,6 +250,27 @@ final class GcpAddresses {
                         "address " + shape.address() + " has no IP yet", null));
     labels(plan.ref(), made);
     return new Chosen(made.getAddress(), made.getNetworkTier());
+  }
+
+  /**
+   * An address to reserve: internal ones of purpose SHARED_LOADBALANCER_VIP (a TCP and a UDP rule
+   * share one internal IP only so), external ones in {@code tier}.
+   */
+  private static Address.Builder address(
+      String name,
+      String description,
+      GcpShape shape,
+      String subnetwork,
+      String tier,
+      Optional<String> ip) {
+    Address.Builder a = Address.newBuilder().setName(name).setDescription(description);
+    if (shape.internal()) {
+      a.setAddressType("INTERNAL").setPurpose("SHARED_LOADBALANCER_VIP").setSubnetwork(subnetwork);
+    } else {
+      a.setAddressType("EXTERNAL").setNetworkTier(tier);
+    }
+    ip.ifPresent(a::setAddress);
+    return a;
   }
 
   /** Reserves {@code a} in the region (idempotent: a retry finds it by its name). */

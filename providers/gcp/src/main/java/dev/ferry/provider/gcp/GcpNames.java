@@ -46,6 +46,11 @@ final class GcpNames {
     return family == dev.ferry.spi.IpFamily.IPv4 ? name : ipv6(name);
   }
 
+  /** The address the cluster's Services with sharing key {@code key} use. */
+  static String sharedAddress(String cluster, String key) {
+    return "ferry-" + hash(cluster + "/shared-ip/" + key).substring(0, 24) + "-shared";
+  }
+
   static String clientFirewall(LoadBalancerRef ref) {
     return service(ref) + "-clients";
   }

@@ -36,6 +36,26 @@ final class GcpOwner {
     return o.toString();
   }
 
+  /** The description of an address the cluster's Services with sharing key {@code key} use. */
+  static String sharedAddress(String cluster, String key) {
+    JsonObject o = new JsonObject();
+    o.addProperty("ferry.dev/cluster", cluster);
+    o.addProperty("ferry.dev/allow-shared-ip", key);
+    return o.toString();
+  }
+
+  /** Whether {@code description} is that of an address shared in {@code cluster}. */
+  static boolean sharedAddressOf(String description, String cluster) {
+    try {
+      JsonObject o = JsonParser.parseString(description).getAsJsonObject();
+      return o.has("ferry.dev/allow-shared-ip")
+          && o.has("ferry.dev/cluster")
+          && cluster.equals(o.get("ferry.dev/cluster").getAsString());
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   static Map<String, String> labels(LoadBalancerRef ref) {
     Map<String, String> out = new LinkedHashMap<>();
     out.put("ferry-cluster", label(ref.cluster()));

@@ -129,6 +129,7 @@ final class GcpProvider implements LoadBalancerProvider {
         .sourceRanges(true)
         .requestedIp(true)
         .retain(true)
+        .sharedAddresses(true)
         .internal(true)
         .clientIpAffinity(true)
         .healthCheckInterval(Duration.ofSeconds(1), Duration.ofSeconds(300))
@@ -316,7 +317,9 @@ final class GcpProvider implements LoadBalancerProvider {
 
   @Override
   public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
+    java.util.Set<String> ips = new java.util.TreeSet<>();
     for (String name : ruleNames(ref)) {
+      resources.rules.read().get(name).ifPresent(r -> ips.add(r.getIPAddress()));
       forwarding.deleteRule(ref, name);
     }
     for (String protocol : PROTOCOLS) {
@@ -333,6 +336,8 @@ final class GcpProvider implements LoadBalancerProvider {
         resources.deleteOwned(resources.addresses, name, ref);
       }
     }
+    // a shared address goes with the last Service on it
+    addresses.releaseShared(ref.cluster(), ips);
     // the cluster's shared parts go with the last Service using them (Compute refuses otherwise)
     if (resources.deleteShared(resources.healthChecks, GcpNames.nodeHealthCheck(ref.cluster()))) {
       for (IpFamily family : IpFamily.values()) {

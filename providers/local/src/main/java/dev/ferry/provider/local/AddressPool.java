@@ -75,6 +75,16 @@ final class AddressPool {
     holders.putIfAbsent(address, RETAINED);
   }
 
+  /** Lets {@code address} go, whoever holds it. */
+  synchronized void free(InetAddress address) {
+    holders.remove(address);
+  }
+
+  /** Who holds {@code address}, or null. */
+  synchronized String holder(InetAddress address) {
+    return holders.get(address);
+  }
+
   /** Whether anyone holds {@code address}. */
   synchronized boolean held(InetAddress address) {
     return holders.containsKey(address);

@@ -35,6 +35,9 @@ final class LocalCloud {
   private static final Logger log = LoggerFactory.getLogger(LocalCloud.class);
   private static final Map<String, LocalCloud> SHARED = new ConcurrentHashMap<>();
 
+  /** The pool's holder of an address shared by a key: this, the cluster and the key. */
+  static final String SHARED_BY = "\u0000shared:";
+
   private final AddressPool addresses;
   private final AddressPool ipv6; // null: IPv4 only
   private final Optional<String> ipv6Off; // why there is no IPv6, when one was asked for
@@ -149,10 +152,15 @@ final class LocalCloud {
         throw new IllegalStateException("the local provider has no " + family + " pool");
       }
       Optional<InetAddress> want = requested.filter(a -> family(a) == family);
+      // a shared address is held by its key, any other by the Service
+      String owner =
+          plan.sharingKey().map(k -> SHARED_BY + ref.cluster() + "/" + k).orElse(ref.uid());
       LocalBalancer b =
           existing.stream().filter(f -> family(f.address()) == family).findFirst().orElse(null);
-      if (b != null && want.isPresent() && !want.get().equals(b.address())) {
-        close(b);
+      if (b != null
+          && (want.isPresent() && !want.get().equals(b.address())
+              || !owner.equals(pool.holder(b.address())))) {
+        close(b); // another address asked for, or the Service joined or left a shared one
         b = null;
       }
       boolean made = b == null;
@@ -163,11 +171,11 @@ final class LocalCloud {
         }
       }
       if (made) {
-        InetAddress address = pool.take(ref.uid(), want, literals(plan.currentAddresses(), family));
+        InetAddress address = pool.take(owner, want, literals(plan.currentAddresses(), family));
         try {
           LoopbackAddresses.add(address);
         } catch (IOException e) {
-          pool.release(address, ref.uid());
+          pool.release(address, owner);
           throw new IllegalStateException("cannot make " + Cidr.text(address) + " local", e);
         }
         b = new LocalBalancer(ref, address, settings, timer);
@@ -230,8 +238,15 @@ final class LocalCloud {
 
   private void close(LocalBalancer b) {
     b.close();
+    boolean shared =
+        balancers.values().stream()
+            .flatMap(List::stream)
+            .anyMatch(o -> o != b && o.address().equals(b.address()));
+    if (shared) {
+      return; // another Service serves on this address (a shared one): it stays
+    }
     AddressPool pool = pool(family(b.address()));
-    pool.release(b.address(), b.ref().uid());
+    pool.free(b.address());
     if (retained.containsKey(b.address())) {
       pool.retain(b.address()); // a retained address outlives whoever serves on it
     }

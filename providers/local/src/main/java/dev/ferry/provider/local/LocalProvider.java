@@ -52,6 +52,7 @@ public final class LocalProvider implements LoadBalancerProvider {
             .internal(true)
             .clientIpAffinity(true)
             .retain(true)
+            .sharedAddresses(true)
             .healthCheckInterval(Duration.ofMillis(50), Duration.ofHours(1));
     if (families.contains(IpFamily.IPv6)) {
       b.ipFamilies(IpFamily.IPv4, IpFamily.IPv6).dualStack(true);

@@ -24,12 +24,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Retained addresses end to end (issue 37): the controller process with the local provider on the
- * real kube-apiserver, real traffic through the address before the Service is deleted and after it
- * is made again, and {@code ferry gc} (in this JVM, so it sees the local provider's state) listing
- * and deleting what is retained.
+ * Addresses operators keep (issue 37) end to end: the controller process with the local provider on
+ * the real kube-apiserver. Retained addresses, with real traffic through the address before the
+ * Service is deleted and after it is made again, and {@code ferry gc} (in this JVM, so it sees the
+ * local provider's state) listing and deleting what is retained; shared addresses, with real
+ * traffic to each Service on its own port of one address.
  */
-class RetainIT {
+class AddressesIT {
 
   private static final String CLUSTER = "retain-it";
   private static final String POOL = "127.0.150.0/24";
@@ -239,5 +240,50 @@ class RetainIT {
                     .endMetadata()
                     .build());
     assertThat(address("rt-bad")).startsWith("127.0.150.");
+  }
+
+  @Test
+  @DisplayName(
+      "allow-shared-ip: two Services with one key get one address, each answering on its own port;"
+          + " a third on a taken port gets a Warning naming the first and no address; deleting one"
+          + " keeps the address for the other")
+  void sharedAddress() throws Exception {
+    Map<String, String> key = Map.of("ferry.dev/allow-shared-ip", "web");
+    create("sh-a", key);
+    String a = address("sh-a");
+    Service b = ClusterIT.lb("sh-b", PORT + 1).build();
+    b.getMetadata()
+        .setAnnotations(
+            Map.of(
+                "service.beta.kubernetes.io/aws-load-balancer-target-node-labels",
+                "ferry.dev/test=retain",
+                "ferry.dev/allow-shared-ip",
+                "web"));
+    services.add("sh-b");
+    b = admin.services().inNamespace("default").resource(b).create();
+    servers.add(
+        FakeNodes.answering(NODE, b.getSpec().getPorts().get(0).getNodePort(), "node rt-1 b"));
+    assertThat(address("sh-b")).as("one address for the key").isEqualTo(a);
+    eventually().until(() -> "node rt-1".equals(FakeNodes.ask(a, PORT)));
+    eventually().until(() -> "node rt-1 b".equals(FakeNodes.ask(a, PORT + 1)));
+
+    create("sh-c", key); // the same port as sh-a, and made after it
+    eventually()
+        .until(
+            () ->
+                events("sh-c", "SyncLoadBalancerFailed").stream()
+                    .anyMatch(
+                        m ->
+                            m.contains("ferry.dev/allow-shared-ip")
+                                && m.contains("default/sh-a")
+                                && m.contains(PORT + "/TCP")));
+    assertThat(ClusterIT.ip(get("sh-c"))).isNull();
+    assertThat(FakeNodes.ask(a, PORT)).isEqualTo("node rt-1"); // sh-a undisturbed
+    delete("sh-c");
+
+    delete("sh-a");
+    assertThat(FakeNodes.ask(a, PORT)).as("sh-a's port closed").isNull();
+    assertThat(FakeNodes.ask(a, PORT + 1)).as("sh-b still served").isEqualTo("node rt-1 b");
+    assertThat(ClusterIT.ip(get("sh-b"))).isEqualTo(a);
   }
 }
