@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -56,8 +57,14 @@ class AzureClusterIT {
   void cleanUp() {
     // a failed run leaves its Service: released while its controller still runs, so no other
     // test's controller takes it up
-    admin.services().inNamespace(NS).withName("azure-shop").delete();
-    ClusterIT.eventually().until(() -> get() == null);
+    for (String name : List.of("azure-shop", "azure-keep", "azure-a", "azure-b")) {
+      admin.services().inNamespace(NS).withName(name).delete();
+    }
+    ClusterIT.eventually()
+        .until(
+            () ->
+                List.of("azure-shop", "azure-keep", "azure-a", "azure-b").stream()
+                    .allMatch(n -> admin.services().inNamespace(NS).withName(n).get() == null));
     running.forEach(ControllerProcess::close);
     nodes.forEach(n -> admin.nodes().withName(n).delete());
     if (fake != null) {
@@ -291,6 +298,98 @@ class AzureClusterIT {
             fake.get(AzureFixture.network(group, "networkSecurityGroups", AzureFixture.NSG))
                 .toString())
         .doesNotContain("ferry-");
+  }
+
+  private static Service lb(String name, int port, Map<String, String> annotations) {
+    return new ServiceBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(NS)
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withNewSpec()
+        .withType("LoadBalancer")
+        .addToSelector("app", name)
+        .addNewPort()
+        .withName("http")
+        .withPort(port)
+        .withProtocol("TCP")
+        .endPort()
+        .endSpec()
+        .build();
+  }
+
+  private static String ipOf(String name) {
+    LoadBalancerIngress in = CloudE2e.ingress(admin, NS, name);
+    return in == null ? null : in.getIp();
+  }
+
+  private void deleteService(String name) {
+    admin.services().inNamespace(NS).withName(name).delete();
+    ClusterIT.eventually()
+        .until(() -> admin.services().inNamespace(NS).withName(name).get() == null);
+  }
+
+  private List<String> publicIps() {
+    return fake.all("publicIPAddresses").stream()
+        .map(n -> n.path("name").asText() + "=" + n.path("properties").path("ipAddress").asText())
+        .toList();
+  }
+
+  @Test
+  @DisplayName(
+      "through the controller on the ARM fake: Retain keeps the public IP, tagged retained, and a"
+          + " Service made again with claim-retained gets it; two Services with one allow-shared-ip"
+          + " key share one frontend and public IP, which go with the last")
+  void retainAndShare() throws Exception {
+    fake = AzureFixture.start();
+    node("az-rs-0", "127.0.113.5");
+    running.add(
+        ClusterControllers.start(
+            api,
+            dir,
+            List.of(
+                "--provider", "azure",
+                "--cluster-name", "self-managed",
+                "--provider-setting", "azure.subscription-id=" + SUB,
+                "--provider-setting", "azure.resource-group=" + AzureFixture.GROUP,
+                "--provider-setting", "azure.location=westeurope",
+                "--provider-setting", "azure.vnet-name=vnet-ferry",
+                "--provider-setting", "azure.subnet=nodes",
+                "--provider-setting", "azure.security-group=" + AzureFixture.NSG,
+                "--provider-setting", "azure.endpoint=" + fake.endpoint())));
+    Service keep =
+        lb(
+            "azure-keep",
+            80,
+            Map.of("ferry.dev/reclaim-policy", "Retain", "ferry.dev/claim-retained", "true"));
+    admin.services().inNamespace(NS).resource(keep).create();
+    ClusterIT.eventually().until(() -> ipOf("azure-keep") != null);
+    String ip = ipOf("azure-keep");
+    deleteService("azure-keep");
+    assertThat(fake.all("publicIPAddresses"))
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.path("properties").path("ipAddress").asText()).isEqualTo(ip);
+              assertThat(p.path("tags").path("ferry.dev-reclaim").asText()).isEqualTo("Retain");
+              assertThat(p.path("tags").has("ferry.dev-service-uid")).isFalse();
+            });
+    admin.services().inNamespace(NS).resource(keep).create();
+    ClusterIT.eventually().until(() -> ipOf("azure-keep") != null);
+    assertThat(ipOf("azure-keep")).isEqualTo(ip);
+
+    Map<String, String> shared = Map.of("ferry.dev/allow-shared-ip", "front");
+    admin.services().inNamespace(NS).resource(lb("azure-a", 8080, shared)).create();
+    admin.services().inNamespace(NS).resource(lb("azure-b", 8081, shared)).create();
+    ClusterIT.eventually().until(() -> ipOf("azure-a") != null && ipOf("azure-b") != null);
+    String sharedIp = ipOf("azure-a");
+    assertThat(ipOf("azure-b")).isEqualTo(sharedIp).isNotEqualTo(ip);
+    assertThat(publicIps()).hasSize(2); // the retained one in use, and the key's
+    deleteService("azure-a");
+    assertThat(publicIps()).anyMatch(p -> p.endsWith("=" + sharedIp));
+    deleteService("azure-b");
+    assertThat(publicIps()).noneMatch(p -> p.endsWith("=" + sharedIp));
   }
 
   private static List<io.fabric8.kubernetes.api.model.Event> events(String reason) {

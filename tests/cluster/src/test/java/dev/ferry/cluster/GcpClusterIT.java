@@ -2,6 +2,7 @@ package dev.ferry.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.cloud.compute.v1.Address;
 import com.google.cloud.compute.v1.BackendService;
 import com.google.cloud.compute.v1.Firewall;
 import com.google.cloud.compute.v1.ForwardingRule;
@@ -50,7 +51,8 @@ class GcpClusterIT {
   private static final String NS = "default";
   private static final String PROJECT = GkeProject.PROJECT;
   private static final String REGION = GkeProject.REGION;
-  private static final List<String> SERVICES = List.of("gcp-shop", "gcp-dns", "gcp-v6");
+  private static final List<String> SERVICES =
+      List.of("gcp-shop", "gcp-dns", "gcp-v6", "gcp-keep", "gcp-a", "gcp-b");
 
   private static RealApiServer api;
   private static KubernetesClient admin;
@@ -417,6 +419,59 @@ class GcpClusterIT {
         List.of("forwardingRules", "backendServices", "healthChecks", "firewalls", "addresses")) {
       assertThat(ferry(collection, Message.class)).as(collection).isEmpty();
     }
+  }
+
+  @Test
+  @DisplayName(
+      "on the GKE-shaped project through the controller: Retain keeps the reserved address, labelled"
+          + " retained, and a Service made again with claim-retained gets it; two Services with one"
+          + " allow-shared-ip key share one address, a forwarding rule each, and the address goes"
+          + " with the last; nothing opens more than asked")
+  void retainAndShare() throws Exception {
+    startProject();
+    startController();
+    Map<String, String> retain =
+        Map.of("ferry.dev/reclaim-policy", "Retain", "ferry.dev/claim-retained", "true");
+    Service keep = service("gcp-keep", retain);
+    keep.getSpec().setPorts(List.of(port("http", 80, "TCP")));
+    admin.services().inNamespace(NS).resource(keep).create();
+    ClusterIT.eventually().until(() -> ingress("gcp-keep") != null);
+    String ip = ingress("gcp-keep").getIp();
+    admin.services().inNamespace(NS).withName("gcp-keep").delete();
+    ClusterIT.eventually().until(() -> get("gcp-keep") == null);
+    assertThat(ferry("forwardingRules", ForwardingRule.class)).isEmpty();
+    assertThat(ferry("addresses", Address.class))
+        .singleElement()
+        .satisfies(
+            a -> {
+              assertThat(a.getAddress()).isEqualTo(ip);
+              assertThat(a.getLabelsMap()).containsEntry("ferry-reclaim", "retain");
+            });
+    admin.services().inNamespace(NS).resource(keep).create();
+    ClusterIT.eventually().until(() -> ingress("gcp-keep") != null);
+    assertThat(ingress("gcp-keep").getIp()).isEqualTo(ip);
+    assertThat(exposure()).isEmpty();
+
+    Map<String, String> shared = Map.of("ferry.dev/allow-shared-ip", "front");
+    Service a = service("gcp-a", shared);
+    a.getSpec().setPorts(List.of(port("http", 8080, "TCP")));
+    Service b = service("gcp-b", shared);
+    b.getSpec().setPorts(List.of(port("http", 8081, "TCP")));
+    admin.services().inNamespace(NS).resource(a).create();
+    admin.services().inNamespace(NS).resource(b).create();
+    ClusterIT.eventually().until(() -> ingress("gcp-a") != null && ingress("gcp-b") != null);
+    String sharedIp = ingress("gcp-a").getIp();
+    assertThat(ingress("gcp-b").getIp()).isEqualTo(sharedIp).isNotEqualTo(ip);
+    assertThat(ferry("forwardingRules", ForwardingRule.class))
+        .filteredOn(r -> r.getIPAddress().equals(sharedIp))
+        .hasSize(2);
+    assertThat(exposure()).isEmpty();
+    admin.services().inNamespace(NS).withName("gcp-a").delete();
+    ClusterIT.eventually().until(() -> get("gcp-a") == null);
+    assertThat(ferry("addresses", Address.class)).anyMatch(x -> x.getAddress().equals(sharedIp));
+    admin.services().inNamespace(NS).withName("gcp-b").delete();
+    ClusterIT.eventually().until(() -> get("gcp-b") == null);
+    assertThat(ferry("addresses", Address.class)).noneMatch(x -> x.getAddress().equals(sharedIp));
   }
 
   private static ServicePort port(String name, int port, String protocol) {
