@@ -227,22 +227,8 @@ class AzureClusterIT {
     String group = AzureFixture.GROUP;
     dualNode("az-ds-0", "127.0.113.1", "fd00:db8:deca:deed::10");
     dualNode("az-ds-1", "127.0.113.2", null);
-    running.add(
-        ClusterControllers.start(
-            api,
-            dir,
-            List.of(
-                "--provider", "azure",
-                "--cluster-name", "self-managed",
-                "--resync-period",
-                    "3s", // when a PreferDualStack Service gains the family it lacked
-                "--provider-setting", "azure.subscription-id=" + SUB,
-                "--provider-setting", "azure.resource-group=" + group,
-                "--provider-setting", "azure.location=westeurope",
-                "--provider-setting", "azure.vnet-name=vnet-ferry",
-                "--provider-setting", "azure.subnet=nodes",
-                "--provider-setting", "azure.security-group=" + AzureFixture.NSG,
-                "--provider-setting", "azure.endpoint=" + fake.endpoint())));
+    // the resync: when a PreferDualStack Service gains the family it lacked
+    selfManaged("--resync-period", "3s");
     Service shop =
         new ServiceBuilder()
             .withNewMetadata()
@@ -300,6 +286,26 @@ class AzureClusterIT {
         .doesNotContain("ferry-");
   }
 
+  /**
+   * A controller for the fake's self-managed group (Ferry's own load balancer), and {@code more}.
+   */
+  private void selfManaged(String... more) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--provider", "azure",
+                "--cluster-name", "self-managed",
+                "--provider-setting", "azure.subscription-id=" + SUB,
+                "--provider-setting", "azure.resource-group=" + AzureFixture.GROUP,
+                "--provider-setting", "azure.location=westeurope",
+                "--provider-setting", "azure.vnet-name=vnet-ferry",
+                "--provider-setting", "azure.subnet=nodes",
+                "--provider-setting", "azure.security-group=" + AzureFixture.NSG,
+                "--provider-setting", "azure.endpoint=" + fake.endpoint()));
+    args.addAll(List.of(more));
+    running.add(ClusterControllers.start(api, dir, args));
+  }
+
   private static Service lb(String name, int port, Map<String, String> annotations) {
     return new ServiceBuilder()
         .withNewMetadata()
@@ -344,20 +350,7 @@ class AzureClusterIT {
   void retainAndShare() throws Exception {
     fake = AzureFixture.start();
     node("az-rs-0", "127.0.113.5");
-    running.add(
-        ClusterControllers.start(
-            api,
-            dir,
-            List.of(
-                "--provider", "azure",
-                "--cluster-name", "self-managed",
-                "--provider-setting", "azure.subscription-id=" + SUB,
-                "--provider-setting", "azure.resource-group=" + AzureFixture.GROUP,
-                "--provider-setting", "azure.location=westeurope",
-                "--provider-setting", "azure.vnet-name=vnet-ferry",
-                "--provider-setting", "azure.subnet=nodes",
-                "--provider-setting", "azure.security-group=" + AzureFixture.NSG,
-                "--provider-setting", "azure.endpoint=" + fake.endpoint())));
+    selfManaged();
     Service keep =
         lb(
             "azure-keep",
