@@ -33,7 +33,8 @@ final class ControllerGauges {
             StatusWriter.Ready.INVALID_SERVICE,
             StatusWriter.Ready.PROVIDER_ERROR,
             StatusWriter.Ready.THROTTLED,
-            StatusWriter.Ready.DELETING)) {
+            StatusWriter.Ready.DELETING,
+            StatusWriter.Ready.ADOPTION_PENDING)) {
       Gauge.builder("ferry.services", () -> byReason(services.get(), reason))
           .description("Ferry's Services by the reason of their LoadBalancerReady condition")
           .tag("reason", reason)

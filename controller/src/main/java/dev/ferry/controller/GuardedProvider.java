@@ -1,5 +1,6 @@
 package dev.ferry.controller;
 
+import dev.ferry.spi.AdoptionPreview;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
 import dev.ferry.spi.LoadBalancerPlan;
@@ -122,6 +123,12 @@ final class GuardedProvider implements LoadBalancerProvider {
           delegate.ensureDeleted(ref);
           return null;
         });
+  }
+
+  @Override
+  public AdoptionPreview previewAdoption(LoadBalancerPlan plan, String id)
+      throws ProviderException {
+    return guarded("previewAdoption", plan.ref(), () -> delegate.previewAdoption(plan, id));
   }
 
   @Override

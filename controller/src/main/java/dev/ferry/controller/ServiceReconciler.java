@@ -182,6 +182,10 @@ final class ServiceReconciler {
     }
     IpFamilyFit.Fit fit = IpFamilyFit.fit(plan, caps);
     plan = fit.plan();
+    String adopt = Adoptions.idOf(withPorts);
+    if (adopt != null) {
+      plan = plan.toBuilder().adopt(Optional.of(adopt)).build();
+    }
     List<PlanViolation> unsupported = new ArrayList<>(caps.violations(plan));
     if (unsupported.isEmpty() && plan.sharingKey().isPresent()) {
       List<PlanViolation> clash =
@@ -207,6 +211,24 @@ final class ServiceReconciler {
     }
     if (!unsupported.isEmpty()) {
       return problems.rejected(withPorts, unsupported);
+    }
+    if (adopt != null) {
+      try {
+        boolean served = appliedPlan(key) != null || provider.find(plan.ref()).isPresent();
+        switch (Adoptions.check(withPorts, plan, served, provider)) {
+          case Adoptions.Go go -> plan = go.plan();
+          case Adoptions.Wait wait -> {
+            problems.normalOnce(key, withPorts, "AdoptionPending", wait.message());
+            // the user's confirmation (a change of the Service) brings it back
+            return status.write(
+                withPorts,
+                Optional.empty(),
+                StatusWriter.condition(Ready.no(Ready.ADOPTION_PENDING, wait.message())));
+          }
+        }
+      } catch (ProviderException e) {
+        return problems.syncFailed(withPorts, e);
+      }
     }
     Service planned = withPorts;
     fit.notice()

@@ -36,6 +36,7 @@ final class StatusWriter {
     static final String PROVIDER_ERROR = "ProviderError";
     static final String THROTTLED = "Throttled";
     static final String DELETING = "Deleting";
+    static final String ADOPTION_PENDING = "AdoptionPending";
 
     Ready {
       message = message.length() > 1024 ? message.substring(0, 1024) : message;

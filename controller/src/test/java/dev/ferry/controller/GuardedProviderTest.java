@@ -70,4 +70,20 @@ class GuardedProviderTest {
         .hasMessageContaining("has not returned yet");
     release.countDown();
   }
+
+  @org.junit.jupiter.api.Test
+  @org.junit.jupiter.api.DisplayName(
+      "the guard forwards every method of the provider contract (a default left in place would"
+          + " answer for the provider: 'cannot adopt' from a provider that can)")
+  void forwardsEveryMethod() {
+    for (java.lang.reflect.Method m : dev.ferry.spi.LoadBalancerProvider.class.getMethods()) {
+      if (java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+        continue;
+      }
+      org.assertj.core.api.Assertions.assertThatCode(
+              () -> GuardedProvider.class.getDeclaredMethod(m.getName(), m.getParameterTypes()))
+          .as(m.getName())
+          .doesNotThrowAnyException();
+    }
+  }
 }

@@ -18,7 +18,8 @@ import java.util.stream.Collectors;
  * compiled provider. The defaults are what a provider that says nothing can be trusted with: TCP
  * only, one protocol per load balancer, no limit on listeners, no source ranges, no requested
  * address, no internal scheme, no ClientIP affinity, any health-check interval (1 ms to 1 hour),
- * IPv4 only (no dual-stack), an IP address, no retained addresses, and no shared addresses.
+ * IPv4 only (no dual-stack), an IP address, no retained addresses, no shared addresses, and no
+ * adoption.
  */
 public final class Capabilities {
 
@@ -37,6 +38,7 @@ public final class Capabilities {
   private final AddressKind addressKind;
   private final boolean retain;
   private final boolean sharedAddresses;
+  private final boolean adopt;
   private final HealthCheckDefaults healthCheckDefaults;
   private final HealthCheckDefaults localHealthCheckDefaults;
 
@@ -56,6 +58,7 @@ public final class Capabilities {
     addressKind = b.addressKind;
     retain = b.retain;
     sharedAddresses = b.sharedAddresses;
+    adopt = b.adopt;
     healthCheckDefaults = b.healthCheckDefaults;
     localHealthCheckDefaults = b.localHealthCheckDefaults;
   }
@@ -155,6 +158,14 @@ public final class Capabilities {
   }
 
   /**
+   * Whether an existing load balancer can be handed to a Service ({@link
+   * LoadBalancerProvider#previewAdoption}, {@link LoadBalancerPlan#adopt()}). Since 1.4.
+   */
+  public boolean adopt() {
+    return adopt;
+  }
+
+  /**
    * The health-check timings this cloud's users expect when a Service does not set them (e.g. GCE's
    * 8 s / 1 s / 1 / 3); empty for Ferry's own defaults. Since 1.1.
    */
@@ -232,6 +243,8 @@ public final class Capabilities {
         + retain
         + ", sharedAddresses="
         + sharedAddresses
+        + ", adopt="
+        + adopt
         + ", healthCheckDefaults="
         + healthCheckDefaults
         + ", localHealthCheckDefaults="
@@ -256,6 +269,7 @@ public final class Capabilities {
     private AddressKind addressKind = AddressKind.IP;
     private boolean retain;
     private boolean sharedAddresses;
+    private boolean adopt;
     private HealthCheckDefaults healthCheckDefaults;
     private HealthCheckDefaults localHealthCheckDefaults;
 
@@ -342,6 +356,12 @@ public final class Capabilities {
     /** One address for several Services; see {@link Capabilities#sharedAddresses()}. Since 1.4. */
     public Builder sharedAddresses(boolean value) {
       sharedAddresses = value;
+      return this;
+    }
+
+    /** Existing load balancers handed to Services; see {@link Capabilities#adopt()}. Since 1.4. */
+    public Builder adopt(boolean value) {
+      adopt = value;
       return this;
     }
 

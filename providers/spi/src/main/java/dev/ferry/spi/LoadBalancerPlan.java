@@ -32,6 +32,7 @@ public final class LoadBalancerPlan {
   private final ReclaimPolicy reclaimPolicy;
   private final Optional<String> claimRetained;
   private final Optional<String> sharingKey;
+  private final Optional<String> adopt;
 
   private LoadBalancerPlan(Builder b) {
     ref = Objects.requireNonNull(b.ref, "ref");
@@ -49,6 +50,7 @@ public final class LoadBalancerPlan {
     reclaimPolicy = Objects.requireNonNull(b.reclaimPolicy, "reclaimPolicy");
     claimRetained = Objects.requireNonNull(b.claimRetained, "claimRetained");
     sharingKey = Objects.requireNonNull(b.sharingKey, "sharingKey");
+    adopt = Objects.requireNonNull(b.adopt, "adopt");
     sourceRanges =
         b.sourceRanges != null
             ? List.copyOf(b.sourceRanges)
@@ -91,6 +93,7 @@ public final class LoadBalancerPlan {
     b.reclaimPolicy = reclaimPolicy;
     b.claimRetained = claimRetained;
     b.sharingKey = sharingKey;
+    b.adopt = adopt;
     return b;
   }
 
@@ -207,6 +210,16 @@ public final class LoadBalancerPlan {
     return sharingKey;
   }
 
+  /**
+   * The existing load balancer this Service takes over ({@code ferry.dev/adopt}), by the provider's
+   * id for it, once the user confirmed {@link LoadBalancerProvider#previewAdoption}'s changes. When
+   * the Service has no load balancer of its own, {@code ensure} marks this one as the Service's
+   * (and as adopted), then brings it in line with the plan; its address stays. Since 1.4.
+   */
+  public Optional<String> adopt() {
+    return adopt;
+  }
+
   /** The same plan with another backend set. */
   public LoadBalancerPlan withBackends(List<Backend> newBackends) {
     return toBuilder().backends(newBackends).build();
@@ -234,7 +247,8 @@ public final class LoadBalancerPlan {
       ipFamilyPolicy,
       reclaimPolicy,
       claimRetained,
-      sharingKey
+      sharingKey,
+      adopt
     };
   }
 
@@ -263,6 +277,7 @@ public final class LoadBalancerPlan {
         && reclaimPolicy == p.reclaimPolicy
         && claimRetained.equals(p.claimRetained)
         && sharingKey.equals(p.sharingKey)
+        && adopt.equals(p.adopt)
         && (backends == p.backends
             || backends.size() == p.backends.size() && backends.equals(p.backends));
   }
@@ -290,7 +305,8 @@ public final class LoadBalancerPlan {
       "ipFamilyPolicy",
       "reclaimPolicy",
       "claimRetained",
-      "sharingKey"
+      "sharingKey",
+      "adopt"
     };
     Object[] values = fields();
     StringBuilder out = new StringBuilder("LoadBalancerPlan[");
@@ -318,6 +334,7 @@ public final class LoadBalancerPlan {
     private ReclaimPolicy reclaimPolicy = ReclaimPolicy.Delete;
     private Optional<String> claimRetained = Optional.empty();
     private Optional<String> sharingKey = Optional.empty();
+    private Optional<String> adopt = Optional.empty();
 
     private Builder() {}
 
@@ -402,6 +419,12 @@ public final class LoadBalancerPlan {
     /** Since 1.4. */
     public Builder sharingKey(Optional<String> value) {
       sharingKey = value;
+      return this;
+    }
+
+    /** Since 1.4. */
+    public Builder adopt(Optional<String> value) {
+      adopt = value;
       return this;
     }
 

@@ -59,8 +59,9 @@ public interface LoadBalancerProvider extends AutoCloseable {
    * crash leaves either the Service's load balancer or a retained address. Afterwards {@link
    * #listOwned} no longer lists {@code ref} and {@link #listRetained} lists the address.
    * Idempotent; succeeds when nothing is there, and deletes like {@link #ensureDeleted} what has no
-   * address of Ferry's (a Service on the user's own or an already retained address). Only called
-   * when {@link Capabilities#retain()}. Since 1.4.
+   * address of Ferry's (a Service on the user's own or an already retained address). An adopted
+   * load balancer ({@link LoadBalancerPlan#adopt()}) is given back as it is: Ferry's marks come off
+   * and it serves on. Only called when {@link Capabilities#retain()}. Since 1.4.
    */
   default void ensureRetained(LoadBalancerRef ref) throws ProviderException {
     throw new ProviderException.InvalidPlan(
@@ -81,6 +82,21 @@ public interface LoadBalancerProvider extends AutoCloseable {
    */
   default void deleteRetained(String clusterName, String id) throws ProviderException {
     throw new ProviderException.InvalidPlan("id", "this provider retains no addresses");
+  }
+
+  /**
+   * What adopting the existing load balancer {@code id} for {@code plan}'s Service would do: its
+   * address and the changes {@code ensure} would make. Read-only. Only called when {@link
+   * Capabilities#adopt()}. Since 1.4.
+   *
+   * @throws ProviderException.InvalidPlan naming {@code metadata.annotations[ferry.dev/adopt]} when
+   *     {@code id} names no load balancer, or one that Ferry serves for another Service or cluster
+   */
+  default AdoptionPreview previewAdoption(LoadBalancerPlan plan, String id)
+      throws ProviderException {
+    throw new ProviderException.InvalidPlan(
+        "metadata.annotations[ferry.dev/adopt]",
+        "this provider cannot take over an existing load balancer");
   }
 
   /** The load balancers this provider owns for {@code clusterName}, and nothing else. */

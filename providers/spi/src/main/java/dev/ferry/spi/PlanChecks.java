@@ -71,6 +71,12 @@ final class PlanChecks {
               "metadata.annotations[ferry.dev/allow-shared-ip]",
               "this provider cannot put several Services on one address; remove the annotation"));
     }
+    if (!c.adopt() && plan.adopt().isPresent()) {
+      found.add(
+          new PlanViolation(
+              "metadata.annotations[ferry.dev/adopt]",
+              "this provider cannot take over an existing load balancer; remove the annotation"));
+    }
     if (!c.internal() && plan.scheme() == Scheme.INTERNAL) {
       found.add(
           new PlanViolation(

@@ -52,6 +52,17 @@ public interface CloudView {
   }
 
   /**
+   * Makes a load balancer outside Ferry, as another controller or a person would: one TCP listener
+   * on {@code port} to {@code nodePort} on {@code backends}. Answers the id {@code ferry.dev/adopt}
+   * names it by. Since 1.4; a view that cannot leaves it, and the kit's adoption cases are skipped
+   * with the reason.
+   */
+  default String handMade(
+      String name, int port, int nodePort, java.util.List<dev.ferry.spi.Backend> backends) {
+    throw new UnsupportedOperationException("this CloudView makes no load balancers of its own");
+  }
+
+  /**
    * A health probe as the cloud has it.
    *
    * @param port the probed port, or {@link HealthCheck#TRAFFIC_PORT} for each listener's NodePort

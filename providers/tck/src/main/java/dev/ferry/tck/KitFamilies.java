@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
  * backends and source ranges per family, and a family dropped and added again; skipped, with the
  * reason, for one that serves a single family. Extend {@link ProviderConformanceKit}.
  */
-public abstract class KitFamilies extends KitShare {
+public abstract class KitFamilies extends KitAdopt {
 
   /** {@code plan} for both families, in this order, every client of each let in. */
   LoadBalancerPlan dual(LoadBalancerPlan plan, IpFamily first, IpFamily second) {

@@ -48,6 +48,9 @@ class AddressesIT {
           "local.address-pool=" + POOL,
           "--provider-setting",
           "local.ipv6-address-pool=none",
+          // a load balancer another controller left, on an address outside Ferry's pool
+          "--provider-setting",
+          "local.existing=legacy-web=127.0.152.10:18660->31660@" + NODE,
           "--cluster-name",
           CLUSTER);
   private ControllerProcess controller;
@@ -285,5 +288,99 @@ class AddressesIT {
     assertThat(FakeNodes.ask(a, PORT)).as("sh-a's port closed").isNull();
     assertThat(FakeNodes.ask(a, PORT + 1)).as("sh-b still served").isEqualTo("node rt-1 b");
     assertThat(ClusterIT.ip(get("sh-b"))).isEqualTo(a);
+  }
+
+  @Test
+  @DisplayName(
+      "adopt: a Service naming another controller's load balancer gets a Normal AdoptionPending"
+          + " event with the changes and a digest, and nothing changes; confirmed with the digest,"
+          + " it gets that address; real traffic through it never fails throughout; deleted with"
+          + " Retain, the load balancer is given back and still serves; adopting what does not"
+          + " exist gets a Warning naming the annotation")
+  void adopt() throws Exception {
+    servers.add(FakeNodes.answering(NODE, 31660, "node rt-1 legacy"));
+    String legacy = "127.0.152.10";
+    eventually().until(() -> "node rt-1 legacy".equals(FakeNodes.ask(legacy, 18660)));
+    java.util.concurrent.atomic.AtomicInteger sent =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger failed =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Thread traffic =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                  while (!stop.get() && System.nanoTime() < until) {
+                    sent.incrementAndGet();
+                    if (!"node rt-1 legacy".equals(FakeNodes.ask(legacy, 18660))) {
+                      failed.incrementAndGet();
+                    }
+                    try {
+                      Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                });
+    try {
+      Service s = ClusterIT.lb("rt-adopt", 18660).build();
+      s.getSpec().getPorts().get(0).setNodePort(31660);
+      s.getMetadata()
+          .setAnnotations(
+              Map.of(
+                  "service.beta.kubernetes.io/aws-load-balancer-target-node-labels",
+                  "ferry.dev/test=retain",
+                  "ferry.dev/adopt",
+                  "legacy-web",
+                  "ferry.dev/reclaim-policy",
+                  "Retain"));
+      services.add("rt-adopt");
+      admin.services().inNamespace("default").resource(s).create();
+      eventually().until(() -> !events("rt-adopt", "AdoptionPending").isEmpty());
+      String pending = events("rt-adopt", "AdoptionPending").get(0);
+      assertThat(pending).contains("legacy-web").contains(legacy);
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("ferry.dev/adopt-confirm: \"([0-9a-f]{16})\"")
+              .matcher(pending);
+      assertThat(m.find()).as(pending).isTrue();
+      assertThat(ClusterIT.ip(get("rt-adopt"))).isNull();
+
+      admin
+          .services()
+          .inNamespace("default")
+          .withName("rt-adopt")
+          .edit(
+              x ->
+                  new ServiceBuilder(x)
+                      .editMetadata()
+                      .addToAnnotations("ferry.dev/adopt-confirm", m.group(1))
+                      .endMetadata()
+                      .build());
+      assertThat(address("rt-adopt")).isEqualTo(legacy);
+      Thread.sleep(500);
+      delete("rt-adopt");
+      Thread.sleep(500);
+    } finally {
+      stop.set(true);
+      traffic.join();
+    }
+    System.out.printf(
+        "adoption under traffic: %d connections through %s, %d failed%n",
+        sent.get(), "127.0.152.10:18660", failed.get());
+    assertThat(sent.get()).isGreaterThan(20);
+    assertThat(failed.get()).as("connections that failed of " + sent.get()).isZero();
+    assertThat(FakeNodes.ask(legacy, 18660))
+        .as("given back, it serves on")
+        .isEqualTo("node rt-1 legacy");
+
+    create("rt-nothing", Map.of("ferry.dev/adopt", "no-such-lb"));
+    eventually()
+        .until(
+            () ->
+                events("rt-nothing", "SyncLoadBalancerFailed").stream()
+                    .anyMatch(x -> x.contains("ferry.dev/adopt") && x.contains("no-such-lb")));
+    assertThat(ClusterIT.ip(get("rt-nothing"))).isNull();
   }
 }

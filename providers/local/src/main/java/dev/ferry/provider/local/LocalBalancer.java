@@ -30,7 +30,7 @@ final class LocalBalancer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(LocalBalancer.class);
 
-  private final LoadBalancerRef ref;
+  private volatile LoadBalancerRef ref;
   private final InetAddress address;
   private final LocalSettings settings;
   private final BackendPool pool = new BackendPool();
@@ -65,6 +65,11 @@ final class LocalBalancer implements AutoCloseable {
     return ref;
   }
 
+  /** Hands this load balancer, serving as it is, to {@code owner} (adopted, or given back). */
+  void handTo(LoadBalancerRef owner) {
+    ref = owner;
+  }
+
   InetAddress address() {
     return address;
   }
@@ -97,7 +102,23 @@ final class LocalBalancer implements AutoCloseable {
     pool.replace(next.backends());
     plan = next;
     health.configure(next.healthCheck());
-    // close listeners no longer wanted, then open the missing ones
+    // a listener that only got another name keeps its socket (an adopted load balancer's
+    // connections go on); close listeners no longer wanted, then open the missing ones
+    for (Listener l : next.listeners()) {
+      Listener same =
+          listeners.keySet().stream()
+              .filter(
+                  o ->
+                      !o.equals(l)
+                          && o.protocol() == l.protocol()
+                          && o.port() == l.port()
+                          && o.nodePort() == l.nodePort())
+              .findFirst()
+              .orElse(null);
+      if (same != null && !listeners.containsKey(l)) {
+        listeners.put(l, listeners.remove(same));
+      }
+    }
     listeners
         .entrySet()
         .removeIf(

@@ -44,6 +44,9 @@ final class LocalCloud {
   private final Map<String, List<LocalBalancer>> balancers = new ConcurrentHashMap<>();
   // addresses kept after their Service went, with the Service they were kept from
   private final Map<InetAddress, LoadBalancerRef> retained = new ConcurrentHashMap<>();
+  // load balancers no Service owns (local.existing), by name; and what each adopted one was
+  private final Map<String, LocalBalancer> unmanaged = new ConcurrentHashMap<>();
+  private final Map<String, String> adoptedFrom = new ConcurrentHashMap<>();
   // told of every change to this cloud, after it is made (tests count and crash on them)
   private volatile Consumer<String> changes = change -> {};
   private final ScheduledExecutorService timer =
@@ -77,6 +80,39 @@ final class LocalCloud {
 
   static LocalCloud shared(Cidr pool) {
     return shared(pool, Optional.empty());
+  }
+
+  /** Makes the load balancers no Service owns that are not here yet (once per JVM and name). */
+  synchronized void existing(Map<String, LoadBalancerPlan> plans, LocalSettings settings) {
+    for (Map.Entry<String, LoadBalancerPlan> e : plans.entrySet()) {
+      boolean adopted = adoptedFrom.containsValue(e.getKey());
+      if (unmanaged.containsKey(e.getKey()) || adopted) {
+        continue;
+      }
+      InetAddress address;
+      try {
+        address = InetAddress.getByName(e.getValue().requestedIp().orElseThrow());
+        LoopbackAddresses.add(address);
+      } catch (IOException ex) {
+        throw new IllegalStateException("cannot make " + e.getKey() + "'s address local", ex);
+      }
+      LocalBalancer b = new LocalBalancer(e.getValue().ref(), address, settings, timer);
+      b.apply(e.getValue());
+      unmanaged.put(e.getKey(), b);
+    }
+  }
+
+  /** The load balancer no Service owns named {@code name}, if any. */
+  Optional<LocalBalancer> unmanaged(String name) {
+    return Optional.ofNullable(unmanaged.get(name));
+  }
+
+  /** The Service's load balancer whose address is {@code text}, if any. */
+  Optional<LocalBalancer> byAddress(String text) {
+    return balancers.values().stream()
+        .flatMap(List::stream)
+        .filter(b -> Cidr.text(b.address()).equals(text))
+        .findFirst();
   }
 
   /** Tells {@code hook} of every change made to this cloud, right after it is made. */
@@ -144,6 +180,22 @@ final class LocalCloud {
       LoadBalancerPlan plan, Optional<InetAddress> requested, LocalSettings settings) {
     LoadBalancerRef ref = plan.ref();
     List<LocalBalancer> existing = frontends(ref);
+    if (existing.isEmpty() && plan.adopt().isPresent()) {
+      LocalBalancer taken = unmanaged.remove(plan.adopt().get());
+      if (taken == null) {
+        throw new IllegalStateException(
+            "no load balancer '" + plan.adopt().get() + "' to adopt (another Service took it?)");
+      }
+      taken.handTo(ref);
+      AddressPool holder = pool(family(taken.address()));
+      if (holder != null && holder.block().contains(taken.address())) {
+        holder.take(ref.uid(), Optional.of(taken.address()), List.of());
+      }
+      adoptedFrom.put(ref.uid(), plan.adopt().get());
+      balancers.put(ref.uid(), List.of(taken));
+      changes.accept("AdoptLoadBalancer");
+      existing = List.of(taken);
+    }
     List<LocalBalancer> next = new ArrayList<>();
     boolean changed = false;
     for (IpFamily family : plan.ipFamilies()) {
@@ -159,7 +211,7 @@ final class LocalCloud {
           existing.stream().filter(f -> family(f.address()) == family).findFirst().orElse(null);
       if (b != null
           && (want.isPresent() && !want.get().equals(b.address())
-              || !owner.equals(pool.holder(b.address())))) {
+              || pool.block().contains(b.address()) && !owner.equals(pool.holder(b.address())))) {
         close(b); // another address asked for, or the Service joined or left a shared one
         b = null;
       }
@@ -258,6 +310,21 @@ final class LocalCloud {
    * served on that was already retained stays retained for the Service it was kept from).
    */
   synchronized void retain(LoadBalancerRef ref) {
+    String from = adoptedFrom.remove(ref.uid());
+    if (from != null) {
+      // an adopted load balancer is given back as it is: it serves on, no Service's
+      for (LocalBalancer b : frontends(ref)) {
+        b.handTo(ExistingBalancers.ref(from));
+        AddressPool holder = pool(family(b.address()));
+        if (holder != null) {
+          holder.release(b.address(), ref.uid());
+        }
+        unmanaged.put(from, b);
+      }
+      balancers.remove(ref.uid());
+      changes.accept("ReleaseLoadBalancer");
+      return;
+    }
     for (LocalBalancer b : frontends(ref)) {
       retained.putIfAbsent(b.address(), ref);
     }
@@ -304,6 +371,7 @@ final class LocalCloud {
   }
 
   synchronized void remove(LoadBalancerRef ref) {
+    adoptedFrom.remove(ref.uid());
     List<LocalBalancer> fronts = frontends(ref);
     if (!fronts.isEmpty()) {
       balancers.remove(ref.uid());

@@ -1,5 +1,6 @@
 package dev.ferry.provider.local;
 
+import dev.ferry.spi.AdoptionPreview;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
 import dev.ferry.spi.IpFamily;
@@ -8,6 +9,7 @@ import dev.ferry.spi.LoadBalancerPlan;
 import dev.ferry.spi.LoadBalancerProvider;
 import dev.ferry.spi.LoadBalancerRef;
 import dev.ferry.spi.LoadBalancerStatus;
+import dev.ferry.spi.PlanDiff;
 import dev.ferry.spi.Protocol;
 import dev.ferry.spi.ProviderEvents;
 import dev.ferry.spi.ProviderException;
@@ -53,6 +55,7 @@ public final class LocalProvider implements LoadBalancerProvider {
             .clientIpAffinity(true)
             .retain(true)
             .sharedAddresses(true)
+            .adopt(true)
             .healthCheckInterval(Duration.ofMillis(50), Duration.ofHours(1));
     if (families.contains(IpFamily.IPv6)) {
       b.ipFamilies(IpFamily.IPv4, IpFamily.IPv6).dualStack(true);
@@ -130,6 +133,40 @@ public final class LocalProvider implements LoadBalancerProvider {
   @Override
   public void ensureDeleted(LoadBalancerRef ref) {
     cloud.remove(ref);
+  }
+
+  /**
+   * Adopts one of {@code local.existing}'s load balancers by name; a Service's (another cluster's,
+   * or another Service's) is refused, naming it.
+   */
+  @Override
+  public AdoptionPreview previewAdoption(LoadBalancerPlan plan, String id)
+      throws ProviderException {
+    Optional<LocalBalancer> found = cloud.unmanaged(id);
+    if (found.isEmpty()) {
+      Optional<LocalBalancer> owned = cloud.byAddress(id);
+      throw new ProviderException.InvalidPlan(
+          "metadata.annotations[ferry.dev/adopt]",
+          owned
+              .map(
+                  b ->
+                      "'"
+                          + id
+                          + "' is Ferry's load balancer of "
+                          + b.ref().serviceKey()
+                          + " in cluster "
+                          + b.ref().cluster()
+                          + ", not one to adopt")
+              .orElse(
+                  "no load balancer '"
+                      + id
+                      + "' exists to adopt (the local provider's are named in the setting "
+                      + ExistingBalancers.SETTING
+                      + ")"));
+    }
+    LocalBalancer b = found.get();
+    LoadBalancerPlan want = LocalCloud.project(plan, LocalCloud.family(b.address()));
+    return new AdoptionPreview(Cidr.text(b.address()), PlanDiff.between(b.plan(), want));
   }
 
   @Override

@@ -20,7 +20,9 @@ public final class LocalProviderFactory implements LoadBalancerProviderFactory {
   @Override
   public LoadBalancerProvider create(ProviderContext context) {
     LocalSettings settings = LocalSettings.from(context);
-    return new LocalProvider(
-        LocalCloud.shared(settings.pool(), settings.ipv6Pool()), settings, context.events());
+    LocalCloud cloud = LocalCloud.shared(settings.pool(), settings.ipv6Pool());
+    cloud.existing(
+        ExistingBalancers.parse(context.setting(ExistingBalancers.SETTING, "")), settings);
+    return new LocalProvider(cloud, settings, context.events());
   }
 }

@@ -33,7 +33,8 @@ record LocalSettings(
   }
 
   static LocalSettings from(ProviderContext context) {
-    List<String> known = List.of(POOL, IPV6_POOL, CONNECT_TIMEOUT, UDP_IDLE);
+    List<String> known =
+        List.of(POOL, IPV6_POOL, CONNECT_TIMEOUT, UDP_IDLE, ExistingBalancers.SETTING);
     for (String key : context.settings().keySet()) {
       if (!known.contains(key)) {
         throw new IllegalArgumentException(

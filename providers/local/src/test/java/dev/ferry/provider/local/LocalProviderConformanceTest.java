@@ -43,6 +43,21 @@ class LocalProviderConformanceTest extends ProviderConformanceKit {
   protected CloudView cloud() {
     return new CloudView() {
       @Override
+      public String handMade(String name, int port, int nodePort, List<Backend> backends) {
+        String nodes = String.join("+", backends.stream().map(Backend::address).toList());
+        // outside the pool, as another controller's address would be
+        String address = "127.0.102." + (1 + Math.floorMod(name.hashCode(), 250));
+        cloud.existing(
+            ExistingBalancers.parse(
+                name + "=" + address + ":" + port + "->" + nodePort + "@" + nodes),
+            LocalSettings.from(
+                ProviderContext.builder(clusterName())
+                    .settings(Map.of(LocalSettings.POOL, POOL))
+                    .build()));
+        return name;
+      }
+
+      @Override
       public int loadBalancerCount(LoadBalancerRef ref) {
         return cloud.get(ref).isPresent() ? 1 : 0;
       }
