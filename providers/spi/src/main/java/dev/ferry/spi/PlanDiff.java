@@ -54,7 +54,8 @@ public final class PlanDiff {
       out.add("backends removed: " + String.join(", ", removed));
     }
     if (!have.healthCheck().equals(want.healthCheck())) {
-      out.add("health check: " + want.healthCheck() + " (was " + have.healthCheck() + ")");
+      out.add(
+          "health check: " + text(want.healthCheck()) + " (was " + text(have.healthCheck()) + ")");
     }
     if (!new TreeSet<>(have.sourceRanges()).equals(new TreeSet<>(want.sourceRanges()))) {
       out.add(
@@ -65,6 +66,22 @@ public final class PlanDiff {
               + ")");
     }
     return out;
+  }
+
+  /** A check as people write it: {@code HTTP :10256/healthz every 8s, timeout 1s, 1/3}. */
+  static String text(HealthCheck h) {
+    return h.protocol()
+        + " "
+        + (h.port() == HealthCheck.TRAFFIC_PORT ? "the traffic port" : ":" + h.port())
+        + h.path()
+        + " every "
+        + h.interval().toSeconds()
+        + "s, timeout "
+        + h.timeout().toSeconds()
+        + "s, healthy after "
+        + h.healthyThreshold()
+        + ", unhealthy after "
+        + h.unhealthyThreshold();
   }
 
   private static Map<String, Listener> byPort(List<Listener> listeners) {
