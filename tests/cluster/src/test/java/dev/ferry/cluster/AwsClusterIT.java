@@ -87,6 +87,18 @@ class AwsClusterIT {
         "127.0.108." + n);
   }
 
+  /** Tagged subnets, a node group and one instance for {@code cluster}, and its Node. */
+  private Instance oneNode(AwsAccount cloud, String cluster, String name, String address) {
+    List<Subnet> subnets = cloud.tagSubnets(cluster);
+    String sg = cloud.nodeSecurityGroup(cluster, subnets.get(0).vpcId());
+    Instance instance = cloud.launch(1, subnets.get(0), sg).get(0);
+    node(
+        name,
+        "aws:///" + instance.placement().availabilityZone() + "/" + instance.instanceId(),
+        address);
+    return instance;
+  }
+
   /** A controller with the aws provider on {@code cloud} for {@code cluster}. */
   private void controller(AwsAccount cloud, String cluster) throws Exception {
     List<String> args = new ArrayList<>(List.of("--provider", "aws", "--cluster-name", cluster));
@@ -310,13 +322,7 @@ class AwsClusterIT {
   void retain() throws Exception {
     String cluster = "aws-e2e-retain";
     AwsAccount cloud = AwsAccount.connect();
-    List<Subnet> subnets = cloud.tagSubnets(cluster);
-    String sg = cloud.nodeSecurityGroup(cluster, subnets.get(0).vpcId());
-    Instance instance = cloud.launch(1, subnets.get(0), sg).get(0);
-    node(
-        "aws-rt-node",
-        "aws:///" + instance.placement().availabilityZone() + "/" + instance.instanceId(),
-        "127.0.114.1");
+    oneNode(cloud, cluster, "aws-rt-node", "127.0.114.1");
     controller(cloud, cluster);
     List<String> gcArgs = new ArrayList<>(List.of("--provider", "aws", "--cluster-name", cluster));
     cloud
@@ -389,5 +395,124 @@ class AwsClusterIT {
     admin.services().inNamespace(NS).withName("aws-shared").delete();
     ClusterIT.eventually()
         .until(() -> admin.services().inNamespace(NS).withName("aws-shared").get() == null);
+  }
+
+  @Test
+  @DisplayName(
+      "adopt on moto through the controller: a hand-made NLB (as the in-tree controller makes one)"
+          + " named by its ARN gets a Normal AdoptionPending event listing the changes, nothing"
+          + " changes until the digest is confirmed, then the Service shows the NLB's own hostname"
+          + " and its listener forwards to Ferry's target group; deleted with Retain, the NLB is"
+          + " given back without Ferry's tags, still listening")
+  void adopt() throws Exception {
+    String cluster = "aws-e2e-adopt";
+    AwsAccount cloud = AwsAccount.connect();
+    Instance instance = oneNode(cloud, cluster, "aws-ad-node", "127.0.114.2");
+    String arn =
+        cloud.handMadeNlb(
+            "legacy-web",
+            cloud.tagSubnets(cluster).get(0),
+            80,
+            31980,
+            List.of(instance.instanceId()));
+    LoadBalancer legacy =
+        cloud.loadBalancers().stream()
+            .filter(lb -> lb.loadBalancerArn().equals(arn))
+            .findFirst()
+            .orElseThrow();
+    controller(cloud, cluster);
+    Service web =
+        new ServiceBuilder()
+            .withNewMetadata()
+            .withName("aws-adopt")
+            .withNamespace(NS)
+            .withAnnotations(Map.of("ferry.dev/adopt", arn, "ferry.dev/reclaim-policy", "Retain"))
+            .endMetadata()
+            .withNewSpec()
+            .withType("LoadBalancer")
+            .addToSelector("app", "web")
+            .addNewPort()
+            .withName("http")
+            .withPort(80)
+            .withNodePort(31980)
+            .withProtocol("TCP")
+            .endPort()
+            .endSpec()
+            .build();
+    admin.services().inNamespace(NS).resource(web).create();
+    java.util.function.Supplier<List<String>> pending =
+        () ->
+            admin.v1().events().inNamespace(NS).list().getItems().stream()
+                .filter(e -> "aws-adopt".equals(e.getInvolvedObject().getName()))
+                .filter(e -> "AdoptionPending".equals(e.getReason()))
+                .map(Event::getMessage)
+                .toList();
+    ClusterIT.eventually().until(() -> !pending.get().isEmpty());
+    String message = pending.get().get(0);
+    assertThat(message).contains(legacy.dnsName()).contains("target groups");
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("ferry.dev/adopt-confirm: \"([0-9a-f]{16})\"")
+            .matcher(message);
+    assertThat(m.find()).as(message).isTrue();
+    assertThat(CloudE2e.ingress(admin, NS, "aws-adopt")).isNull();
+    assertThat(cloud.listeners(legacy).get(0).defaultActions().get(0).targetGroupArn())
+        .as("nothing changed before the confirmation")
+        .contains("legacy-web-tg");
+
+    admin
+        .services()
+        .inNamespace(NS)
+        .withName("aws-adopt")
+        .edit(
+            x ->
+                new ServiceBuilder(x)
+                    .editMetadata()
+                    .addToAnnotations("ferry.dev/adopt-confirm", m.group(1))
+                    .endMetadata()
+                    .build());
+    ClusterIT.eventually().until(() -> CloudE2e.ingress(admin, NS, "aws-adopt") != null);
+    assertThat(CloudE2e.ingress(admin, NS, "aws-adopt").getHostname()).isEqualTo(legacy.dnsName());
+    ClusterIT.eventually()
+        .until(
+            () ->
+                !cloud
+                    .listeners(legacy)
+                    .get(0)
+                    .defaultActions()
+                    .get(0)
+                    .targetGroupArn()
+                    .contains("legacy-web-tg"));
+    assertThat(cloud.loadBalancers()).hasSize(1);
+
+    admin.services().inNamespace(NS).withName("aws-adopt").delete();
+    ClusterIT.eventually()
+        .until(() -> admin.services().inNamespace(NS).withName("aws-adopt").get() == null);
+    assertThat(cloud.loadBalancers())
+        .singleElement()
+        .satisfies(lb -> assertThat(lb.loadBalancerArn()).isEqualTo(arn));
+    assertThat(cloud.listeners(legacy)).as("given back, still listening").hasSize(1);
+    assertThat(
+            cloud
+                .elb
+                .describeTags(r -> r.resourceArns(arn))
+                .tagDescriptions()
+                .get(0)
+                .tags()
+                .stream()
+                .map(t -> t.key())
+                .toList())
+        .as("Ferry's tags are off")
+        .containsExactly("kubernetes.io/service-name");
+    assertThat(
+            cloud
+                .elb
+                .describeTags(r -> r.resourceArns(arn))
+                .tagDescriptions()
+                .get(0)
+                .tags()
+                .get(0)
+                .value())
+        .as("put back as it was")
+        .isEqualTo("legacy/legacy-web");
   }
 }

@@ -3,6 +3,7 @@ package dev.ferry.provider.aws;
 import dev.ferry.provider.aws.AwsApi.Bucket;
 import dev.ferry.provider.aws.AwsShape.TargetGroupSpec;
 import dev.ferry.spi.AddressKind;
+import dev.ferry.spi.AdoptionPreview;
 import dev.ferry.spi.Backend;
 import dev.ferry.spi.Capabilities;
 import dev.ferry.spi.IpFamily;
@@ -55,6 +56,7 @@ final class AwsProvider implements LoadBalancerProvider {
           .dualStack(true)
           .backendsByFamily(false) // IPv4 instance targets serve both families
           .retain(true) // the NLB itself: its DNS name is the address
+          .adopt(true)
           .build();
 
   private final AwsContext aws;
@@ -65,6 +67,7 @@ final class AwsProvider implements LoadBalancerProvider {
   private final AwsSecurityGroups securityGroups;
   private final AwsAttributes attributes;
   private final AwsRetained retained;
+  private final AwsAdoption adoption;
   private final ProviderEvents events;
 
   AwsProvider(AwsContext aws, int[] nodePorts, ProviderEvents events) {
@@ -76,6 +79,7 @@ final class AwsProvider implements LoadBalancerProvider {
     this.listeners = new AwsListeners(aws);
     this.nodeRules = new AwsNodeRules(aws, discovery);
     this.retained = new AwsRetained(aws);
+    this.adoption = new AwsAdoption(aws, retained);
     this.events = events;
   }
 
@@ -131,6 +135,9 @@ final class AwsProvider implements LoadBalancerProvider {
     LoadBalancer lb = findLoadBalancer(ref).orElse(null);
     if (lb == null && plan.claimRetained().isPresent()) {
       lb = retained.claim(ref, plan.claimRetained().get()); // the NLB kept for this Service
+    }
+    if (lb == null && plan.adopt().isPresent()) {
+      lb = adoption.adopt(ref, plan.adopt().get()); // confirmed by the Service's owner
     }
     if (lb != null && (lb.scheme() == LoadBalancerSchemeEnum.INTERNAL) != options.internal()) {
       // an NLB's scheme is fixed at creation: refuse before any change, the NLB keeps serving
@@ -240,10 +247,19 @@ final class AwsProvider implements LoadBalancerProvider {
   @Override
   public void ensureRetained(LoadBalancerRef ref) throws ProviderException {
     Optional<LoadBalancer> lb = findLoadBalancer(ref);
+    if (lb.isPresent() && adoption.giveBack(lb.get())) {
+      return; // adopted: given back as it is, serving on
+    }
     if (lb.isPresent()) {
       retained.mark(lb.get());
     }
     ensureDeleted(ref);
+  }
+
+  @Override
+  public AdoptionPreview previewAdoption(LoadBalancerPlan plan, String id)
+      throws ProviderException {
+    return adoption.preview(plan, id, AwsOptions.from(plan));
   }
 
   @Override

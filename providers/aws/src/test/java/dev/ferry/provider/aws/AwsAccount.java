@@ -182,10 +182,75 @@ public final class AwsAccount implements AutoCloseable {
     return elb.describeLoadBalancers().loadBalancers();
   }
 
+  /** {@code ref}'s NLBs: by Ferry's name for it, or (adopted, claimed) by its UID tag. */
   public List<LoadBalancer> loadBalancersFor(LoadBalancerRef ref) {
     return loadBalancers().stream()
-        .filter(lb -> lb.loadBalancerName().equals(AwsNames.loadBalancer(ref)))
+        .filter(
+            lb ->
+                lb.loadBalancerName().equals(AwsNames.loadBalancer(ref))
+                    || elb
+                        .describeTags(r -> r.resourceArns(lb.loadBalancerArn()))
+                        .tagDescriptions()
+                        .stream()
+                        .flatMap(d -> d.tags().stream())
+                        .anyMatch(
+                            t -> t.key().equals(AwsShape.TAG_UID) && t.value().equals(ref.uid())))
         .toList();
+  }
+
+  /**
+   * An NLB made outside Ferry, as the in-tree controller makes one: named {@code name}, in {@code
+   * subnet}, no security groups, a TCP listener on {@code port} to a target group on {@code
+   * nodePort} with {@code instances} registered. Answers its ARN.
+   */
+  public String handMadeNlb(
+      String name, Subnet subnet, int port, int nodePort, List<String> instances) {
+    LoadBalancer lb =
+        elb.createLoadBalancer(
+                r ->
+                    r.name(name)
+                        .type("network")
+                        .scheme("internet-facing")
+                        .subnets(subnet.subnetId())
+                        .tags(
+                            software.amazon.awssdk.services.elasticloadbalancingv2.model.Tag
+                                .builder()
+                                .key("kubernetes.io/service-name")
+                                .value("legacy/" + name)
+                                .build()))
+            .loadBalancers()
+            .get(0);
+    String tg =
+        elb.createTargetGroup(
+                r ->
+                    r.name(name + "-tg")
+                        .protocol("TCP")
+                        .port(nodePort)
+                        .vpcId(subnet.vpcId())
+                        .targetType("instance"))
+            .targetGroups()
+            .get(0)
+            .targetGroupArn();
+    elb.registerTargets(
+        r ->
+            r.targetGroupArn(tg)
+                .targets(
+                    instances.stream()
+                        .map(
+                            i ->
+                                software.amazon.awssdk.services.elasticloadbalancingv2.model
+                                    .TargetDescription.builder()
+                                    .id(i)
+                                    .port(nodePort)
+                                    .build())
+                        .toList()));
+    elb.createListener(
+        r ->
+            r.loadBalancerArn(lb.loadBalancerArn())
+                .protocol("TCP")
+                .port(port)
+                .defaultActions(a -> a.type("forward").targetGroupArn(tg)));
+    return lb.loadBalancerArn();
   }
 
   public List<TargetGroup> targetGroups() {

@@ -67,6 +67,14 @@ abstract class AwsConformance extends ProviderConformanceKit {
   protected CloudView cloud() {
     return new CloudView() {
       @Override
+      public String handMade(String name, int port, int nodePort, List<Backend> backends) {
+        Subnet subnet = account().tagSubnets(clusterName()).get(0);
+        return account()
+            .handMadeNlb(
+                name, subnet, port, nodePort, backends.stream().map(AwsShape::instanceId).toList());
+      }
+
+      @Override
       public int loadBalancerCount(LoadBalancerRef ref) {
         return account().loadBalancersFor(ref).size();
       }
