@@ -353,6 +353,9 @@ class AwsClusterIT {
         .until(() -> admin.services().inNamespace(NS).withName("aws-keep").get() == null);
     assertThat(nlb.get()).as("the NLB stays: its name is the address").isNotNull();
     assertThat(cloud.listeners(nlb.get())).isEmpty();
+    assertThat(cloud.frontendGroupOf(nlb.get()))
+        .as("a retained NLB's own security group admits no one")
+        .isEmpty();
     String listed = GcIT.gc(api.adminKubeconfigFile(dir), gcArgs);
     assertThat(listed)
         .contains(hostname)
