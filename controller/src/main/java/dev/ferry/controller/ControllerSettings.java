@@ -84,72 +84,38 @@ public record ControllerSettings(
   }
 
   public ControllerSettings withNodeSyncDelay(Duration d) {
-    return new ControllerSettings(
-        clusterName,
-        loadBalancerClass,
-        handleDefaultClass,
-        nodePortRange,
-        workers,
-        d,
-        providerTimeout,
-        resyncPeriod,
-        owner,
-        reclaimPolicy);
+    return with(d, workers, providerTimeout, resyncPeriod, reclaimPolicy);
   }
 
   public ControllerSettings withWorkers(int n) {
+    return with(nodeSyncDelay, n, providerTimeout, resyncPeriod, reclaimPolicy);
+  }
+
+  public ControllerSettings withProviderTimeout(Duration d) {
+    return with(nodeSyncDelay, workers, d, resyncPeriod, reclaimPolicy);
+  }
+
+  public ControllerSettings withReclaimPolicy(ReclaimPolicy p) {
+    return with(nodeSyncDelay, workers, providerTimeout, resyncPeriod, p);
+  }
+
+  public ControllerSettings withResyncPeriod(Duration d) {
+    return with(nodeSyncDelay, workers, providerTimeout, d, reclaimPolicy);
+  }
+
+  /** These settings with the fields the withers change set to these values. */
+  private ControllerSettings with(
+      Duration delay, int n, Duration timeout, Duration resync, ReclaimPolicy policy) {
     return new ControllerSettings(
         clusterName,
         loadBalancerClass,
         handleDefaultClass,
         nodePortRange,
         n,
-        nodeSyncDelay,
-        providerTimeout,
-        resyncPeriod,
+        delay,
+        timeout,
+        resync,
         owner,
-        reclaimPolicy);
-  }
-
-  public ControllerSettings withProviderTimeout(Duration d) {
-    return new ControllerSettings(
-        clusterName,
-        loadBalancerClass,
-        handleDefaultClass,
-        nodePortRange,
-        workers,
-        nodeSyncDelay,
-        d,
-        resyncPeriod,
-        owner,
-        reclaimPolicy);
-  }
-
-  public ControllerSettings withReclaimPolicy(ReclaimPolicy p) {
-    return new ControllerSettings(
-        clusterName,
-        loadBalancerClass,
-        handleDefaultClass,
-        nodePortRange,
-        workers,
-        nodeSyncDelay,
-        providerTimeout,
-        resyncPeriod,
-        owner,
-        p);
-  }
-
-  public ControllerSettings withResyncPeriod(Duration d) {
-    return new ControllerSettings(
-        clusterName,
-        loadBalancerClass,
-        handleDefaultClass,
-        nodePortRange,
-        workers,
-        nodeSyncDelay,
-        providerTimeout,
-        d,
-        owner,
-        reclaimPolicy);
+        policy);
   }
 }
