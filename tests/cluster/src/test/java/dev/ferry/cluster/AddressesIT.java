@@ -341,23 +341,8 @@ class AddressesIT {
       eventually().until(() -> !events("rt-adopt", "AdoptionPending").isEmpty());
       String pending = events("rt-adopt", "AdoptionPending").get(0);
       assertThat(pending).contains("legacy-web").contains(legacy);
-      java.util.regex.Matcher m =
-          java.util.regex.Pattern.compile("ferry.dev/adopt-confirm: \"([0-9a-f]{16})\"")
-              .matcher(pending);
-      assertThat(m.find()).as(pending).isTrue();
       assertThat(ClusterIT.ip(get("rt-adopt"))).isNull();
-
-      admin
-          .services()
-          .inNamespace("default")
-          .withName("rt-adopt")
-          .edit(
-              x ->
-                  new ServiceBuilder(x)
-                      .editMetadata()
-                      .addToAnnotations("ferry.dev/adopt-confirm", m.group(1))
-                      .endMetadata()
-                      .build());
+      CloudE2e.confirmAdoption(admin, "default", "rt-adopt", pending);
       assertThat(address("rt-adopt")).isEqualTo(legacy);
       Thread.sleep(500);
       delete("rt-adopt");

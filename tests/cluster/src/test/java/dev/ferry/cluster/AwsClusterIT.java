@@ -453,26 +453,12 @@ class AwsClusterIT {
     ClusterIT.eventually().until(() -> !pending.get().isEmpty());
     String message = pending.get().get(0);
     assertThat(message).contains(legacy.dnsName()).contains("target groups");
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("ferry.dev/adopt-confirm: \"([0-9a-f]{16})\"")
-            .matcher(message);
-    assertThat(m.find()).as(message).isTrue();
     assertThat(CloudE2e.ingress(admin, NS, "aws-adopt")).isNull();
     assertThat(cloud.listeners(legacy).get(0).defaultActions().get(0).targetGroupArn())
         .as("nothing changed before the confirmation")
         .contains("legacy-web-tg");
 
-    admin
-        .services()
-        .inNamespace(NS)
-        .withName("aws-adopt")
-        .edit(
-            x ->
-                new ServiceBuilder(x)
-                    .editMetadata()
-                    .addToAnnotations("ferry.dev/adopt-confirm", m.group(1))
-                    .endMetadata()
-                    .build());
+    CloudE2e.confirmAdoption(admin, NS, "aws-adopt", message);
     ClusterIT.eventually().until(() -> CloudE2e.ingress(admin, NS, "aws-adopt") != null);
     assertThat(CloudE2e.ingress(admin, NS, "aws-adopt").getHostname()).isEqualTo(legacy.dnsName());
     ClusterIT.eventually()
@@ -494,28 +480,10 @@ class AwsClusterIT {
         .singleElement()
         .satisfies(lb -> assertThat(lb.loadBalancerArn()).isEqualTo(arn));
     assertThat(cloud.listeners(legacy)).as("given back, still listening").hasSize(1);
-    assertThat(
-            cloud
-                .elb
-                .describeTags(r -> r.resourceArns(arn))
-                .tagDescriptions()
-                .get(0)
-                .tags()
-                .stream()
-                .map(t -> t.key())
-                .toList())
+    var tags = cloud.elb.describeTags(r -> r.resourceArns(arn)).tagDescriptions().get(0).tags();
+    assertThat(tags.stream().map(t -> t.key()).toList())
         .as("Ferry's tags are off")
         .containsExactly("kubernetes.io/service-name");
-    assertThat(
-            cloud
-                .elb
-                .describeTags(r -> r.resourceArns(arn))
-                .tagDescriptions()
-                .get(0)
-                .tags()
-                .get(0)
-                .value())
-        .as("put back as it was")
-        .isEqualTo("legacy/legacy-web");
+    assertThat(tags.get(0).value()).as("put back as it was").isEqualTo("legacy/legacy-web");
   }
 }

@@ -59,4 +59,27 @@ final class CloudE2e {
             HttpResponse.BodyHandlers.ofString())
         .body();
   }
+
+  /**
+   * Confirms the adoption the Service's {@code AdoptionPending} event {@code message} previews: its
+   * digest into {@code ferry.dev/adopt-confirm}, as a user would copy it.
+   */
+  static void confirmAdoption(
+      KubernetesClient admin, String namespace, String name, String message) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("ferry.dev/adopt-confirm: \"([0-9a-f]{16})\"")
+            .matcher(message);
+    org.assertj.core.api.Assertions.assertThat(m.find()).as(message).isTrue();
+    admin
+        .services()
+        .inNamespace(namespace)
+        .withName(name)
+        .edit(
+            x ->
+                new io.fabric8.kubernetes.api.model.ServiceBuilder(x)
+                    .editMetadata()
+                    .addToAnnotations("ferry.dev/adopt-confirm", m.group(1))
+                    .endMetadata()
+                    .build());
+  }
 }

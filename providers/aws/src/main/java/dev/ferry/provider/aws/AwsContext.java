@@ -129,21 +129,29 @@ final class AwsContext {
   }
 
   /** The load balancers tagged as this cluster's, with the Service each belongs to. */
-  List<LoadBalancerRef> ownedLoadBalancers(String clusterName) throws ProviderException {
-    List<LoadBalancer> all =
-        api.pages(
-            Bucket.ELB_READ,
-            "DescribeLoadBalancers",
-            m -> elb.describeLoadBalancers(r -> r.marker(m).pageSize(400)),
-            page -> page.loadBalancers(),
-            page -> page.nextMarker());
-    List<String> arns =
-        all.stream()
+  /** The region's NLBs named as Ferry names them, with their tags: one scan, tags 20 at a time. */
+  Map<LoadBalancer, Map<String, String>> ferryNamed() throws ProviderException {
+    List<LoadBalancer> ours =
+        api
+            .pages(
+                Bucket.ELB_READ,
+                "DescribeLoadBalancers",
+                m -> elb.describeLoadBalancers(r -> r.marker(m).pageSize(400)),
+                page -> page.loadBalancers(),
+                page -> page.nextMarker())
+            .stream()
             .filter(lb -> lb.loadBalancerName().startsWith("ferry-"))
-            .map(LoadBalancer::loadBalancerArn)
             .toList();
+    Map<String, Map<String, String>> tags =
+        tags(ours.stream().map(LoadBalancer::loadBalancerArn).toList());
+    Map<LoadBalancer, Map<String, String>> out = new java.util.LinkedHashMap<>();
+    ours.forEach(lb -> out.put(lb, tags.getOrDefault(lb.loadBalancerArn(), Map.of())));
+    return out;
+  }
+
+  List<LoadBalancerRef> ownedLoadBalancers(String clusterName) throws ProviderException {
     List<LoadBalancerRef> owned = new ArrayList<>();
-    for (Map.Entry<String, Map<String, String>> e : tags(arns).entrySet()) {
+    for (Map.Entry<LoadBalancer, Map<String, String>> e : ferryNamed().entrySet()) {
       Map<String, String> t = e.getValue();
       String service = t.getOrDefault(AwsShape.TAG_SERVICE_NAME, "");
       if (clusterName.equals(t.get(AwsShape.TAG_CLUSTER))

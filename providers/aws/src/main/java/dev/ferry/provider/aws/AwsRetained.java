@@ -95,20 +95,10 @@ final class AwsRetained {
 
   /** The NLBs retained for {@code cluster}. */
   List<RetainedAddress> list(String cluster) throws ProviderException {
-    List<LoadBalancer> all =
-        aws.api.pages(
-            Bucket.ELB_READ,
-            "DescribeLoadBalancers",
-            m -> aws.elb.describeLoadBalancers(r -> r.marker(m).pageSize(400)),
-            page -> page.loadBalancers(),
-            page -> page.nextMarker());
-    List<LoadBalancer> ours =
-        all.stream().filter(lb -> lb.loadBalancerName().startsWith("ferry-")).toList();
-    Map<String, Map<String, String>> tags =
-        aws.tags(ours.stream().map(LoadBalancer::loadBalancerArn).toList());
     List<RetainedAddress> out = new ArrayList<>();
-    for (LoadBalancer lb : ours) {
-      Map<String, String> t = tags.getOrDefault(lb.loadBalancerArn(), Map.of());
+    for (Map.Entry<LoadBalancer, Map<String, String>> e : aws.ferryNamed().entrySet()) {
+      LoadBalancer lb = e.getKey();
+      Map<String, String> t = e.getValue();
       String service = t.getOrDefault(AwsShape.TAG_SERVICE_NAME, "");
       if (retained(t) && ofCluster(t, cluster) && service.contains("/")) {
         String[] ns = service.split("/", 2);

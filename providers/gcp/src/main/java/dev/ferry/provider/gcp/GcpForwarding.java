@@ -281,8 +281,9 @@ final class GcpForwarding {
   }
 
   /** Deletes the Service's rule named {@code name}, if it exists. */
-  void deleteRule(LoadBalancerRef ref, String name) throws ProviderException {
-    resources.deleteOwned(resources.rules, name, ref);
+  /** Deletes the Service's rule {@code name}; answers it, as it was, when it was there. */
+  Optional<ForwardingRule> deleteRule(LoadBalancerRef ref, String name) throws ProviderException {
+    return resources.deleteOwned(resources.rules, name, ref);
   }
 
   void deleteBackendService(LoadBalancerRef ref, String protocol) throws ProviderException {

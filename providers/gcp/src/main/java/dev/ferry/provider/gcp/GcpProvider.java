@@ -319,8 +319,7 @@ final class GcpProvider implements LoadBalancerProvider {
   public void ensureDeleted(LoadBalancerRef ref) throws ProviderException {
     java.util.Set<String> ips = new java.util.TreeSet<>();
     for (String name : ruleNames(ref)) {
-      resources.rules.read().get(name).ifPresent(r -> ips.add(r.getIPAddress()));
-      forwarding.deleteRule(ref, name);
+      forwarding.deleteRule(ref, name).ifPresent(r -> ips.add(r.getIPAddress()));
     }
     for (String protocol : PROTOCOLS) {
       forwarding.deleteBackendService(ref, protocol);

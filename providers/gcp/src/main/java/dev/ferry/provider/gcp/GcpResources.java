@@ -150,12 +150,14 @@ final class GcpResources {
                                     .build())));
   }
 
-  /** Deletes {@code name} if it exists and names {@code ref} as its owner. */
-  <T extends com.google.protobuf.Message> void deleteOwned(
+  /**
+   * Deletes {@code name} if it exists and names {@code ref} as its owner; answers what it deleted.
+   */
+  <T extends com.google.protobuf.Message> Optional<T> deleteOwned(
       Kind<T> kind, String name, LoadBalancerRef ref) throws ProviderException {
     Optional<T> found = kind.read().get(name);
     if (found.isEmpty()) {
-      return;
+      return found;
     }
     String description =
         (String)
@@ -168,12 +170,13 @@ final class GcpResources {
               + " "
               + name
               + " does not name this Service as its owner; Ferry leaves it alone");
-      return;
+      return Optional.empty();
     }
     if (!kind.delete().delete(name)) {
       throw new ProviderException.Transient(
           kind.collection() + " " + name + " is still in use; deleting again later", null);
     }
+    return found;
   }
 
   /** Deletes a cluster-shared resource if it exists; false while something still uses it. */
